@@ -1,0 +1,12 @@
+"""softleak: soft labels leak held-out memorized teacher knowledge.
+
+The shared package behind the book that reproduces Behrens & Zdeborová, *Dataset distillation
+for memorized data: soft labels can leak held-out teacher knowledge*. Modules, by responsibility
+(dependencies point one way):
+
+runtime -> config -> data / models / theory -> training -> distillation / metrics
+-> sweeps -> claims -> plotting -> experiments.*
+"""
+
+__version__ = "0.1.0"
+RESULT_SCHEMA_VERSION = 1  # bump when a results table changes meaning: invalidates every cache

@@ -1,0 +1,105 @@
+"""Seeded data sets and the student's split of the teacher's training set.
+
+Everything is drawn on the CPU from a local ``torch.Generator`` and returned on the CPU, so a CPU
+and a GPU run see the same numbers; callers move tensors with ``.to(device)``.
+
+Conventions: inputs ``X`` have shape (n, d) (float32), labels ``y`` shape (n,) (int64).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .config import check_fraction, check_nonnegative_int, check_positive_int
+from .runtime import make_generator
+
+
+def toy_2d(n: int, c: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points uniform in [-1, 1]² with i.i.d. uniform (not balanced) labels over ``c`` classes.
+
+    Paper: Fig. 1 and Fig. 8 (spec §1.2). Inputs are drawn first, then labels, from one generator.
+
+    Args:
+        n: number of points.
+        c: number of classes.
+        seed: data seed.
+
+    Returns:
+        ``X`` (n, 2) float32 and ``y`` (n,) int64.
+    """
+    check_positive_int("n", n)
+    check_positive_int("c", c)
+    check_nonnegative_int("seed", seed)
+    g = make_generator(seed)
+    X = 2 * torch.rand(n, 2, generator=g) - 1  # (n, 2)
+    y = torch.randint(0, c, (n,), generator=g)  # (n,)
+    return X, y
+
+
+def gaussian_random_labels(
+    n: int, d: int, c: int, seed: int, *, balanced: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standard Gaussian inputs with random labels (paper §5; spec §3.2, §4.2, §5.2).
+
+    Args:
+        n: number of samples; with ``balanced`` it must be a multiple of ``c``.
+        d: input dimension.
+        c: number of classes.
+        seed: data seed.
+        balanced: exactly n/c samples per class, in random order; otherwise i.i.d. uniform labels.
+
+    Returns:
+        ``X`` (n, d) float32 with i.i.d. N(0, 1) entries and ``y`` (n,) int64.
+    """
+    for name, v in (("n", n), ("d", d), ("c", c)):
+        check_positive_int(name, v)
+    check_nonnegative_int("seed", seed)
+    if balanced and n % c:
+        raise ValueError(f"n={n} is not allowed with balanced labels: n must be a multiple of c={c}")
+    g = make_generator(seed)
+    X = torch.randn(n, d, generator=g)
+    if balanced:
+        y = torch.arange(c).repeat_interleave(n // c)[torch.randperm(n, generator=g)]
+    else:
+        y = torch.randint(0, c, (n,), generator=g)
+    return X, y
+
+
+def split_student(
+    y: torch.Tensor, rho: float, seed: int, *, stratify: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split D*^T into D_train^S (a fraction ``rho``) and D_test^S (the rest).
+
+    Global split: one random permutation; the first ⌊ρ·n⌋ indices train (spec §1.2). Stratified
+    split: ⌊ρ·n_k⌋ of each class k train (spec §3.2).
+
+    Args:
+        y: labels of D*^T, shape (n,).
+        rho: student training fraction, in (0, 1).
+        seed: split seed.
+        stratify: split each class separately.
+
+    Returns:
+        ``(train_idx, test_idx)``, disjoint sorted int64 index tensors covering ``range(n)``.
+    """
+    check_fraction("rho", rho)
+    check_nonnegative_int("seed", seed)
+    n = y.shape[0]
+    g = make_generator(seed)
+    if stratify:
+        train = []
+        for k in torch.unique(y).tolist():
+            members = torch.nonzero(y == k).flatten()
+            members = members[torch.randperm(members.numel(), generator=g)]
+            train.append(members[: int(rho * members.numel())])
+        train_idx = torch.cat(train)
+    else:
+        train_idx = torch.randperm(n, generator=g)[: int(rho * n)]
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[train_idx] = True
+    if mask.all() or not mask.any():
+        raise ValueError(
+            f"rho={rho} is not allowed for n={n}: it leaves D_train^S or D_test^S empty; "
+            f"choose rho with 1 <= floor(rho*n) < n"
+        )
+    return torch.nonzero(mask).flatten(), torch.nonzero(~mask).flatten()

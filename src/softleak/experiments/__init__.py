@@ -1,0 +1,1 @@
+"""One module per chapter: its config dataclass, presets, and the sweep that runs it."""

@@ -1,0 +1,73 @@
+"""Metrics as pure functions on tensors, one value per ensemble member (spec §0.3).
+
+Shapes: logits (E, c, n) (class-first, see :mod:`softleak.models`); labels (n,) shared by all
+members or (E, n); soft targets (c, n) shared or (E, c, n). Every function returns an (E,) tensor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy import stats
+
+
+def log_probs(logits: torch.Tensor) -> torch.Tensor:
+    """log softmax over the class dimension (-2)."""
+    return torch.log_softmax(logits, dim=-2)
+
+
+def predictions(logits: torch.Tensor) -> torch.Tensor:
+    """argmax class per member and sample: (E, c, n) -> (E, n)."""
+    return logits.argmax(dim=-2)
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fraction of samples whose argmax equals the true label, per member."""
+    return (predictions(logits) == y).to(logits.dtype).mean(dim=-1)
+
+
+def agreement(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
+    """acc_match_T: fraction of samples on which argmax(student) = argmax(teacher), per member."""
+    return (predictions(logits) == predictions(reference_logits)).to(logits.dtype).mean(dim=-1)
+
+
+def hard_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy −log softmax(z)_y over samples, per member."""
+    lp = log_probs(logits)  # (E, c, n)
+    idx = y.expand(lp.shape[0], lp.shape[-1])[:, None, :]  # (E, 1, n)
+    return -lp.gather(-2, idx).squeeze(-2).mean(dim=-1)
+
+
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean soft-label cross-entropy −Σ_k ŷ_k log softmax(z)_k over samples, per member.
+
+    Paper: §2 (the student's loss, averaged over samples as in the authors' code; spec §0.2).
+    """
+    return -(targets * log_probs(logits)).sum(dim=-2).mean(dim=-1)
+
+
+def logit_mse(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between two sets of logits, per member (paper eq. (1))."""
+    return ((logits - reference_logits) ** 2).flatten(1).mean(dim=-1)
+
+
+def sem(values) -> float:
+    """Standard error of the mean with the sample standard deviation (ddof = 1).
+
+    The authors' code divides the population std (ddof = 0) by √n, which is smaller by
+    √((n−1)/n); the book uses the textbook estimator.
+    """
+    v = np.asarray(values, dtype=float)
+    return float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval ``(mean, low, high)`` of independent values."""
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if v.size < 2:
+        return m, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sem(v)
+    return m, m - half, m + half

@@ -1,0 +1,167 @@
+"""Grids of configs → runs → one tidy table, with an on-disk cache that makes sweeps resumable.
+
+A config is a flat dict of JSON-serialisable values. :func:`run_sweep` hands *batches* of configs
+to a run function, so that configs which can share one tensor program (seeds, temperatures, grid
+points on the same data) train together in the ensemble trainer. Each config's result is written
+to disk as soon as its batch finishes, under a stable hash of the config, the run's namespace and
+:data:`softleak.RESULT_SCHEMA_VERSION`; an interrupted sweep resumes without recomputing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import RESULT_SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+Config = dict
+Result = pd.DataFrame | dict[str, pd.DataFrame]
+
+
+def grid(**axes: Iterable) -> list[Config]:
+    """The Cartesian product of named axes, in the order given: ``grid(rho=[.2, .8], seed=range(3))``.
+
+    Raises:
+        ValueError: if an axis is empty (the grid could not be built).
+    """
+    names = list(axes)
+    values = [list(v) for v in axes.values()]
+    for name, v in zip(names, values):
+        if not v:
+            raise ValueError(f"{name}=[] is not allowed: every grid axis needs at least one value")
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+def config_key(config: Config, namespace: str) -> str:
+    """A stable 16-hex-digit hash of ``config`` within ``namespace`` and the result schema."""
+    payload = json.dumps(
+        {"namespace": namespace, "schema": RESULT_SCHEMA_VERSION, "config": config},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class ResultCache:
+    """One folder per config: ``<root>/<key>/<table>.parquet`` plus the config as JSON."""
+
+    def __init__(self, root: str | os.PathLike, namespace: str) -> None:
+        self.root = Path(root)
+        self.namespace = namespace
+
+    def path(self, config: Config) -> Path:
+        return self.root / config_key(config, self.namespace)
+
+    def load(self, config: Config) -> dict[str, pd.DataFrame] | None:
+        folder = self.path(config)
+        if not (folder / "config.json").exists():
+            return None
+        return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+    def save(self, config: Config, tables: dict[str, pd.DataFrame]) -> None:
+        """Write atomically: a half-written folder is never mistaken for a finished one."""
+        folder = self.path(config)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
+        try:
+            for name, df in tables.items():
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "config.json").write_text(json.dumps(config, sort_keys=True, default=str, indent=1))
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+
+
+def _with_config_columns(df: pd.DataFrame, config: Config) -> pd.DataFrame:
+    missing = {k: v for k, v in config.items() if k not in df.columns}
+    return df.assign(**missing) if missing else df
+
+
+def run_sweep(
+    fn: Callable[[list[Config]], Sequence[Result]],
+    configs: Sequence[Config],
+    *,
+    cache_dir: str | os.PathLike | None,
+    namespace: str,
+    batch_key: Callable[[Config], Hashable] | None = None,
+    max_batch: int | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> Result:
+    """Run ``fn`` over ``configs`` in batches and return one tidy table (or one per table name).
+
+    Args:
+        fn: takes a list of configs and returns, in the same order, one result per config: a
+            DataFrame, or a dict of named DataFrames (e.g. ``{"runs": ..., "curves": ...}``).
+        configs: the grid, e.g. from :func:`grid`.
+        cache_dir: folder of the on-disk cache; ``None`` disables caching.
+        namespace: names the experiment in the cache key (two experiments never share entries).
+        batch_key: configs with equal keys may be run in one call of ``fn``; ``None`` runs every
+            config alone.
+        max_batch: largest number of configs per call.
+        progress: show a tqdm bar over configs.
+        desc: the bar's label (defaults to ``namespace``).
+
+    Returns:
+        The concatenation of all results, each row carrying its config's fields as columns. A
+        DataFrame result is stored as the table "runs"; if ``fn`` returns other table names, a dict
+        of concatenated tables by name is returned instead.
+    """
+    if max_batch is not None and max_batch < 1:
+        raise ValueError(f"max_batch={max_batch} is not allowed: max_batch must be >= 1 or None")
+    cache = ResultCache(cache_dir, namespace) if cache_dir is not None else None
+    results: list[dict[str, pd.DataFrame] | None] = [None] * len(configs)
+    pending: dict[Hashable, list[int]] = {}
+    for i, config in enumerate(configs):
+        cached = cache.load(config) if cache else None
+        if cached is not None:
+            results[i] = cached
+        else:
+            key = batch_key(config) if batch_key else i
+            pending.setdefault(key, []).append(i)
+    num_cached = sum(r is not None for r in results)
+    if num_cached:
+        log.info("%s: %d of %d configs loaded from the cache", namespace, num_cached, len(configs))
+
+    batches = []
+    for idx in pending.values():
+        size = max_batch or len(idx)
+        batches += [idx[j : j + size] for j in range(0, len(idx), size)]
+    with tqdm(total=len(configs), initial=num_cached, desc=desc or namespace, leave=False, disable=not progress) as bar:
+        for batch in batches:
+            out = fn([configs[i] for i in batch])
+            if len(out) != len(batch):
+                raise RuntimeError(f"{namespace}: fn returned {len(out)} results for {len(batch)} configs")
+            for i, res in zip(batch, out):
+                if isinstance(res, pd.DataFrame):
+                    res = {"runs": res}
+                if cache:
+                    cache.save(configs[i], res)
+                results[i] = res
+            bar.update(len(batch))
+
+    names = list(dict.fromkeys(name for r in results for name in r))
+    tables = {
+        name: pd.concat(
+            [_with_config_columns(r[name], c) for r, c in zip(results, configs) if name in r], ignore_index=True
+        )
+        for name in names
+    }
+    if names in (["runs"], []):
+        return tables.get("runs", pd.DataFrame())
+    return tables

@@ -1,0 +1,234 @@
+"""One full-batch Adam trainer for every ensemble model, on hard or soft targets.
+
+The loss is the **sum over members** of each member's mean loss, so every member receives
+exactly its solo gradient; Adam (and AdamW's decoupled weight decay) act element by element, so
+one optimizer state over the stacked tensors is exactly E independent optimizers. Nothing couples
+members: each one may stop on its own criterion (it is then frozen), and a member whose loss
+turns NaN/inf is frozen and reported by name while the others carry on.
+
+Paper: spec §0.2 (full batch, Adam with PyTorch defaults, mean cross-entropy).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .config import check_positive, check_positive_int
+from .metrics import accuracy, hard_cross_entropy, soft_cross_entropy
+from .runtime import tune_cpu_allocator
+
+log = logging.getLogger(__name__)
+
+#: An evaluation set: ``(X, y)`` or ``(X, y, soft_targets)``; y are true labels.
+EvalSet = tuple
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns. The model itself is trained in place.
+
+    Attributes:
+        history: long-form table, one row per member and recorded step: ``step``, ``member``,
+            ``member_name``, ``loss_train`` and, where labels are known, ``acc_train``; for every
+            eval set ``name``: ``acc_name`` and, with soft targets, ``loss_name``.
+        steps: (E,) optimizer steps each member took (fewer than asked if it stopped early).
+        reached: (E,) whether each member met ``stop_at_acc`` (all False without a criterion).
+        diverged: names of members whose training loss became NaN or infinite.
+        member_names: the members' names, in ensemble order.
+    """
+
+    history: pd.DataFrame
+    steps: np.ndarray
+    reached: np.ndarray
+    diverged: list[str] = field(default_factory=list)
+    member_names: list[str] = field(default_factory=list)
+
+    def final(self, metric: str) -> np.ndarray:
+        """The last recorded value of ``metric`` for every member, shape (E,)."""
+        last = self.history[self.history["step"] == self.history["step"].max()]
+        return last.sort_values("member")[metric].to_numpy()
+
+
+def _adam_step(params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay) -> None:
+    """One Adam (AdamW if ``weight_decay``) update of every tensor in place, as ``torch.optim``.
+
+    Uses PyTorch's fused kernel where it exists (3-4x faster than the multi-tensor path on CPU,
+    measured here), else the multi-tensor ops with the same maths.
+    """
+    fused = torch._fused_adamw_ if weight_decay else torch._fused_adam_
+    try:
+        steps = [torch.tensor(float(step), device=p.device) for p in params]
+        fused(params, grads, m, v, [], steps, amsgrad=False, lr=lr, beta1=beta1, beta2=beta2,
+              weight_decay=weight_decay, eps=eps, maximize=False)
+        return
+    except (RuntimeError, NotImplementedError):  # a device or dtype without the fused kernel
+        pass
+    if weight_decay:
+        torch._foreach_mul_(params, 1 - lr * weight_decay)
+    torch._foreach_lerp_(m, grads, 1 - beta1)
+    torch._foreach_mul_(v, beta2)
+    torch._foreach_addcmul_(v, grads, grads, 1 - beta2)
+    denom = torch._foreach_sqrt(v)
+    torch._foreach_div_(denom, math.sqrt(1 - beta2**step))
+    torch._foreach_add_(denom, eps)
+    torch._foreach_addcdiv_(params, m, denom, -lr / (1 - beta1**step))
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-member mean loss: hard cross-entropy for integer targets, soft otherwise."""
+    if targets.is_floating_point():
+        return soft_cross_entropy(logits, targets)
+    return hard_cross_entropy(logits, targets)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, soft_targets: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """Accuracy (and soft-label loss, if targets are given) of every member on one set.
+
+    Returns:
+        ``{"acc": (E,), "loss": (E,)}``; "loss" only with ``soft_targets``.
+    """
+    logits = model(X)
+    out = {"acc": accuracy(logits, y)}
+    if soft_targets is not None:
+        out["loss"] = soft_cross_entropy(logits, soft_targets)
+    return out
+
+
+def fit(
+    model: nn.Module,
+    X: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    steps: int,
+    lr: float | Callable[[int], float],
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    labels: torch.Tensor | None = None,
+    stop_at_acc: float | None = None,
+    record_every: int | None = None,
+    eval_sets: Mapping[str, EvalSet] | None = None,
+    member_names: Sequence[str] | None = None,
+) -> FitResult:
+    """Train every member of ``model`` by full-batch Adam (one step = one epoch).
+
+    Args:
+        model: an ensemble whose forward maps ``X`` to logits (E, c, n).
+        X: training inputs, shared (n, ...) or per member (E, n, ...).
+        targets: int64 labels (n,) or (E, n) for cross-entropy on hard labels; float soft labels
+            (c, n) or (E, c, n) for the soft-label cross-entropy.
+        steps: maximum number of optimizer steps.
+        lr: learning rate, or a function of the 0-based step (e.g. a warm-up).
+        betas, eps: Adam's; PyTorch defaults.
+        weight_decay: decoupled (AdamW) weight decay; 0 gives plain Adam.
+        labels: true labels of the training set, for ``acc_train`` (defaults to integer targets).
+        stop_at_acc: freeze a member as soon as its training accuracy (from the forward pass
+            before a step) reaches this value; it keeps the parameters that reached it.
+        record_every: record metrics at step 0, every this many steps and at the end; ``None``
+            records the end only.
+        eval_sets: named held-out sets, each ``(X, y)`` or ``(X, y, soft_targets)``.
+        member_names: names used in the history and in divergence reports.
+
+    Returns:
+        A :class:`FitResult`.
+    """
+    check_positive_int("steps", steps)
+    if not callable(lr):
+        check_positive("lr", lr)
+    if record_every is not None:
+        check_positive_int("record_every", record_every)
+    if labels is None and not targets.is_floating_point():
+        labels = targets
+    if stop_at_acc is not None and labels is None:
+        raise ValueError("stop_at_acc needs labels: pass the true labels of the training set")
+    params = [p for p in model.parameters() if p.requires_grad]
+    num_members = params[0].shape[0]
+    names = list(member_names) if member_names is not None else [f"member{e}" for e in range(num_members)]
+    if len(names) != num_members:
+        raise ValueError(f"member_names has {len(names)} names for an ensemble of {num_members} members")
+    eval_sets = dict(eval_sets or {})
+    device = params[0].device
+    if device.type == "cpu":
+        tune_cpu_allocator()
+
+    active = torch.ones(num_members, dtype=torch.bool, device=device)
+    steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
+    reached = torch.zeros(num_members, dtype=torch.bool, device=device)
+    diverged: list[str] = []
+    records: list[tuple[int, dict[str, torch.Tensor]]] = []
+
+    def check_divergence(loss_per_member: torch.Tensor) -> None:
+        bad = ~torch.isfinite(loss_per_member) & active
+        if bool(bad.any()):
+            for e in torch.nonzero(bad).flatten().tolist():
+                diverged.append(names[e])
+                log.warning("member %s diverged (loss %s); it is frozen", names[e], loss_per_member[e].item())
+            active.masked_fill_(bad, False)
+
+    @torch.no_grad()
+    def record(step: int) -> None:
+        logits = model(X)
+        row = {"loss_train": _loss(logits, targets)}
+        if labels is not None:
+            row["acc_train"] = accuracy(logits, labels)
+        for name, es in eval_sets.items():
+            for key, value in evaluate(model, *es).items():
+                row[f"{key}_{name}"] = value
+        check_divergence(row["loss_train"])
+        records.append((step, row))
+
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    beta1, beta2 = betas
+    if record_every is not None:
+        record(0)
+    step = 0
+    for step in range(1, steps + 1):
+        logits = model(X)
+        per_member = _loss(logits, targets)  # (E,)
+        if stop_at_acc is not None:
+            with torch.no_grad():
+                done = (accuracy(logits, labels) >= stop_at_acc) & active
+                reached |= done
+                active &= ~done
+                check_divergence(per_member)
+            if not bool(active.any()):
+                step -= 1
+                break
+        grads = torch.autograd.grad(per_member.sum(), params)
+        with torch.no_grad():
+            frozen = torch.nonzero(~active).flatten()
+            saved = [t[frozen].clone() for t in (*params, *m, *v)] if frozen.numel() else None
+            lr_t = lr(step - 1) if callable(lr) else lr
+            _adam_step(params, list(grads), m, v, step, lr_t, beta1, beta2, eps, weight_decay)
+            if saved is not None:
+                for t, s in zip((*params, *m, *v), saved):
+                    t[frozen] = s
+            steps_taken += active
+        if record_every is not None and step % record_every == 0 and step < steps:
+            record(step)
+    record(step)
+
+    frames = []
+    for step_, row in records:
+        cols = {k: t.detach().float().cpu().numpy() for k, t in row.items()}
+        frames.append(pd.DataFrame({"step": step_, "member": np.arange(num_members), "member_name": names, **cols}))
+    history = pd.concat(frames, ignore_index=True).drop_duplicates(["step", "member"], keep="last")
+    return FitResult(
+        history=history.reset_index(drop=True),
+        steps=steps_taken.cpu().numpy(),
+        reached=reached.cpu().numpy(),
+        diverged=diverged,
+        member_names=names,
+    )
