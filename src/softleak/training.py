@@ -23,7 +23,7 @@ from torch import nn
 
 from .config import check_positive, check_positive_int
 from .metrics import accuracy, hard_cross_entropy, soft_cross_entropy
-from .runtime import tune_cpu_allocator
+from .runtime import tune_cpu
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def fit(
     eval_sets = dict(eval_sets or {})
     device = params[0].device
     if device.type == "cpu":
-        tune_cpu_allocator()
+        tune_cpu()
 
     active = torch.ones(num_members, dtype=torch.bool, device=device)
     steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
