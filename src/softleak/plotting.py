@@ -89,7 +89,8 @@ def toy_figure(grid: pd.DataFrame, points: pd.DataFrame, runs: pd.DataFrame, *, 
         init: which student initialisation to draw.
     """
     c = int(points["c"].iloc[0])
-    fig, axes = plt.subplots(1, 4, figsize=(15, 4.1), constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 10.6), constrained_layout=True)
+    axes = axes.flatten()
 
     def pick(df, model, k):
         return df[(df["model"] == model) & (df["init"] == k)]
@@ -112,11 +113,11 @@ def toy_figure(grid: pd.DataFrame, points: pd.DataFrame, runs: pd.DataFrame, *, 
     axes[3].legend(handles=[Line2D([], [], color="black", label="teacher"),
                             Line2D([], [], color=STUDENTS["soft"][1], lw=1.6, label="soft-label student"),
                             Line2D([], [], color=STUDENTS["hard"][1], ls="--", label="independent student")],
-                   loc="lower center", bbox_to_anchor=(0.5, -0.32), ncol=2, fontsize="small", frameon=False)
+                   loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize="small", frameon=False)
     axes[3].set_title("(D) decision boundaries")
     for ax in axes:
         _square(ax)
-    fig.suptitle(f"Random labels in 2D, c = {c} (chance {1 / c:.0%})", y=1.04)
+    fig.suptitle(f"Random labels in 2D, c = {c} (chance {1 / c:.0%})")
     return fig
 
 

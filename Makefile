@@ -1,0 +1,39 @@
+# Two commands do all set-up from a fresh clone with only python3: `make book` and `make test`.
+PRESET ?= cpu
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install book test lab bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## book: execute every chapter at PRESET (default cpu) with papermill, then build the HTML book
+book: install
+	$(BIN)/python -m softleak.book execute --preset $(PRESET)
+	$(BIN)/python -m softleak.book scoreboard --preset $(PRESET)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+## test: unit tests, every notebook at the smoke preset (nbmake), a smoke build of the book
+test: install
+	SOFTLEAK_PRESET=smoke SOFTLEAK_RESULTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks \
+		--nbmake --nbmake-timeout=300 -p no:cacheprovider
+
+## lab: JupyterLab on the source notebooks
+lab: install
+	$(BIN)/jupyter lab notebooks
+
+## bench: ensemble trainer speed against a one-model-at-a-time loop, and GFLOP/s of a large epoch
+bench: install
+	$(BIN)/python benchmarks/trainer.py
+
+clean:
+	rm -rf _build book/chapters book/scoreboard.md results

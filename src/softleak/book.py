@@ -1,0 +1,97 @@
+"""Build steps of the book: execute the chapter notebooks with papermill, render the scoreboard.
+
+Usage (the Makefile calls these)::
+
+    python -m softleak.book execute --preset cpu      # notebooks/NN_x.ipynb -> book/chapters/NN_x.ipynb
+    python -m softleak.book scoreboard --preset cpu   # results/*/cpu/claims.json -> book/scoreboard.md
+
+The chapters to execute are the ``book/chapters/<stem>`` entries of ``_toc.yml``; a failing cell
+stops the build with papermill's error, naming the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .claims import repo_root, scoreboard_markdown
+from .config import check_choice
+from .presets import PRESET_NAMES
+
+log = logging.getLogger(__name__)
+CHAPTER_PREFIX = "book/chapters/"
+
+
+def toc_chapters(root: str | os.PathLike) -> list[str]:
+    """Notebook stems listed in ``<root>/_toc.yml`` as ``book/chapters/<stem>``, in order."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            f = node.get("file")
+            if isinstance(f, str) and f.startswith(CHAPTER_PREFIX):
+                found.append(Path(f).stem)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
+    """Execute every chapter of the table of contents at ``preset`` into ``<root>/book/chapters``."""
+    import papermill
+
+    check_choice("preset", preset, PRESET_NAMES)
+    root, notebooks = Path(root), Path(notebooks)
+    out_dir = root / CHAPTER_PREFIX
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem in toc_chapters(root):
+        if only and stem not in only:
+            continue
+        source = notebooks / f"{stem}.ipynb"
+        if not source.exists():
+            raise FileNotFoundError(f"_toc.yml lists {CHAPTER_PREFIX}{stem}, but {source} does not exist")
+        start = time.time()
+        papermill.execute_notebook(
+            str(source), str(out_dir / f"{stem}.ipynb"), parameters={"preset": preset, "progress": False},
+            kernel_name="python3", cwd=str(notebooks), progress_bar=False,
+        )
+        print(f"executed {stem} at preset {preset} in {time.time() - start:.0f} s", flush=True)
+        written.append(out_dir / f"{stem}.ipynb")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m softleak.book", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("execute", "scoreboard"):
+        p = sub.add_parser(name)
+        p.add_argument("--preset", default="cpu", choices=PRESET_NAMES)
+        p.add_argument("--root", default=None, help="book root holding _toc.yml (default: the repository)")
+    sub.choices["execute"].add_argument("--notebooks", default=None, help="source notebooks (default: <repo>/notebooks)")
+    sub.choices["execute"].add_argument("--only", nargs="*", default=None, help="notebook stems to execute")
+    args = parser.parse_args(argv)
+    root = Path(args.root) if args.root else repo_root()
+    if args.command == "execute":
+        execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only)
+    else:
+        out = root / "book" / "scoreboard.md"
+        out.write_text(scoreboard_markdown(args.preset))
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""End to end: execute every chapter at the smoke preset with papermill and build the book with -W."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from softleak.book import toc_chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
+    book = tmp_path / "book_root"
+    book.mkdir()
+    for name in ("_config.yml", "_toc.yml", "references.bib", "pyproject.toml"):
+        shutil.copy(ROOT / name, book / name)
+    shutil.copytree(ROOT / "book", book / "book", ignore=shutil.ignore_patterns("chapters", "scoreboard.md"))
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    python = sys.executable
+    for step in (["execute", "--preset", "smoke", "--notebooks", str(ROOT / "notebooks")],
+                 ["scoreboard", "--preset", "smoke"]):
+        subprocess.run([python, "-m", "softleak.book", *step, "--root", str(book)], check=True)
+    jb = Path(python).with_name("jupyter-book")
+    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+    html = book / "_build" / "html"
+    assert (html / "index.html").exists()
+    for stem in toc_chapters(book):
+        page = (html / "book" / "chapters" / f"{stem}.html").read_text()
+        assert "Does it reproduce?" in page and "<img" in page
+        assert (tmp_path / "results" / stem / "smoke" / "claims.json").exists()
+        assert (tmp_path / "results" / stem / "smoke" / "table.parquet").exists()
+    chapter1 = (html / "book" / "chapters" / "01_toy_2d.html").read_text()
+    assert 'id="fig-toy-c3"' in chapter1 and 'id="fig-toy-c20"' in chapter1  # captioned figures
+    assert "glue" not in chapter1.split("What the run shows")[1][:2000].lower()  # glued numbers rendered
+    scoreboard = (html / "book" / "scoreboard.html").read_text()
+    assert "teacher reaches 100" in scoreboard.lower() and "claims reproduce" in scoreboard

@@ -1,0 +1,125 @@
+"""The ensemble trainer is E independent solo runs: checked against plain nn.Module + torch.optim."""
+
+import pytest
+import torch
+from torch import nn
+
+from softleak.distillation import soft_labels
+from softleak.models import LinearEnsemble, MLPEnsemble
+from softleak.training import fit
+
+SEEDS = [3, 7, 11]
+
+
+def solo_net(sizes, seed, bias=True):
+    """What a user would write: nn.Linear layers built after torch.manual_seed(seed)."""
+    torch.manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, bias=bias))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers).double()
+
+
+def solo_train(net, X, target, steps, lr, opt_cls=torch.optim.Adam, **kw):
+    opt = opt_cls(net.parameters(), lr=lr, **kw)
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(X), target).backward()
+        opt.step()
+    return net
+
+
+def linears(net):
+    return [m for m in net if isinstance(m, nn.Linear)]
+
+
+@pytest.mark.parametrize("sizes,bias", [((5, 3), False), ((5, 8, 3), True), ((5, 8, 6, 3), True)])
+def test_member_init_equals_nn_linear_under_the_same_seed(sizes, bias):
+    ens = MLPEnsemble(sizes, SEEDS, bias=bias, dtype=torch.float64, device="cpu")
+    for e, seed in enumerate(SEEDS):
+        for layer, lin in enumerate(linears(solo_net(sizes, seed, bias))):
+            assert torch.equal(ens.weights[layer][e], lin.weight)
+            if bias:
+                assert torch.equal(ens.biases[layer][e, :, 0], lin.bias)
+
+
+@pytest.mark.parametrize("sizes,bias", [((5, 3), False), ((5, 8, 3), True)])
+@pytest.mark.parametrize("soft", [False, True])
+def test_ensemble_of_three_equals_three_solo_runs(sizes, bias, soft):
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(40, 5, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (40,), generator=gen)
+    target = soft_labels(torch.randn(3, 40, generator=gen, dtype=torch.float64), 2.0) if soft else y
+    ens = MLPEnsemble(sizes, SEEDS, bias=bias, dtype=torch.float64, device="cpu")
+    fit(ens, X, target, steps=50, lr=1e-2, labels=y)
+    for e, seed in enumerate(SEEDS):
+        net = solo_train(solo_net(sizes, seed, bias), X, target.T if soft else y, 50, 1e-2)
+        for layer, lin in enumerate(linears(net)):
+            torch.testing.assert_close(ens.weights[layer][e], lin.weight, rtol=1e-10, atol=1e-12)
+
+
+def test_adamw_weight_decay_and_per_member_data_match_solo_runs():
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(3, 30, 4, generator=gen, dtype=torch.float64)  # one dataset per member
+    y = torch.randint(0, 2, (3, 30), generator=gen)
+    ens = MLPEnsemble((4, 6, 2), SEEDS, dtype=torch.float64, device="cpu")
+    fit(ens, X, y, steps=40, lr=3e-3, weight_decay=0.5, betas=(0.9, 0.98))
+    for e, seed in enumerate(SEEDS):
+        net = solo_train(solo_net((4, 6, 2), seed), X[e], y[e], 40, 3e-3, torch.optim.AdamW,
+                         weight_decay=0.5, betas=(0.9, 0.98))
+        torch.testing.assert_close(ens.weights[1][e], linears(net)[1].weight, rtol=1e-10, atol=1e-12)
+
+
+def test_stop_at_acc_freezes_each_member_at_its_own_step():
+    gen = torch.Generator().manual_seed(2)
+    X = torch.randn(3, 12, 2, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (3, 12), generator=gen)
+    ens = MLPEnsemble((2, 64, 3), SEEDS, dtype=torch.float64, device="cpu")
+    res = fit(ens, X, y, steps=3000, lr=1e-2, stop_at_acc=1.0)
+    assert res.reached.all() and len(set(res.steps.tolist())) > 1  # members stopped at different steps
+    for e, seed in enumerate(SEEDS):
+        net = solo_train(solo_net((2, 64, 3), seed), X[e], y[e], int(res.steps[e]), 1e-2)
+        torch.testing.assert_close(ens.weights[1][e], linears(net)[1].weight, rtol=1e-9, atol=1e-11)
+        with torch.no_grad():
+            assert (net(X[e]).argmax(1) == y[e]).all()  # frozen with the parameters that reached 100 %
+
+
+def test_diverging_member_is_reported_by_name_and_others_are_unaffected(caplog):
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(3, 20, 4, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 2, (3, 20), generator=gen)
+    X_bad = X.clone()
+    X_bad[1, 0, 0] = float("nan")
+    ens = LinearEnsemble(4, 2, SEEDS, dtype=torch.float64, device="cpu")
+    res = fit(ens, X_bad, y, steps=30, lr=1e-2, record_every=10, member_names=["a", "b", "c"])
+    assert res.diverged == ["b"]
+    assert "member b diverged" in caplog.text
+    ref = LinearEnsemble(4, 2, SEEDS, dtype=torch.float64, device="cpu")
+    fit(ref, X, y, steps=30, lr=1e-2)
+    torch.testing.assert_close(ens.weights[0][[0, 2]], ref.weights[0][[0, 2]])
+
+
+def test_history_is_tidy_and_records_eval_sets():
+    gen = torch.Generator().manual_seed(4)
+    X, y = torch.randn(30, 3, generator=gen), torch.randint(0, 2, (30,), generator=gen)
+    Xv, yv = torch.randn(10, 3, generator=gen), torch.randint(0, 2, (10,), generator=gen)
+    q = soft_labels(torch.randn(2, 10, generator=gen), 1.0)
+    ens = MLPEnsemble((3, 4, 2), [0, 1], device="cpu")
+    res = fit(ens, X, y, steps=25, lr=1e-2, record_every=10, eval_sets={"val": (Xv, yv, q)})
+    h = res.history
+    assert sorted(h["step"].unique()) == [0, 10, 20, 25]
+    assert {"step", "member", "member_name", "loss_train", "acc_train", "acc_val", "loss_val"} <= set(h.columns)
+    assert len(h) == 4 * 2 and res.final("acc_train").shape == (2,)
+
+
+def test_bad_training_arguments_fail_early():
+    ens = LinearEnsemble(3, 2, [0], device="cpu")
+    X, y = torch.randn(5, 3), torch.zeros(5, dtype=torch.long)
+    with pytest.raises(ValueError, match="steps=0"):
+        fit(ens, X, y, steps=0, lr=1e-3)
+    with pytest.raises(ValueError, match="lr=-1"):
+        fit(ens, X, y, steps=1, lr=-1)
+    with pytest.raises(ValueError, match="stop_at_acc needs labels"):
+        fit(ens, X, torch.full((2, 5), 0.5), steps=1, lr=1e-3, stop_at_acc=1.0)

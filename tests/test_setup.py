@@ -1,0 +1,42 @@
+"""The repository's own promises: pins agree, notebooks are clean, the toc matches the notebooks."""
+
+import json
+from pathlib import Path
+
+import yaml
+
+from softleak.book import toc_chapters
+from softleak.presets import SECTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def requirement_lines():
+    return [l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+
+def test_environment_yml_pip_list_equals_requirements():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip == requirement_lines()
+    assert "python=3.11" in env["dependencies"]
+    assert all("==" in line for line in requirement_lines())
+    assert "torch==2.13.0" in requirement_lines()
+    assert any(line.startswith("jupyter-book==1.") for line in requirement_lines())
+
+
+def test_source_notebooks_are_clean_and_parameterised():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert not any(c.get("outputs") or c.get("execution_count") for c in code), f"{path.name} has outputs"
+        assert "parameters" in code[0]["metadata"].get("tags", []), f"{path.name}: first code cell is not 'parameters'"
+        assert "preset" in "".join(code[0]["source"])
+
+
+def test_toc_chapters_exist_and_have_presets():
+    chapters = toc_chapters(ROOT)
+    assert chapters and chapters[0] == "01_toy_2d"
+    for stem in chapters:
+        assert (ROOT / "notebooks" / f"{stem}.ipynb").exists()
+        assert stem in SECTIONS
