@@ -35,9 +35,10 @@ def agreement(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Ten
 
 def hard_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy −log softmax(z)_y over samples, per member."""
-    lp = log_probs(logits)  # (E, c, n)
-    idx = y.expand(lp.shape[0], lp.shape[-1])[:, None, :]  # (E, 1, n)
-    return -lp.gather(-2, idx).squeeze(-2).mean(dim=-1)
+    if logits.dim() == 2:
+        return torch.nn.functional.cross_entropy(logits[None], y.expand(1, -1), reduction="none").mean(dim=-1)
+    target = y.expand(logits.shape[0], logits.shape[-1])  # (E, n)
+    return torch.nn.functional.cross_entropy(logits, target, reduction="none").mean(dim=-1)  # class dim 1
 
 
 def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -45,7 +46,10 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
     Paper: §2 (the student's loss, averaged over samples as in the authors' code; spec §0.2).
     """
-    return -(targets * log_probs(logits)).sum(dim=-2).mean(dim=-1)
+    if logits.dim() == 2:
+        return soft_cross_entropy(logits[None], targets)
+    target = targets.expand_as(logits)  # (E, c, n)
+    return torch.nn.functional.cross_entropy(logits, target, reduction="none").mean(dim=-1)  # class dim 1
 
 
 def logit_mse(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,106 @@
+"""Benchmark of the ensemble trainer (`make bench`). Prints its figures against the targets.
+
+1. Model-epochs per second of :func:`softleak.training.fit` on an ensemble of E models against a
+   plain loop that trains one ``nn.Sequential`` at a time with ``torch.optim.Adam`` and
+   ``F.cross_entropy`` (the same maths), for the toy shape (2→100→3, n = 60, E = 20; target ≥ 10×)
+   and a small MLP (d = 100, p = 50, c = 10, n = 2000, E = 20; target ≥ 2×).
+2. GFLOP/s of one full-batch epoch (forward, backward, Adam) of a large MLP (d = 1000, p = 500,
+   c = 100, n = 25 000) against a float32 matmul ceiling measured in the same run (target ≥ 70 %).
+
+Timings are wall-clock medians; this is not a test and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from softleak.models import MLPEnsemble
+from softleak.runtime import default_device
+from softleak.training import fit
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, repeats: int, device: torch.device) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def loop_one_at_a_time(sizes, X, y, num_models, steps, device):
+    for seed in range(num_models):
+        torch.manual_seed(seed)
+        net = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2])).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        for _ in range(steps):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net(X), y).backward()
+            opt.step()
+
+
+def speedup(name, sizes, n, num_models, steps, device, target):
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(n, sizes[0], generator=gen).to(device)
+    y = torch.randint(0, sizes[-1], (n,), generator=gen).to(device)
+
+    def ensemble():
+        fit(MLPEnsemble(sizes, range(num_models), device=device), X, y, steps=steps, lr=1e-3)
+
+    t_ens = timed(ensemble, 3, device)
+    t_loop = timed(lambda: loop_one_at_a_time(sizes, X, y, num_models, steps, device), 3, device)
+    rate_ens, rate_loop = num_models * steps / t_ens, num_models * steps / t_loop
+    ratio = rate_ens / rate_loop
+    print(f"{name:<38} ensemble {rate_ens:>10,.0f} model-epochs/s | loop {rate_loop:>9,.0f} | "
+          f"speed-up {ratio:5.1f}x (target >= {target}x: {'met' if ratio >= target else 'MISSED'})")
+    return ratio
+
+
+def large_epoch(device, target=0.70):
+    d, p, c, n = 1000, 500, 100, 25_000
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(n, d, generator=gen).to(device)
+    y = torch.randint(0, c, (n,), generator=gen).to(device)
+    model = MLPEnsemble((d, p, c), [0], device=device)
+    # matmul FLOPs of one epoch: forward 2n(dp + pc); backward: dW1 (2ndp), dW2 and dH (2·2npc)
+    flops = 4 * n * d * p + 6 * n * p * c
+    # the marginal cost of an epoch: (N + 1 steps) − (1 step), which leaves out the set-up and the
+    # final evaluation pass that every call of fit makes
+    extra = 5
+    t_long = timed(lambda: fit(model, X, y, steps=extra + 1, lr=1e-4), 3, device)
+    t_short = timed(lambda: fit(model, X, y, steps=1, lr=1e-4), 3, device)
+    t_epoch = (t_long - t_short) / extra
+    A = torch.randn(n, d, generator=gen).to(device)
+    B = torch.randn(d, p, generator=gen).to(device)
+    S = torch.randn(2048, 2048, generator=gen).to(device)
+    ceiling = max(2 * n * d * p / timed(lambda: A @ B, 5, device), 2 * 2048**3 / timed(lambda: S @ S, 5, device))
+    achieved = flops / t_epoch
+    share = achieved / ceiling
+    print(f"{'large MLP epoch (1000→500→100, n=25k)':<38} {achieved / 1e9:6.1f} GFLOP/s "
+          f"({t_epoch * 1e3:.0f} ms/epoch) vs float32 matmul ceiling {ceiling / 1e9:.1f} GFLOP/s: "
+          f"{share:.0%} (target >= {target:.0%}: {'met' if share >= target else 'MISSED'})")
+    return share
+
+
+def main() -> None:
+    device = default_device()
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    speedup("toy (2→100→3, n=60, E=20)", (2, 100, 3), 60, 20, 300, device, 10)
+    speedup("small MLP (100→50→10, n=2000, E=20)", (100, 50, 10), 2000, 20, 50, device, 2)
+    large_epoch(device)
+
+
+if __name__ == "__main__":
+    main()
