@@ -77,4 +77,5 @@ def test_claims_round_trip_and_scoreboard():
     assert len(load_claims("smoke")) == 1 and load_claims("cpu") == []
     md = scoreboard_markdown("smoke")
     assert "1 of 3 claims reproduce" in md and "≈ 50 %" in md and "48 %" in md and "B \\| pipe" in md
-    assert list(claims_frame(claims)["verdict"]) == ["✅ reproduces", "❌ does not reproduce", "— not tested"]
+    assert list(claims_frame(claims)["verdict"]) == ["✓ reproduces", "✗ does not reproduce", "– not tested at this preset"]
+    assert "## Chapter X" in scoreboard_markdown("smoke", titles={"01_x": "Chapter X"})

@@ -48,6 +48,18 @@ def toc_chapters(root: str | os.PathLike) -> list[str]:
     return found
 
 
+def notebook_title(path: str | os.PathLike) -> str:
+    """The first Markdown heading of a notebook (its chapter title), or its stem."""
+    import json
+
+    for cell in json.loads(Path(path).read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return Path(path).stem
+
+
 def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
     """Execute every chapter of the table of contents at ``preset`` into ``<root>/book/chapters``."""
     import papermill
@@ -88,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only)
     else:
         out = root / "book" / "scoreboard.md"
-        out.write_text(scoreboard_markdown(args.preset))
+        sources = repo_root() / "notebooks"
+        titles = {stem: notebook_title(sources / f"{stem}.ipynb") for stem in toc_chapters(root)
+                  if (sources / f"{stem}.ipynb").exists()}
+        out.write_text(scoreboard_markdown(args.preset, titles=titles))
         print(f"wrote {out}")
     return 0
 

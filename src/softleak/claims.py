@@ -100,7 +100,7 @@ def write_results(
 
 
 def verdict(holds: bool | None) -> str:
-    return {True: "✅ reproduces", False: "❌ does not reproduce", None: "— not tested"}[holds]
+    return {True: "✓ reproduces", False: "✗ does not reproduce", None: "– not tested at this preset"}[holds]
 
 
 def claims_frame(claims: Sequence[Claim] | Sequence[Mapping]) -> pd.DataFrame:
@@ -121,8 +121,17 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def scoreboard_markdown(preset: str, root: str | os.PathLike | None = None) -> str:
-    """The reproduction scoreboard page (MyST markdown) for ``preset``."""
+def scoreboard_markdown(
+    preset: str, root: str | os.PathLike | None = None, titles: Mapping[str, str] | None = None
+) -> str:
+    """The reproduction scoreboard page (MyST markdown) for ``preset``.
+
+    Args:
+        preset: which preset's claims files to collect.
+        root: the results root (default :func:`results_root`).
+        titles: notebook stem -> chapter title, for headings and links.
+    """
+    titles = dict(titles or {})
     files = load_claims(preset, root)
     lines = [
         "# Reproduction scoreboard",
@@ -139,10 +148,11 @@ def scoreboard_markdown(preset: str, root: str | os.PathLike | None = None) -> s
     if files:
         lines += [f"**{held} of {total} claims reproduce** at the `{preset}` preset.", ""]
     for f in files:
+        title = titles.get(f["notebook"], f["notebook"])
         lines += [
-            f"## {f['notebook']}",
+            f"## {title}",
             "",
-            f"Chapter: [{f['notebook']}](chapters/{f['notebook']}.ipynb)",
+            f"Chapter: [{title}](chapters/{f['notebook']}.ipynb) (`{f['notebook']}`)",
             "",
             "| claim | paper | ours | verdict |",
             "| --- | --- | --- | --- |",

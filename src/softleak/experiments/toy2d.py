@@ -254,6 +254,7 @@ PAPER = {  # the paper's reported numbers (spec §1.6)
     3: {"hard": "≈ 30 % (chance 33 %)", "soft": "≈ 50 %"},
     20: {"hard": "≈ 6 % (chance 5 %)", "soft": "≈ 66 %"},
 }
+AUTHORS_TEACHER_EPOCHS = 4000  # the authors' fixed teacher budget for c = 3 (spec §1.4)
 MIN_DATASETS = 20  # the across-datasets claim needs at least this many (spec §8)
 CHANCE_BAND = 0.05  # "at chance": the 95 % CI reaches within 5 points of 1/c
 
@@ -283,6 +284,8 @@ def summarize(runs: pd.DataFrame) -> tuple[list[Claim], dict[str, object]]:
         metrics[f"c{c}.teacher.acc_star_T"] = teachers["acc_star_T"].mean()
         metrics[f"c{c}.teacher.acc_star_T.sem"] = sem(teachers["acc_star_T"])
         metrics[f"c{c}.teacher.max_epochs"] = int(teachers["teacher_steps"].max())
+        metrics[f"c{c}.teacher.num_over_4000"] = int((teachers["teacher_steps"] > AUTHORS_TEACHER_EPOCHS).sum())
+        metrics[f"c{c}.num_teachers"] = len(teachers)
         reached = int(teachers["teacher_reached_100"].sum())
         teacher_ok &= reached == len(teachers)
         teacher_bits.append(f"c={c}: {reached}/{len(teachers)} teachers at 100 % "
@@ -294,6 +297,7 @@ def summarize(runs: pd.DataFrame) -> tuple[list[Claim], dict[str, object]]:
             for metric in ("acc_train_S", "acc_test_S", "acc_match_T_grid"):
                 metrics[f"c{c}.{kind}.{metric}"] = s[metric].mean()
                 metrics[f"c{c}.{kind}.{metric}.sem"] = sem(s[metric])
+            metrics[f"c{c}.{kind}.acc_match_T_grid.datasets"] = per_dataset.xs(kind, level="student")["acc_match_T_grid"].mean()
             vals = per_dataset.xs(kind, level="student")["acc_test_S"]
             m, lo, hi = mean_ci(vals)
             metrics[f"c{c}.{kind}.acc_test_S.datasets.min"] = vals.min()
