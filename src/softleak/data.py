@@ -103,3 +103,14 @@ def split_student(
             f"choose rho with 1 <= floor(rho*n) < n"
         )
     return torch.nonzero(mask).flatten(), torch.nonzero(~mask).flatten()
+
+
+def standardize(X: torch.Tensor) -> torch.Tensor:
+    """Standardise each feature to zero mean and unit variance over the samples (spec §3.2).
+
+    Args:
+        X: (n, d) or (E, n, d); statistics are taken over the sample dimension (-2).
+    """
+    mean = X.mean(dim=-2, keepdim=True)
+    std = X.std(dim=-2, keepdim=True, unbiased=False)
+    return (X - mean) / std

@@ -116,3 +116,23 @@ class LinearEnsemble(MLPEnsemble):
 
     def __init__(self, d: int, c: int, seeds: Sequence[int], *, bias: bool = False, **kw) -> None:
         super().__init__((d, c), seeds, bias=bias, **kw)
+
+
+class BinaryLogitEnsemble(MLPEnsemble):
+    """E single-logit linear classifiers z = w·x (no bias by default), as two-class logits (0, z).
+
+    The softmax cross-entropy of the logits (0, z) is exactly the logistic loss of z (BCE with
+    logits), so the shared trainer fits the paper's binary teacher unchanged (paper §5.1; spec §3.3).
+    Members are initialised like ``nn.Linear(d, 1)``.
+    """
+
+    def __init__(self, d: int, seeds: Sequence[int], *, bias: bool = False, **kw) -> None:
+        super().__init__((d, 1), seeds, bias=bias, **kw)
+
+    def logit(self, X: torch.Tensor) -> torch.Tensor:
+        """The single logit z per member and sample: (E, n)."""
+        return super().forward(X)[:, 0, :]
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        z = self.logit(X)  # (E, n)
+        return torch.stack([torch.zeros_like(z), z], dim=-2)  # (E, 2, n)

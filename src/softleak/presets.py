@@ -17,6 +17,7 @@ PRESET_NAMES = ("smoke", "cpu", "paper")
 #: notebook stem -> module holding ``PRESETS`` and ``apply_overrides``
 SECTIONS = {
     "01_toy_2d": "softleak.experiments.toy2d",
+    "03_logistic_thresholds": "softleak.experiments.logistic",
 }
 
 

@@ -88,7 +88,12 @@ class ResultCache:
 
 
 def _with_config_columns(df: pd.DataFrame, config: Config) -> pd.DataFrame:
-    missing = {k: v for k, v in config.items() if k not in df.columns}
+    """Add the config's fields the run did not write itself; list-like values as JSON text."""
+    missing = {
+        k: json.dumps(v, default=str) if isinstance(v, (list, tuple, dict)) else v
+        for k, v in config.items()
+        if k not in df.columns
+    }
     return df.assign(**missing) if missing else df
 
 
