@@ -123,3 +123,23 @@ def test_bad_training_arguments_fail_early():
         fit(ens, X, y, steps=1, lr=-1)
     with pytest.raises(ValueError, match="stop_at_acc needs labels"):
         fit(ens, X, torch.full((2, 5), 0.5), steps=1, lr=1e-3, stop_at_acc=1.0)
+
+
+def test_padded_members_with_a_sample_mask_equal_their_unpadded_solo_runs():
+    gen = torch.Generator().manual_seed(5)
+    sizes = [12, 30, 21]  # members of different n share one padded (E, 30, d) tensor
+    X = torch.zeros(3, 30, 4, dtype=torch.float64)
+    y = torch.zeros(3, 30, dtype=torch.long)
+    mask = torch.zeros(3, 30, dtype=torch.bool)
+    for e, n in enumerate(sizes):
+        X[e, :n] = torch.randn(n, 4, generator=gen, dtype=torch.float64)
+        y[e, :n] = torch.randint(0, 3, (n,), generator=gen)
+        mask[e, :n] = True
+    ens = MLPEnsemble((4, 8, 3), SEEDS, dtype=torch.float64, device="cpu")
+    res = fit(ens, X, y, steps=40, lr=1e-2, sample_mask=mask, record_every=20)
+    for e, (seed, n) in enumerate(zip(SEEDS, sizes)):
+        net = solo_train(solo_net((4, 8, 3), seed), X[e, :n], y[e, :n], 40, 1e-2)
+        torch.testing.assert_close(ens.weights[1][e], linears(net)[1].weight, rtol=1e-10, atol=1e-12)
+        with torch.no_grad():
+            acc = (net(X[e, :n]).argmax(1) == y[e, :n]).double().mean().item()
+        assert res.final("acc_train")[e] == pytest.approx(acc)

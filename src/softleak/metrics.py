@@ -23,9 +23,21 @@ def predictions(logits: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=-2)
 
 
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over the last (sample) dimension, over the samples where ``mask`` is true (all if None).
+
+    A mask lets members with different numbers of samples share one padded tensor: padded samples
+    carry weight exactly 0.
+    """
+    if mask is None:
+        return values.mean(dim=-1)
+    w = mask.to(values.dtype)
+    return (values * w).sum(dim=-1) / w.sum(dim=-1)
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Fraction of samples whose argmax equals the true label, per member."""
-    return (predictions(logits) == y).to(logits.dtype).mean(dim=-1)
+    return masked_mean((predictions(logits) == y).to(logits.dtype), mask)
 
 
 def agreement(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
@@ -33,23 +45,24 @@ def agreement(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Ten
     return (predictions(logits) == predictions(reference_logits)).to(logits.dtype).mean(dim=-1)
 
 
-def hard_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def hard_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean cross-entropy −log softmax(z)_y over samples, per member."""
     if logits.dim() == 2:
-        return torch.nn.functional.cross_entropy(logits[None], y.expand(1, -1), reduction="none").mean(dim=-1)
+        return hard_cross_entropy(logits[None], y, mask)
     target = y.expand(logits.shape[0], logits.shape[-1])  # (E, n)
-    return torch.nn.functional.cross_entropy(logits, target, reduction="none").mean(dim=-1)  # class dim 1
+    per_sample = torch.nn.functional.cross_entropy(logits, target, reduction="none")  # class dim 1
+    return masked_mean(per_sample, mask)
 
 
-def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean soft-label cross-entropy −Σ_k ŷ_k log softmax(z)_k over samples, per member.
 
     Paper: §2 (the student's loss, averaged over samples as in the authors' code; spec §0.2).
     """
     if logits.dim() == 2:
-        return soft_cross_entropy(logits[None], targets)
+        return soft_cross_entropy(logits[None], targets, mask)
     target = targets.expand_as(logits)  # (E, c, n)
-    return torch.nn.functional.cross_entropy(logits, target, reduction="none").mean(dim=-1)  # class dim 1
+    return masked_mean(torch.nn.functional.cross_entropy(logits, target, reduction="none"), mask)  # class dim 1
 
 
 def logit_mse(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:

@@ -87,11 +87,11 @@ def _adam_step(params, grads, m, v, step, step_tensors, lr, beta1, beta2, eps, w
     return False
 
 
-def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def _loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Per-member mean loss: hard cross-entropy for integer targets, soft otherwise."""
     if targets.is_floating_point():
-        return soft_cross_entropy(logits, targets)
-    return hard_cross_entropy(logits, targets)
+        return soft_cross_entropy(logits, targets, mask)
+    return hard_cross_entropy(logits, targets, mask)
 
 
 @torch.no_grad()
@@ -121,6 +121,7 @@ def fit(
     eps: float = 1e-8,
     weight_decay: float = 0.0,
     labels: torch.Tensor | None = None,
+    sample_mask: torch.Tensor | None = None,
     stop_at_acc: float | None = None,
     record_every: int | None = None,
     eval_sets: Mapping[str, EvalSet] | None = None,
@@ -138,6 +139,9 @@ def fit(
         betas, eps: Adam's; PyTorch defaults.
         weight_decay: decoupled (AdamW) weight decay; 0 gives plain Adam.
         labels: true labels of the training set, for ``acc_train`` (defaults to integer targets).
+        sample_mask: bool (E, n): which samples each member trains on. Members of different sizes
+            share one padded tensor this way (padded inputs should be finite, e.g. zeros); a
+            masked member is exactly its unpadded solo run, as the mean runs over its own samples.
         stop_at_acc: freeze a member as soon as its training accuracy (from the forward pass
             before a step) reaches this value; it keeps the parameters that reached it.
         record_every: record metrics at step 0, every this many steps and at the end; ``None``
@@ -184,9 +188,9 @@ def fit(
     @torch.no_grad()
     def record(step: int) -> None:
         logits = model(X)
-        row = {"loss_train": _loss(logits, targets)}
+        row = {"loss_train": _loss(logits, targets, sample_mask)}
         if labels is not None:
-            row["acc_train"] = accuracy(logits, labels)
+            row["acc_train"] = accuracy(logits, labels, sample_mask)
         for name, es in eval_sets.items():
             for key, value in evaluate(model, *es).items():
                 row[f"{key}_{name}"] = value
@@ -203,10 +207,10 @@ def fit(
     step = 0
     for step in range(1, steps + 1):
         logits = model(X)
-        per_member = _loss(logits, targets)  # (E,)
+        per_member = _loss(logits, targets, sample_mask)  # (E,)
         if stop_at_acc is not None:
             with torch.no_grad():
-                done = (accuracy(logits, labels) >= stop_at_acc) & active
+                done = (accuracy(logits, labels, sample_mask) >= stop_at_acc) & active
                 reached |= done
                 active &= ~done
                 check_divergence(per_member)

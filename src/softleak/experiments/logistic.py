@@ -48,6 +48,7 @@ class LogisticConfig:
     rho_focus: float = 0.8  # the ρ of Fig. 4A (paper: the grid point 0.803)
     teacher_lr: float = 1e-3  # Adam (code)
     teacher_steps: int = 10_000  # full-batch steps (paper and code)
+    alphas_per_batch: int = 4  # α values whose teachers train as one padded ensemble (speed only)
 
     def __post_init__(self) -> None:
         check_positive_int("d", self.d)
@@ -67,6 +68,7 @@ class LogisticConfig:
         check_seeds("seeds", self.seeds)
         check_positive("teacher_lr", self.teacher_lr)
         check_positive_int("teacher_steps", self.teacher_steps)
+        check_positive_int("alphas_per_batch", self.alphas_per_batch)
 
 
 def _grid(lo: float, hi: float, num: int) -> tuple[float, ...]:
@@ -96,32 +98,54 @@ def num_samples(alpha: float, d: int) -> int:
 
 
 def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
-    """One (d, α) cell: the teachers of all seeds in one ensemble, then all pseudo-inverse students."""
-    d, alpha, rhos = configs[0]["d"], configs[0]["alpha"], configs[0]["rhos"]
-    n = num_samples(alpha, d)
-    seeds = [cfg["seed"] for cfg in configs]
-    cells = [derive_seed(s, "data", n) for s in seeds]
-    data = [gaussian_random_labels(n, d, 2, derive_seed(cell, "data")) for cell in cells]
-    X = standardize(torch.stack([x for x, _ in data])).to(device)  # (E, n, d)
-    y = torch.stack([lab for _, lab in data]).to(device)  # (E, n)
+    """Several (α, seed) cells of one d: all teachers in one padded ensemble, then the students."""
+    d = configs[0]["d"]
+    sizes = [num_samples(cfg["alpha"], d) for cfg in configs]
+    cells = [derive_seed(cfg["seed"], "data", n) for cfg, n in zip(configs, sizes)]
+    n_max = max(sizes)
+    X = torch.zeros(len(configs), n_max, d)  # padded; each member's own n rows are real
+    y = torch.zeros(len(configs), n_max, dtype=torch.long)
+    mask = torch.zeros(len(configs), n_max, dtype=torch.bool)
+    for e, (cell, n) in enumerate(zip(cells, sizes)):
+        x_e, y_e = gaussian_random_labels(n, d, 2, derive_seed(cell, "data"))
+        X[e, :n], y[e, :n], mask[e, :n] = standardize(x_e), y_e, True
+    X, y, mask = X.to(device), y.to(device), mask.to(device)
     teacher = BinaryLogitEnsemble(d, [derive_seed(cell, "teacher_init") for cell in cells], device=device)
-    fit(teacher, X, y, steps=configs[0]["teacher_steps"], lr=configs[0]["teacher_lr"],
-        member_names=[f"teacher(d={d}, n={n}, seed={s})" for s in seeds])
+    fit(teacher, X, y, sample_mask=mask, steps=configs[0]["teacher_steps"], lr=configs[0]["teacher_lr"],
+        member_names=[f"teacher(d={d}, n={n}, seed={cfg['seed']})" for cfg, n in zip(configs, sizes)])
     with torch.no_grad():
-        z = teacher.logit(X)  # (E, n)
-        acc_star = accuracy(teacher(X), y).cpu().numpy()
+        z = teacher.logit(X)  # (E, n_max)
+        acc_star = accuracy(teacher(X), y, mask).cpu().numpy()
 
-    rows: list[list[dict]] = [[] for _ in seeds]
+    out: list[pd.DataFrame | None] = [None] * len(configs)
+    for n in sorted(set(sizes)):
+        members = [e for e, size in enumerate(sizes) if size == n]
+        rows = _students(X[members, :n], y[members, :n], z[members, :n], [cells[e] for e in members],
+                         configs[members[0]]["rhos"])
+        for e, r in zip(members, rows):
+            out[e] = pd.DataFrame([{"d": d, "n": n, "alpha": n / d, "alpha_grid": configs[e]["alpha"],
+                                    "seed": configs[e]["seed"], "seed_cell": cells[e],
+                                    "acc_star_T": float(acc_star[e]), **row} for row in r])
+    return out
+
+
+def _students(X: torch.Tensor, y: torch.Tensor, z: torch.Tensor, cells: list[int], rhos) -> list[list[dict]]:
+    """Pseudo-inverse students, standard and shuffled, for every ρ; one list of rows per member.
+
+    Args:
+        X, y, z: inputs (E, n, d), labels (E, n) and teacher logits (E, n) of members of equal n.
+    """
+    rows: list[list[dict]] = [[] for _ in cells]
     for k, rho in enumerate(rhos):
         split_seeds = [derive_seed(cell, "split", k) for cell in cells]
-        splits = [split_student(y[e].cpu(), rho, split_seeds[e], stratify=True) for e in range(len(seeds))]
-        tr = torch.stack([s[0] for s in splits]).to(device)  # (E, m)
-        te = torch.stack([s[1] for s in splits]).to(device)
+        splits = [split_student(y[e].cpu(), rho, split_seeds[e], stratify=True) for e in range(len(cells))]
+        tr = torch.stack([s[0] for s in splits]).to(X.device)  # (E, m)
+        te = torch.stack([s[1] for s in splits]).to(X.device)
         X_tr, X_te = _take(X, tr), _take(X, te)  # (E, m, d), (E, n - m, d)
         y_tr, y_te = torch.gather(y, 1, tr), torch.gather(y, 1, te)
         z_tr, z_te = torch.gather(z, 1, tr), torch.gather(z, 1, te)
         shuffle_seeds = [derive_seed(cell, "shuffle", k) for cell in cells]
-        z_shuffled = torch.stack([shuffle_within_class(z_tr[e], y_tr[e], shuffle_seeds[e]) for e in range(len(seeds))])
+        z_shuffled = torch.stack([shuffle_within_class(z_tr[e], y_tr[e], shuffle_seeds[e]) for e in range(len(cells))])
         for shuffled, target in ((False, z_tr), (True, z_shuffled)):
             w = min_norm_lstsq(X_tr, target)  # (E, d)
             s_tr = torch.einsum("emd,ed->em", X_tr, w)
@@ -135,14 +159,13 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
                 "mse_test": ((s_te - z_te) ** 2).double().mean(1),
             }
             res = {key: v.cpu().numpy() for key, v in res.items()}
-            for e, seed in enumerate(seeds):
+            for e in range(len(cells)):
                 rows[e].append({
-                    "d": d, "n": n, "alpha": n / d, "alpha_grid": alpha, "rho": rho, "seed": seed,
-                    "shuffled": shuffled, "m_train": int(tr.shape[1]), "seed_cell": cells[e],
+                    "rho": rho, "shuffled": shuffled, "m_train": int(tr.shape[1]),
                     "seed_split": split_seeds[e], "seed_shuffle": shuffle_seeds[e],
-                    "acc_star_T": float(acc_star[e]), **{key: float(v[e]) for key, v in res.items()},
+                    **{key: float(v[e]) for key, v in res.items()},
                 })
-    return [pd.DataFrame(r) for r in rows]
+    return rows
 
 
 def _take(X: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -163,8 +186,10 @@ def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=No
     if cfg.d_compare is not None:
         configs += [{"d": cfg.d_compare, "alpha": a, "seed": s, "rhos": [cfg.rho_focus], **shared}
                     for a in cfg.alphas for s in cfg.seeds]
+    # neighbouring α values share one padded teacher ensemble: fewer, larger tensor programs
+    bucket = {a: i // cfg.alphas_per_batch for i, a in enumerate(sorted(cfg.alphas))}
     return run_sweep(lambda batch: _run_batch(batch, device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
-                     batch_key=lambda c: (c["d"], c["alpha"]), progress=progress, desc="(d, α) cells")
+                     batch_key=lambda c: (c["d"], bucket[c["alpha"]]), progress=progress, desc="(d, α, seed) cells")
 
 
 def cell_means(runs: pd.DataFrame) -> pd.DataFrame:
