@@ -22,10 +22,13 @@ METRICS = {
     "acc_train_S": (r"acc$_{train}^S$", "#1f77b4"),
     "acc_test_S": (r"acc$_{test}^S$ (held-out memorized)", "#d62728"),
     "acc_val_S": (r"acc$_{val}^S$", "#2ca02c"),
-    "acc_match_T_test": (r"agreement with teacher on $\mathcal{D}_{test}^S$", "#9467bd"),
+    "acc_match_T_test": (r"match-T on $\mathcal{D}_{test}^S$ (agreement with teacher)", "#9467bd"),
     "acc_match_T_grid": (r"agreement with teacher on $[-1,1]^2$", "#8c564b"),
     "loss_train_S": (r"soft CE on $\mathcal{D}_{train}^S$", "#1f77b4"),
     "loss_test_S": (r"soft CE on $\mathcal{D}_{test}^S$", "#d62728"),
+    "acc_match_T_train": (r"match-T on $\mathcal{D}_{train}^S$", "#9467bd"),
+    "mse_train": (r"mse$_{train}$ (student vs teacher logits)", "#17becf"),
+    "mse_test": (r"mse$_{test}$ (student vs teacher logits)", "#bcbd22"),
 }
 #: student kind -> colour, shared by every figure that compares them
 STUDENTS = {"hard": ("independent student (hard labels)", "#7f7f7f"), "soft": ("soft-label student", "#1f77b4")}
@@ -143,4 +146,140 @@ def across_datasets(runs: pd.DataFrame, metric: str = "acc_test_S"):
         ax.set(xticks=[0, 1], xticklabels=["independent\n(hard labels)", "soft labels"], xlim=(-0.4, 1.5),
                ylim=(0, 1), ylabel=METRICS[metric][0], title=f"c = {c}: {len(sub)} datasets")
         ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+#: phase-diagram region -> (colour, description), paper Fig. 4B / 7A
+REGIONS = {
+    "grey": ("#b0b0b0", "no or low leakage"),
+    "blue": ("#6baed6", "weak leakage (acc$_{test}^S$ ≥ 0.55)"),
+    "green": ("#74c476", "full recovery (acc$_{test}^S$ ≥ 0.99)"),
+    "orange": ("#fd8d3c", "student recovers a teacher that failed to memorize"),
+    "red": ("#e6550d", "student does not recover the teacher"),
+}
+
+
+def _edges(values) -> np.ndarray:
+    """Cell edges for pcolormesh from sorted cell centres."""
+    v = np.asarray(sorted(values), dtype=float)
+    if v.size == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def _inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", **kw) -> None:
+    r = np.linspace(min(rhos), max(rhos), 200)
+    kw = {"color": "#08519c", "ls": "--", "lw": 1.6, **kw}
+    ax.plot(1 / r, r, label=label, **kw)
+
+
+def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: str = "viridis", vmin=None, vmax=None):
+    """One metric over the (α, ρ) grid; ``means`` has one row per (alpha, rho)."""
+    grid = means.pivot_table(index="rho", columns="alpha", values=metric)
+    values = grid.to_numpy()
+    if log:
+        from matplotlib.colors import LogNorm
+
+        positive = values[values > 0]
+        norm = LogNorm(vmin=vmin or max(positive.min(), 1e-12), vmax=vmax or positive.max())
+        mesh = ax.pcolormesh(_edges(grid.columns), _edges(grid.index), np.clip(values, norm.vmin, None),
+                             norm=norm, cmap=cmap)
+    else:
+        mesh = ax.pcolormesh(_edges(grid.columns), _edges(grid.index), values, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set(xlabel=r"$\alpha = n/d$", ylabel=r"$\rho$", xlim=(grid.columns.min() - 0.05, grid.columns.max() + 0.05))
+    ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
+    return mesh
+
+
+def accuracies_vs_alpha(means: pd.DataFrame, *, rho: float, d_main: int, d_compare: int | None,
+                        lines: dict[str, float]):
+    """Paper Fig. 4A.1–A.3: acc_star_T, acc_train_S, acc_test_S against α at one ρ.
+
+    Args:
+        means: cell means with ``<metric>_sem`` columns (standard students).
+        rho: the ρ to show.
+        d_main, d_compare: the dimension drawn in colour and the one drawn in grey.
+        lines: metric -> α of the measured threshold drawn as a vertical line.
+    """
+    metrics = ("acc_star_T", "acc_train_S", "acc_test_S")
+    names = {"acc_star_T": r"$\alpha_{label}^T$", "acc_train_S": r"$\alpha_{label}^S$", "acc_test_S": r"$\alpha_{id}^S$"}
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), constrained_layout=True, sharey=True)
+    sub = means[np.isclose(means["rho"], rho) & ~means["shuffled"]]
+    for ax, metric, tag in zip(axes, metrics, ("A.1", "A.2", "A.3")):
+        for d, colour in ((d_compare, "#9e9e9e"), (d_main, METRICS[metric][1])):
+            if d is None:
+                continue
+            s = sub[sub["d"] == d].sort_values("alpha")
+            ax.errorbar(s["alpha"], s[metric], yerr=s[f"{metric}_sem"], color=colour, marker="o", ms=3.5,
+                        lw=1.3, capsize=2, label=f"d = {d}")
+        if np.isfinite(lines.get(metric, np.nan)):
+            ax.axvline(lines[metric], color="black", ls="--", lw=1.2, label=f"{names[metric]} = {lines[metric]:.2f}")
+        if metric == "acc_star_T":
+            ax.axvline(2.0, color="#31a354", ls=":", lw=1.5, label="Cover: 2")
+        if metric == "acc_test_S":
+            ax.axvline(1 / rho, color="#08519c", ls=":", lw=1.5, label=rf"$1/\rho$ = {1 / rho:.2f}")
+        ax.axhline(0.5, color="#d62728", ls=":", lw=0.8)
+        ax.set(title=f"({tag}) {METRICS[metric][0]}", xlabel=r"$\alpha = n/d$", ylim=(0.4, 1.05))
+        ax.legend(fontsize="small", loc="lower left")
+    axes[0].set_ylabel("accuracy")
+    fig.suptitle(rf"Binary logistic regression at $\rho$ = {rho:g}: mean ± SEM over seeds")
+    return fig
+
+
+def phase_diagram(regions: pd.DataFrame, *, alpha_label_T: float, alpha_id: dict[float, float]):
+    """Paper Fig. 4B: the region of every (α, ρ) cell, with α = 1/ρ, α_label^T and measured α_id^S(ρ)."""
+    from matplotlib.patches import Patch
+
+    names = list(REGIONS)
+    codes = regions.assign(code=regions["region"].map(names.index))
+    grid = codes.pivot_table(index="rho", columns="alpha", values="code")
+    fig, ax = plt.subplots(figsize=(8.2, 5.4), constrained_layout=True)
+    ax.pcolormesh(_edges(grid.columns), _edges(grid.index), grid.to_numpy(),
+                  cmap=ListedColormap([REGIONS[r][0] for r in names]), vmin=-0.5, vmax=len(names) - 0.5)
+    _inverse_rho(ax, grid.index, label=r"theory $\alpha_{id}^S = 1/\rho$")
+    if np.isfinite(alpha_label_T):
+        ax.axvline(alpha_label_T, color="#006d2c", ls="--", lw=1.6, label=rf"measured $\alpha_{{label}}^T$ = {alpha_label_T:.2f}")
+    pts = [(a, r) for r, a in alpha_id.items() if np.isfinite(a)]
+    if pts:
+        ax.plot(*zip(*pts), "k^", ms=6, label=r"measured $\alpha_{id}^S(\rho)$")
+    handles = ax.get_legend_handles_labels()[0] + [Patch(color=REGIONS[r][0], label=f"{r}: {REGIONS[r][1]}") for r in names]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    ax.set(xlabel=r"$\alpha = n/d$", ylabel=r"$\rho$", xlim=(grid.columns.min() - 0.05, grid.columns.max() + 0.05),
+           ylim=(grid.index.min() - 0.04, grid.index.max() + 0.04), title="Phase diagram (standard pseudo-inverse student)")
+    ax.grid(False)
+    return fig
+
+
+def metric_maps(means: pd.DataFrame, panels: list[tuple[str, str]], *, title: str, teacher_line: bool = True):
+    """Paper Fig. 12 style: acc_star_T against α, then one (α, ρ) map per metric.
+
+    Args:
+        means: cell means at one d (one row per (alpha, rho)).
+        panels: (metric, "lin" | "log") per map.
+        teacher_line: draw acc_star_T against α as the first panel.
+    """
+    num = len(panels) + int(teacher_line)
+    cols = 3
+    rows = -(-num // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(15, 4.2 * rows), constrained_layout=True, squeeze=False)
+    axes = axes.flatten()
+    k = 0
+    if teacher_line:
+        t = means.groupby("alpha")["acc_star_T"].mean()
+        axes[0].plot(t.index, t.to_numpy(), color=METRICS["acc_star_T"][1], marker="o", ms=3)
+        axes[0].set(title=METRICS["acc_star_T"][0], xlabel=r"$\alpha = n/d$", ylim=(0.4, 1.05))
+        k = 1
+    for ax, (metric, scale) in zip(axes[k:], panels):
+        label = METRICS.get(metric, (metric.replace("_", " "), None))[0]
+        if scale == "log":
+            heatmap(ax, means, metric, log=True, cmap="magma")
+        else:
+            heatmap(ax, means, metric, vmin=0.4 if metric.startswith("acc") else None, vmax=1.0 if metric.startswith("acc") else None)
+        _inverse_rho(ax, means["rho"].unique(), color="white", lw=1.2)
+        ax.set_title(label)
+        ax.grid(False)
+    for ax in axes[num:]:
+        ax.remove()
+    fig.suptitle(title)
     return fig
