@@ -260,9 +260,9 @@ def metric_maps(means: pd.DataFrame, panels: list[tuple[str, str]], *, title: st
         teacher_line: draw acc_star_T against α as the first panel.
     """
     num = len(panels) + int(teacher_line)
-    cols = 3
+    cols = 2  # two maps per row stay legible at the book's column width
     rows = -(-num // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(15, 4.2 * rows), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 4.2 * rows), constrained_layout=True, squeeze=False)
     axes = axes.flatten()
     k = 0
     if teacher_line:
