@@ -143,3 +143,19 @@ def test_padded_members_with_a_sample_mask_equal_their_unpadded_solo_runs():
         with torch.no_grad():
             acc = (net(X[e, :n]).argmax(1) == y[e, :n]).double().mean().item()
         assert res.final("acc_train")[e] == pytest.approx(acc)
+
+
+def test_grouped_linear_ensemble_equals_members_with_their_own_inputs():
+    from softleak.models import GroupedLinearEnsemble
+
+    gen = torch.Generator().manual_seed(6)
+    Xg = torch.randn(2, 15, 4, generator=gen, dtype=torch.float64)  # G = 2 groups
+    seeds = [1, 2, 3, 4, 5, 6]  # S = 3 members per group
+    y = torch.randint(0, 3, (6, 15), generator=gen)
+    grouped = GroupedLinearEnsemble(4, 3, seeds, group_size=3, dtype=torch.float64, device="cpu")
+    plain = MLPEnsemble((4, 3), seeds, bias=False, dtype=torch.float64, device="cpu")
+    fit(grouped, Xg, y, steps=30, lr=1e-2)
+    fit(plain, Xg.repeat_interleave(3, dim=0), y, steps=30, lr=1e-2)
+    torch.testing.assert_close(grouped.weights[0], plain.weights[0], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="group_size=4 does not divide"):
+        GroupedLinearEnsemble(4, 3, seeds, group_size=4)

@@ -136,3 +136,33 @@ class BinaryLogitEnsemble(MLPEnsemble):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         z = self.logit(X)  # (E, n)
         return torch.stack([torch.zeros_like(z), z], dim=-2)  # (E, 2, n)
+
+
+class GroupedLinearEnsemble(MLPEnsemble):
+    """E = G·S linear classifiers d → c without bias, in G groups of S members sharing their inputs.
+
+    All the students of one data split (every temperature, standard and shuffled) see the same
+    inputs; passing them once per group, (G, n, d), instead of once per member makes the forward
+    one batched matmul over groups and keeps the inputs in cache (spec §4.11).
+
+    Args:
+        d, c: input dimension and number of classes.
+        seeds: one initialisation seed per member, group-major (group 0's S members first).
+        group_size: S, the members per group; ``len(seeds)`` must be a multiple of it.
+    """
+
+    def __init__(self, d: int, c: int, seeds: Sequence[int], *, group_size: int, **kw) -> None:
+        super().__init__((d, c), seeds, bias=False, **kw)
+        check_positive_int("group_size", group_size)
+        if len(self.seeds) % group_size:
+            raise ValueError(f"group_size={group_size} does not divide the ensemble size {len(self.seeds)}")
+        self.group_size = group_size
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits (E, c, n) from group inputs X of shape (G, n, d)."""
+        W = self.weights[0]  # (E, c, d)
+        num_groups, c = W.shape[0] // self.group_size, W.shape[1]
+        if X.dim() != 3 or X.shape[0] != num_groups:
+            raise ValueError(f"X must have shape (G={num_groups}, n, d), got {tuple(X.shape)}")
+        z = torch.matmul(W.view(num_groups, self.group_size * c, -1), X.transpose(-1, -2))  # (G, S·c, n)
+        return z.view(W.shape[0], c, X.shape[1])

@@ -168,26 +168,32 @@ def _edges(values) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def _inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", **kw) -> None:
+def _inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", c: int = 1, **kw) -> None:
+    """The identifiability curve α = 1/(ρc) (c = 1: the binary single-logit case)."""
     r = np.linspace(min(rhos), max(rhos), 200)
     kw = {"color": "#08519c", "ls": "--", "lw": 1.6, **kw}
-    ax.plot(1 / r, r, label=label, **kw)
+    ax.plot(1 / (r * c), r, label=label, **kw)
 
 
-def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: str = "viridis", vmin=None, vmax=None):
-    """One metric over the (α, ρ) grid; ``means`` has one row per (alpha, rho)."""
-    grid = means.pivot_table(index="rho", columns="alpha", values=metric)
+def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: str = "viridis", vmin=None, vmax=None,
+            y: str = "rho", logy: bool = False, xlabel: str = r"$\alpha = n/d$"):
+    """One metric over the (α, y) grid; ``means`` has one row per (alpha, y); y is ρ or τ (log axis)."""
+    grid = means.pivot_table(index=y, columns="alpha", values=metric)
     values = grid.to_numpy()
+    y_edges = 10 ** _edges(np.log10(grid.index)) if logy else _edges(grid.index)
     if log:
         from matplotlib.colors import LogNorm
 
         positive = values[values > 0]
         norm = LogNorm(vmin=vmin or max(positive.min(), 1e-12), vmax=vmax or positive.max())
-        mesh = ax.pcolormesh(_edges(grid.columns), _edges(grid.index), np.clip(values, norm.vmin, None),
-                             norm=norm, cmap=cmap)
+        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, np.clip(values, norm.vmin, None), norm=norm, cmap=cmap)
     else:
-        mesh = ax.pcolormesh(_edges(grid.columns), _edges(grid.index), values, cmap=cmap, vmin=vmin, vmax=vmax)
-    ax.set(xlabel=r"$\alpha = n/d$", ylabel=r"$\rho$", xlim=(grid.columns.min() - 0.05, grid.columns.max() + 0.05))
+        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, values, cmap=cmap, vmin=vmin, vmax=vmax)
+    pad = (grid.columns.max() - grid.columns.min()) / max(len(grid.columns) - 1, 1) / 2
+    ax.set(xlabel=xlabel, ylabel={"rho": r"$\rho$", "tau": r"$\tau$"}.get(y, y),
+           xlim=(grid.columns.min() - pad, grid.columns.max() + pad))
+    if logy:
+        ax.set_yscale("log")
     ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
     return mesh
 
@@ -282,4 +288,76 @@ def metric_maps(means: pd.DataFrame, panels: list[tuple[str, str]], *, title: st
     for ax in axes[num:]:
         ax.remove()
     fig.suptitle(title)
+    return fig
+
+
+THRESHOLD_CURVES = {  # Fig. 5A: column -> (label, colour)
+    "alpha_label_T": (r"$\alpha_{label}^T$ (teacher fits its labels)", "#31a354"),
+    "alpha_id_S": (r"$\alpha_{id}^S$ (held-out recovery starts)", "#3182bd"),
+    "alpha_label_S": (r"$\alpha_{label}^S$ (upper end of perfect recovery)", "#e377c2"),
+    "alpha_label_S_shuffle": (r"$\alpha_{label}^{S\text{-}shuffle}$ (shuffled student fits)", "#d62728"),
+}
+
+
+def tau_heatmaps(means: pd.DataFrame, *, title: str):
+    """Paper Fig. 14 / 15A: acc_star_T, acc_train_S, acc_test_S over (α, τ); standard (top) and shuffled (bottom)."""
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.6), constrained_layout=True)
+    for row, shuffled in enumerate((False, True)):
+        sub = means[means["shuffled"] == shuffled]
+        for col, metric in enumerate(("acc_star_T", "acc_train_S", "acc_test_S")):
+            ax = axes[row, col]
+            heatmap(ax, sub, metric, y="tau", logy=True, vmin=0.0, vmax=1.0, xlabel=r"$\alpha = n/(dc)$")
+            ax.set_title(("shuffled: " if shuffled else "") + METRICS[metric][0].split(" (")[0])
+            ax.grid(False)
+    fig.suptitle(title)
+    return fig
+
+
+def threshold_curves(th: pd.DataFrame, *, alpha_id_theory: float, title: str):
+    """Paper Fig. 5A / 15B: the four thresholds against τ (log y-axis), with α_id = 1/(ρc)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), constrained_layout=True)
+    for col, (label, colour) in THRESHOLD_CURVES.items():
+        ax.plot(th[col], th["tau"], marker="o", ms=4, color=colour, label=label)
+    ax.axvline(alpha_id_theory, color="#3182bd", ls=":", lw=1.4, label=rf"theory $1/(\rho c)$ = {alpha_id_theory:.3f}")
+    ax.set(yscale="log", xlabel=r"$\alpha = n/(dc)$", ylabel=r"$\tau$", title=title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return fig
+
+
+def rho_alpha_maps(means: pd.DataFrame, *, c: int):
+    """Paper Fig. 13: acc_test_S over (α, ρ), one panel per τ, with α = 1/(ρc)."""
+    taus = sorted(means["tau"].unique())
+    fig, axes = plt.subplots(1, len(taus), figsize=(5 * len(taus), 4.2), constrained_layout=True, squeeze=False)
+    for ax, tau in zip(axes[0], taus):
+        heatmap(ax, means[means["tau"] == tau], "acc_test_S", vmin=0.3, vmax=1.0, xlabel=r"$\alpha = n/(dc)$")
+        _inverse_rho(ax, means["rho"].unique(), c=c, color="white", lw=1.2)
+        ax.set(title=rf"acc$_{{test}}^S$ at $\tau$ = {tau:g}", ylim=(means["rho"].min() - 0.05, means["rho"].max() + 0.05))
+        ax.grid(False)
+    return fig
+
+
+def scaling_panels(runs: pd.DataFrame, transitions: pd.DataFrame, paper: dict[str, tuple[str, float]]):
+    """Paper Fig. 5B: four accuracies against α·ln c, α·ln c, α·c and α·√c, one curve per c."""
+    sub = runs[runs["experiment"] == "scaling"]
+    means = sub.groupby(["c", "alpha", "shuffled"], as_index=False)[["acc_star_T", "acc_train_S", "acc_test_S"]].mean()
+    axis_fn = {"ln": (np.log, r"$\alpha \ln c$"), "sqrt": (np.sqrt, r"$\alpha \sqrt{c}$"), "lin": (lambda c: c, r"$\alpha c$")}
+    panels = [("acc_star_T", False, "B.1 teacher on its data"), ("acc_train_S", False, "B.2 student on D_train^S"),
+              ("acc_test_S", False, "B.3 student on D_test^S"), ("shuffle_acc_train_S", True, "B.4 shuffled student on D_train^S")]
+    cs = sorted(means["c"].unique())
+    colours = sns.color_palette("crest", len(cs))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4), constrained_layout=True, sharey=True)
+    for ax, (metric, shuffled, title) in zip(axes, panels):
+        axis, ref = paper[metric]
+        f, xlabel = axis_fn[axis]
+        column = metric.replace("shuffle_", "")
+        for colour, c in zip(colours, cs):
+            g = means[(means["c"] == c) & (means["shuffled"] == shuffled)].sort_values("alpha")
+            ax.plot(g["alpha"] * f(c), g[column], color=colour, marker="o", ms=2.5, lw=1.2, label=f"c = {c}")
+        t = transitions[transitions["metric"] == metric][f"x_{axis}"].replace([np.inf, -np.inf], np.nan).dropna()
+        if len(t):
+            ax.axvline(t.mean(), color="black", ls="--", lw=1.2, label=f"measured {t.mean():.2f}")
+        ax.axvline(ref, color="#d62728", ls=":", lw=1.4, label=f"paper {ref:g}")
+        ax.set(xlabel=xlabel, title=title, ylim=(0, 1.05), xlim=(0, 2.2 if axis != "lin" else 10))
+        ax.legend(fontsize="x-small", loc="lower left")
+    axes[0].set_ylabel("accuracy")
     return fig

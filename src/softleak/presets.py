@@ -18,6 +18,7 @@ PRESET_NAMES = ("smoke", "cpu", "paper")
 SECTIONS = {
     "01_toy_2d": "softleak.experiments.toy2d",
     "03_logistic_thresholds": "softleak.experiments.logistic",
+    "04_multinomial_scaling": "softleak.experiments.multinomial",
 }
 
 

@@ -77,3 +77,25 @@ def phase_region(acc_train_S: float, acc_test_S: float, mse_test: float) -> str:
     if acc_train_S >= FULL:
         return "green" if acc_test_S >= FULL else "blue" if acc_test_S >= WEAK else "grey"
     return "orange" if mse_test < MSE_RECOVERED else "red"
+
+
+def last_of_first_run(alphas, values, level: float = 1.0 - 1e-9) -> float:
+    """The largest α of the first contiguous run of values ≥ ``level`` (NaN if there is none).
+
+    The "largest α with mean accuracy = 1.0" rules of spec §4.5: with ``level`` just below 1 it
+    reads "exactly 1" on seed means. For α_label^T the run starts at the smallest α; for the upper
+    edge of the perfect-recovery window it starts at α_id^S.
+    """
+    a, v = _sorted(alphas, values)
+    hit = np.nonzero(v >= level)[0]
+    if hit.size == 0:
+        return float("nan")
+    i = hit[0]
+    while i + 1 < v.size and v[i + 1] >= level:
+        i += 1
+    return float(a[i])
+
+
+def alpha_id_multiclass(rho: float, c: int) -> float:
+    """α_id^S = 1/(ρc) for α = n/(dc): the soft labels give ρn ≥ d equations per logit difference."""
+    return 1.0 / (check_fraction("rho", rho) * c)
