@@ -319,7 +319,8 @@ def threshold_curves(th: pd.DataFrame, *, alpha_id_theory: float, title: str):
     for col, (label, colour) in THRESHOLD_CURVES.items():
         ax.plot(th[col], th["tau"], marker="o", ms=4, color=colour, label=label)
     ax.axvline(alpha_id_theory, color="#3182bd", ls=":", lw=1.4, label=rf"theory $1/(\rho c)$ = {alpha_id_theory:.3f}")
-    ax.set(yscale="log", xlabel=r"$\alpha = n/(dc)$", ylabel=r"$\tau$", title=title)
+    ax.set(yscale="log", ylim=(th["tau"].min() / 1.5, th["tau"].max() * 1.5),  # explicit: a threshold may be NaN at every τ
+           xlabel=r"$\alpha = n/(dc)$", ylabel=r"$\tau$", title=title)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return fig
 
