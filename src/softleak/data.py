@@ -114,3 +114,22 @@ def standardize(X: torch.Tensor) -> torch.Tensor:
     mean = X.mean(dim=-2, keepdim=True)
     std = X.std(dim=-2, keepdim=True, unbiased=False)
     return (X - mean) / std
+
+
+def pad_stack(tensors: list[torch.Tensor], length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack per-member tensors of different sample counts into one padded tensor and its mask.
+
+    Args:
+        tensors: shapes (n_i, ...), equal beyond the first dimension.
+        length: padded sample count (default: the largest n_i).
+
+    Returns:
+        ``(stacked, mask)``: (B, length, ...) with zeros after each member's n_i rows, and the bool
+        (B, length) mask of real samples, for :func:`softleak.training.fit`'s ``sample_mask``.
+    """
+    length = max(len(t) for t in tensors) if length is None else length
+    out = torch.zeros(len(tensors), length, *tensors[0].shape[1:], dtype=tensors[0].dtype)
+    mask = torch.zeros(len(tensors), length, dtype=torch.bool)
+    for i, t in enumerate(tensors):
+        out[i, : len(t)], mask[i, : len(t)] = t, True
+    return out, mask

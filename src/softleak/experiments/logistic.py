@@ -23,7 +23,7 @@ import torch
 from .. import theory
 from ..claims import Claim
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds
-from ..data import gaussian_random_labels, split_student, standardize
+from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
 from ..metrics import accuracy, sem
 from ..models import BinaryLogitEnsemble
@@ -102,13 +102,9 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
     d = configs[0]["d"]
     sizes = [num_samples(cfg["alpha"], d) for cfg in configs]
     cells = [derive_seed(cfg["seed"], "data", n) for cfg, n in zip(configs, sizes)]
-    n_max = max(sizes)
-    X = torch.zeros(len(configs), n_max, d)  # padded; each member's own n rows are real
-    y = torch.zeros(len(configs), n_max, dtype=torch.long)
-    mask = torch.zeros(len(configs), n_max, dtype=torch.bool)
-    for e, (cell, n) in enumerate(zip(cells, sizes)):
-        x_e, y_e = gaussian_random_labels(n, d, 2, derive_seed(cell, "data"))
-        X[e, :n], y[e, :n], mask[e, :n] = standardize(x_e), y_e, True
+    data = [gaussian_random_labels(n, d, 2, derive_seed(cell, "data")) for cell, n in zip(cells, sizes)]
+    X, mask = pad_stack([standardize(x) for x, _ in data])  # (E, n_max, d): each member's own n rows are real
+    y, _ = pad_stack([lab for _, lab in data])
     X, y, mask = X.to(device), y.to(device), mask.to(device)
     teacher = BinaryLogitEnsemble(d, [derive_seed(cell, "teacher_init") for cell in cells], device=device)
     fit(teacher, X, y, sample_mask=mask, steps=configs[0]["teacher_steps"], lr=configs[0]["teacher_lr"],

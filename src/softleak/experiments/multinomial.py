@@ -32,7 +32,7 @@ import torch
 from .. import theory
 from ..claims import Claim
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds
-from ..data import gaussian_random_labels, split_student
+from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import shuffle_within_class, soft_labels
 from ..metrics import accuracy
 from ..models import GroupedLinearEnsemble, LinearEnsemble
@@ -179,15 +179,6 @@ def _experiments(cfg: MultinomialConfig) -> list[dict]:
     return list(unique.values())
 
 
-def _pad(tensors: list[torch.Tensor], length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack tensors of shape (n_i, ...) into (B, length, ...) with zeros, and the (B, length) mask."""
-    out = torch.zeros(len(tensors), length, *tensors[0].shape[1:], dtype=tensors[0].dtype)
-    mask = torch.zeros(len(tensors), length, dtype=torch.bool)
-    for i, t in enumerate(tensors):
-        out[i, : len(t)], mask[i, : len(t)] = t, True
-    return out, mask
-
-
 def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
     """All cells of one (experiment, c, d): teachers in one padded ensemble, then all students."""
     first = configs[0]
@@ -195,8 +186,8 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
     sizes = [conf["n_pc"] * c for conf in configs]
     cells = [derive_seed(conf["seed"], "data", n) for conf, n in zip(configs, sizes)]
     data = [gaussian_random_labels(n, d, c, derive_seed(cell, "data")) for cell, n in zip(cells, sizes)]
-    X, mask = _pad([x for x, _ in data], max(sizes))
-    y, _ = _pad([lab for _, lab in data], max(sizes))
+    X, mask = pad_stack([x for x, _ in data], max(sizes))
+    y, _ = pad_stack([lab for _, lab in data], max(sizes))
     X, y, mask = X.to(device), y.to(device), mask.to(device)
     teacher = LinearEnsemble(d, c, [derive_seed(cell, "teacher_init") for cell in cells], device=device)
     fit(teacher, X, y, sample_mask=mask, steps=first["teacher_steps"], lr=first["teacher_lr"],
@@ -220,11 +211,11 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
                 targets.append(shuffle_within_class(q, y_t[tr], derive_seed(cell, "shuffle", k)) if shuffled else q)
                 init.append(derive_seed(cell, "student_init", k * len(taus) + j))
     S = len(variants)
-    Xg, mask_tr = _pad(X_tr, max(len(v) for v in X_tr))
-    Xg_te, mask_te = _pad(X_te, max(len(v) for v in X_te))
-    ytr_g, _ = _pad(y_tr, Xg.shape[1])
-    yte_g, _ = _pad(y_te, Xg_te.shape[1])
-    Q, _ = _pad([q.T for q in targets], Xg.shape[1])  # (E, m_max, c)
+    Xg, mask_tr = pad_stack(X_tr, max(len(v) for v in X_tr))
+    Xg_te, mask_te = pad_stack(X_te, max(len(v) for v in X_te))
+    ytr_g, _ = pad_stack(y_tr, Xg.shape[1])
+    yte_g, _ = pad_stack(y_te, Xg_te.shape[1])
+    Q, _ = pad_stack([q.T for q in targets], Xg.shape[1])  # (E, m_max, c)
     expand = lambda t: t.repeat_interleave(S, dim=0).to(device)  # noqa: E731  group -> members
     student = GroupedLinearEnsemble(d, c, init, group_size=S, device=device)
     fit(student, Xg.to(device), Q.transpose(1, 2).contiguous().to(device), labels=expand(ytr_g),
