@@ -13,11 +13,6 @@ import torch
 from scipy import stats
 
 
-def log_probs(logits: torch.Tensor) -> torch.Tensor:
-    """log softmax over the class dimension (-2)."""
-    return torch.log_softmax(logits, dim=-2)
-
-
 def predictions(logits: torch.Tensor) -> torch.Tensor:
     """argmax class per member and sample: (E, c, n) -> (E, n)."""
     return logits.argmax(dim=-2)

@@ -13,7 +13,6 @@ k-th ρ uses index k). All are columns of the results table.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,7 @@ from ..claims import Claim
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds
 from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
-from ..metrics import accuracy, sem
+from ..metrics import sem
 from ..models import BinaryLogitEnsemble
 from ..presets import replace_checked
 from ..runtime import derive_seed, resolve_device
@@ -107,11 +106,11 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
     y, _ = pad_stack([lab for _, lab in data])
     X, y, mask = X.to(device), y.to(device), mask.to(device)
     teacher = BinaryLogitEnsemble(d, [derive_seed(cell, "teacher_init") for cell in cells], device=device)
-    fit(teacher, X, y, sample_mask=mask, steps=configs[0]["teacher_steps"], lr=configs[0]["teacher_lr"],
+    tfit = fit(teacher, X, y, sample_mask=mask, steps=configs[0]["teacher_steps"], lr=configs[0]["teacher_lr"],
         member_names=[f"teacher(d={d}, n={n}, seed={cfg['seed']})" for cfg, n in zip(configs, sizes)])
     with torch.no_grad():
         z = teacher.logit(X)  # (E, n_max)
-        acc_star = accuracy(teacher(X), y, mask).cpu().numpy()
+    acc_star = tfit.final("acc_train")  # the trainer's last record: no second pass
 
     out: list[pd.DataFrame | None] = [None] * len(configs)
     for n in sorted(set(sizes)):

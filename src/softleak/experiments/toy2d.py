@@ -168,12 +168,12 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[dict[str, pd.D
         t_grid = teacher(G)  # (T, c, g²)
         s_grid = student(G)  # (E, c, g²)
         res = {
-            "acc_train_S": accuracy(student(X_train), y_train),
             "acc_test_S": accuracy(s_test, y_test),
             "acc_match_T_test": agreement(s_test, t_test),
             "acc_match_T_grid": agreement(s_grid, t_grid[owner]),
         }
         res = {k: v.cpu().numpy() for k, v in res.items()}
+        res["acc_train_S"] = sfit.final("acc_train")  # the trainer's last record: no second pass
         s_all = predictions(student(X[owner]))  # (E, n): every student on its whole D*^T
     diverged = set(sfit.diverged)
 
