@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from softleak.distillation import soft_labels
+from softleak.metrics import soft_cross_entropy
 from softleak.models import LinearEnsemble, MLPEnsemble
 from softleak.training import fit
 
@@ -112,6 +113,26 @@ def test_history_is_tidy_and_records_eval_sets():
     assert sorted(h["step"].unique()) == [0, 10, 20, 25]
     assert {"step", "member", "member_name", "loss_train", "acc_train", "acc_val", "loss_val"} <= set(h.columns)
     assert len(h) == 4 * 2 and res.final("acc_train").shape == (2,)
+
+
+def test_masked_eval_set_ignores_padding():
+    gen = torch.Generator().manual_seed(5)
+    X, y = torch.randn(20, 3, generator=gen), torch.randint(0, 2, (20,), generator=gen)
+    Xv, yv = torch.randn(2, 8, 3, generator=gen), torch.randint(0, 2, (2, 8), generator=gen)
+    q = soft_labels(torch.randn(2, 2, 8, generator=gen), 1.0)
+    mask = torch.ones(2, 8, dtype=torch.bool)
+    mask[1, 5:] = False  # member 1 has 5 real samples, then padding
+    Xv[1, 5:], yv[1, 5:] = 1e3, 1 - yv[1, 5:]  # garbage that must not count
+    ens = MLPEnsemble((3, 4, 2), [0, 1], device="cpu")
+    res = fit(ens, X, y, steps=5, lr=1e-2, eval_sets={"val": (Xv, yv, q, mask)})
+    solo = MLPEnsemble((3, 4, 2), [1], device="cpu")
+    fit(solo, X, y, steps=5, lr=1e-2)
+    with torch.no_grad():
+        logits = solo(Xv[1, :5])
+    expected_acc = (logits.argmax(dim=-2)[0] == yv[1, :5]).float().mean().item()
+    assert res.final("acc_val")[1] == pytest.approx(expected_acc)
+    expected_loss = soft_cross_entropy(logits, q[1, :, :5]).item()
+    assert res.final("loss_val")[1] == pytest.approx(expected_loss, rel=1e-5)
 
 
 def test_bad_training_arguments_fail_early():

@@ -19,6 +19,7 @@ SECTIONS = {
     "01_toy_2d": "softleak.experiments.toy2d",
     "03_logistic_thresholds": "softleak.experiments.logistic",
     "04_multinomial_scaling": "softleak.experiments.multinomial",
+    "05_relu_mlp_jumps": "softleak.experiments.relu_mlp",
 }
 
 

@@ -99,3 +99,24 @@ def last_of_first_run(alphas, values, level: float = 1.0 - 1e-9) -> float:
 def alpha_id_multiclass(rho: float, c: int) -> float:
     """α_id^S = 1/(ρc) for α = n/(dc): the soft labels give ρn ≥ d equations per logit difference."""
     return 1.0 / (check_fraction("rho", rho) * c)
+
+
+def mlp_free_parameters(d: int, p: int, c: int) -> int:
+    """Free parameters of Linear(d, p) → ReLU → Linear(p, c) as a function: all weights and biases,
+    less one rescaling per hidden unit (ReLU is positively homogeneous) and the softmax's common shift."""
+    return p * (d + 1) + c * (p + 1) - p - 1
+
+
+def alpha_count_mlp(rho, d: int, p: int, c: int):
+    """The parameter-counting line of the MLP phase diagram, the analogue of α_id = 1/(ρc).
+
+    The student sees ρn soft-label vectors of c − 1 free numbers each; it can pin down the
+    teacher's function only if that many equations reach the teacher's free parameters:
+    ρ·α·d·c·(c − 1) ≥ F, so α ≥ F / (ρ d c (c − 1)). A necessary condition, not a sufficient one:
+    the book compares it with the measured α_id^S (a book extension; probes.md A).
+    """
+    rho = np.asarray(rho, dtype=float)
+    if not ((rho > 0) & (rho < 1)).all():
+        raise ValueError(f"rho={rho.tolist()} is not allowed: every rho must lie in (0, 1)")
+    out = mlp_free_parameters(d, p, c) / (rho * d * c * (c - 1))
+    return float(out) if out.ndim == 0 else out

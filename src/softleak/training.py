@@ -27,7 +27,8 @@ from .runtime import tune_cpu
 
 log = logging.getLogger(__name__)
 
-#: An evaluation set: ``(X, y)`` or ``(X, y, soft_targets)``; y are true labels.
+#: An evaluation set: ``(X, y)``, ``(X, y, soft_targets)`` or ``(X, y, soft_targets, mask)``; y are
+#: true labels, soft_targets may be ``None``, and the bool mask (E, n) marks real samples of padded sets.
 EvalSet = tuple
 
 
@@ -96,17 +97,24 @@ def _loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, X: torch.Tensor, y: torch.Tensor, soft_targets: torch.Tensor | None = None
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    soft_targets: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Accuracy (and soft-label loss, if targets are given) of every member on one set.
+
+    Args:
+        mask: bool (E, n), the samples that count for each member (padded per-member sets).
 
     Returns:
         ``{"acc": (E,), "loss": (E,)}``; "loss" only with ``soft_targets``.
     """
     logits = model(X)
-    out = {"acc": accuracy(logits, y)}
+    out = {"acc": accuracy(logits, y, mask)}
     if soft_targets is not None:
-        out["loss"] = soft_cross_entropy(logits, soft_targets)
+        out["loss"] = soft_cross_entropy(logits, soft_targets, mask)
     return out
 
 
@@ -146,7 +154,8 @@ def fit(
             before a step) reaches this value; it keeps the parameters that reached it.
         record_every: record metrics at step 0, every this many steps and at the end; ``None``
             records the end only.
-        eval_sets: named held-out sets, each ``(X, y)`` or ``(X, y, soft_targets)``.
+        eval_sets: named held-out sets, each ``(X, y)``, ``(X, y, soft_targets)`` or
+            ``(X, y, soft_targets, mask)`` (soft_targets may be ``None``).
         member_names: names used in the history and in divergence reports.
 
     Returns:

@@ -1,0 +1,122 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from softleak import presets, theory
+from softleak.experiments import relu_mlp
+
+
+def test_region_rules_of_fig7a():
+    assert relu_mlp.region(1.0, 1.0, 0.995, 1.0) == "green"
+    assert relu_mlp.region(1.0, 0.995, 0.3, 0.3) == "blue"
+    assert relu_mlp.region(1.0, 0.9, 0.3, 0.3) == "lightblue"
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6) == "orange"
+    assert relu_mlp.region(0.7, 0.6, 0.08, 0.1) == "red"
+    # the strict rule asks for agreement with the teacher, not only acc_test_S > 0.1
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6, strict=True) == "red"
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.995, strict=True) == "orange"
+
+
+def test_counting_bound_by_hand():
+    # (d, p, c) = (100, 50, 20): 50·101 + 20·51 − 50 − 1 = 6019 free parameters
+    assert theory.mlp_free_parameters(100, 50, 20) == 6019
+    assert theory.alpha_count_mlp(0.5, 100, 50, 20) == pytest.approx(6019 / (0.5 * 100 * 20 * 19))
+    with pytest.raises(ValueError, match="rho"):
+        theory.alpha_count_mlp(1.0, 100, 50, 20)
+
+
+def test_chunks_minimise_padding_plus_overhead():
+    # tiny students: the per-step overhead dominates, one ensemble
+    assert sorted(map(sorted, relu_mlp._chunks([10, 20, 30], 1.0, 64))) == [[0, 1, 2]]
+    # large students of very different sizes: separate ensembles, never more than max_members
+    groups = relu_mlp._chunks([10_000, 100, 9_900], 1e5, 64)
+    assert sorted(map(sorted, groups)) == [[0, 2], [1]]
+    assert all(len(g) <= 2 for g in relu_mlp._chunks(list(range(1, 8)), 1.0, 2))
+    assert sorted(i for g in relu_mlp._chunks([5, 3, 8, 1], 1e6, 3) for i in g) == [0, 1, 2, 3]
+
+
+def _curve(test, train=None, step=50):
+    test = np.asarray(test, dtype=float)
+    train = np.asarray(train if train is not None else test, dtype=float)
+    kl = np.where(test >= 0.9, 1e-4, 1e-1)
+    return pd.DataFrame({"step": np.arange(len(test)) * step, "acc_test_S": test, "acc_train_S": train,
+                         "kl_train_S": kl, "kl_test_S": kl})
+
+
+def test_jump_stats_finds_a_sudden_jump_after_a_plateau():
+    test = [0.05] + [0.15] * 30 + [0.5, 1.0, 1.0, 1.0]
+    s = relu_mlp.jump_stats(_curve(test), 0.9)
+    assert s["epoch"] == 32 * 50
+    assert s["plateau"] == pytest.approx(0.15)
+    assert s["start"] == 30 * 50 and s["rise"] == 100 and s["sudden"]
+    assert s["plateau_length"] == 29 * 50  # from the first plateau-level record (step 50) to the start
+    assert s["kl_test_S_drop"] > 3 * max(s["kl_test_S_drop_before"], 1e-9)
+
+
+def test_jump_stats_slow_rise_is_not_sudden_and_no_jump_is_nan():
+    slow = np.linspace(0.05, 1.0, 40)
+    s = relu_mlp.jump_stats(_curve(slow), 0.9)
+    assert np.isfinite(s["epoch"]) and not s["sudden"]
+    none = relu_mlp.jump_stats(_curve([0.05, 0.2, 0.2, 0.2]), 0.9)
+    assert math.isnan(none["epoch"]) and not none["sudden"]
+
+
+def test_bad_configs_fail_before_compute():
+    with pytest.raises(ValueError, match="curve_rho=1.2"):
+        presets.resolve("05_relu_mlp_jumps", "smoke", curve_rho=1.2)
+    with pytest.raises(ValueError, match=r"tail_ks\[…\]=5"):
+        presets.resolve("05_relu_mlp_jumps", "smoke", tail_ks=[5])
+    with pytest.raises(ValueError, match="tau=0"):
+        presets.resolve("05_relu_mlp_jumps", "smoke", tau=0)
+    with pytest.raises(ValueError, match="alpha=0.05 with rho=0.3"):
+        presets.resolve("05_relu_mlp_jumps", "smoke", alphas=[0.05])
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    cfg = presets.resolve("05_relu_mlp_jumps", "smoke")
+    return cfg, relu_mlp.run(cfg, cache_dir=None, progress=False, device="cpu")
+
+
+def test_every_experiment_and_student_is_run_once(smoke):
+    cfg, out = smoke
+    runs, curves = out["runs"], out["curves"]
+    assert set(runs["experiment"]) == {"grid", "fig6", "curves", "tailcut", "width", "capacity"}
+    grid = runs[runs["experiment"] == "grid"]
+    assert len(grid) == len(cfg.alphas) * len(cfg.rhos) * len(cfg.seeds)
+    tail = runs[runs["experiment"] == "tailcut"]
+    assert set(tail["variant"]) == {"standard", "tail_smallest", "tail_random", "remove_samples", "remove_entry"}
+    # a student asked for by two experiments trains once: one curve per (cell, student)
+    keys = ["alpha", "seed", "p_T", "teacher_steps", "student"]
+    assert curves.groupby([*keys, "step"]).size().max() == 1
+    assert curves["step"].max() == cfg.student_steps
+    # the excess loss over the targets' floor is a divergence: never negative
+    assert (curves[["kl_train_S", "kl_test_S"]].to_numpy() > -1e-5).all()
+    removed = tail[tail["variant"] == "remove_samples"]
+    assert (removed["m_train"] < tail[tail["variant"] == "standard"]["m_train"].max()).all()
+
+
+def test_runs_repeat_from_their_seeds(smoke):
+    cfg, out = smoke
+    fewer = presets.resolve("05_relu_mlp_jumps", "smoke", capacity_ps=[], width_ps=[], tail_alphas=[])
+    again = relu_mlp.run(fewer, cache_dir=None, progress=False, device="cpu")["runs"]
+    cols = ["alpha", "seed", "rho", "variant", "experiment"]
+    a = out["runs"][out["runs"]["experiment"] == "grid"].set_index(cols).sort_index()
+    b = again[again["experiment"] == "grid"].set_index(cols).sort_index()
+    np.testing.assert_allclose(a["acc_test_S"], b["acc_test_S"])
+    np.testing.assert_allclose(a["loss_train_S"], b["loss_train_S"], rtol=1e-5)
+
+
+def test_summary_has_the_issue_metrics(smoke):
+    cfg, out = smoke
+    claims, metrics, derived = relu_mlp.summarize(out, cfg)
+    for key in ("fig6.small.acc_test_S", "fig6.large.acc_test_S", "fig6.rho", "jump.alpha", "jump.epoch",
+                "jump.acc_test_S.before", "jump.acc_test_S.after", "tailcut.k1.acc_test_S",
+                "tailcut.k1_random.acc_test_S", "tailcut.none.acc_test_S"):
+        assert key in metrics
+    assert len(metrics["fig6.small.acc_test_S"]) == len(metrics["fig6.rho"]) == len(cfg.rhos)
+    ids = [c.id for c in claims]
+    assert len(ids) == len(set(ids)) and "fig7c.jump" in ids and "fig18a.tail" in ids
+    assert {"green", "blue", "lightblue", "orange", "red"} >= set(derived["regions"]["region"])
