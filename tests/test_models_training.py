@@ -180,3 +180,41 @@ def test_grouped_linear_ensemble_equals_members_with_their_own_inputs():
     torch.testing.assert_close(grouped.weights[0], plain.weights[0], rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="group_size=4 does not divide"):
         GroupedLinearEnsemble(4, 3, seeds, group_size=4)
+
+
+def test_transformer_last_position_forward_equals_the_full_causal_forward():
+    from softleak.models import TransformerEnsemble
+
+    model = TransformerEnsemble(8, 7, 3, d_model=16, num_heads=4, d_mlp=24, seeds=[0, 1], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 8, (10, 3), generator=gen)
+    full = model.forward_full(tokens)  # (E, c, n, seq)
+    torch.testing.assert_close(model(tokens), full[..., -1])
+    # per-member inputs give each member its own tokens
+    per_member = torch.stack([tokens, tokens.flip(0)])
+    out = model(per_member)
+    torch.testing.assert_close(out[1], model(tokens.flip(0))[1])
+    # members are independent solo models: member 1 of the ensemble is the solo model of seed 1
+    solo = TransformerEnsemble(8, 7, 3, d_model=16, num_heads=4, d_mlp=24, seeds=[1], dtype=torch.float64)
+    torch.testing.assert_close(model(tokens)[1], solo(tokens)[0])
+    with pytest.raises(ValueError, match="d_model=10"):
+        TransformerEnsemble(8, 7, 3, d_model=10, num_heads=4, d_mlp=24, seeds=[0])
+
+
+def test_on_record_sees_each_record_and_can_stop_training():
+    gen = torch.Generator().manual_seed(6)
+    X, y = torch.randn(40, 3, generator=gen), torch.randint(0, 2, (40,), generator=gen)
+    seen, snapshots = [], {}
+
+    def on_record(step, row):
+        seen.append(step)
+        snapshots[step] = ens.weights[0].detach().clone()
+        return step >= 20
+
+    ens = MLPEnsemble((3, 4, 2), [0, 1], device="cpu")
+    res = fit(ens, X, y, steps=100, lr=1e-2, record_every=10, on_record=on_record)
+    assert seen == [0, 10, 20] and sorted(res.history["step"].unique()) == [0, 10, 20]
+    torch.testing.assert_close(snapshots[20], ens.weights[0].detach())  # training ended at the snapshot
+    ref = MLPEnsemble((3, 4, 2), [0, 1], device="cpu")
+    fit(ref, X, y, steps=20, lr=1e-2)
+    torch.testing.assert_close(ref.weights[0], ens.weights[0])

@@ -68,11 +68,11 @@ def test_claims_round_trip_and_scoreboard():
     claims = [Claim("a", "A holds", "≈ 50 %", "48 %", True), Claim("b", "B | pipe", "yes", "no", False),
               Claim("c", "C", "—", "n/a", None)]
     folder = write_results("01_x", "smoke", table=pd.DataFrame({"seed": [0]}),
-                           claims=claims, metrics={"m": 0.5, "lst": [1, 2], "nan": float("nan")})
+                           claims=claims, metrics={"m": 0.5, "lst": [1, 2], "nan": float("nan"), "inf": [1.0, float("inf")]})
     assert folder == results_dir("01_x", "smoke")
     payload = json.loads((folder / "claims.json").read_text())
     assert set(payload) == {"notebook", "preset", "claims", "metrics"}
-    assert payload["metrics"] == {"m": 0.5, "lst": [1, 2], "nan": None}
+    assert payload["metrics"] == {"m": 0.5, "lst": [1, 2], "nan": None, "inf": [1.0, None]}
     assert set(payload["claims"][0]) == {"id", "statement", "paper", "ours", "holds"}
     assert len(load_claims("smoke")) == 1 and load_claims("cpu") == []
     md = scoreboard_markdown("smoke")

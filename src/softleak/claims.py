@@ -65,11 +65,12 @@ def results_dir(notebook: str, preset: str) -> Path:
 
 
 def _plain(value):
-    """numpy scalars and arrays to JSON numbers and lists; NaN to None."""
+    """numpy scalars and arrays to JSON numbers and lists; NaN and ±inf (e.g. a threshold beyond the
+    grid) to None, as JSON has no such numbers."""
     if isinstance(value, (np.ndarray, list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) else float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, (np.bool_, bool)):

@@ -166,3 +166,116 @@ class GroupedLinearEnsemble(MLPEnsemble):
             raise ValueError(f"X must have shape (G={num_groups}, n, d), got {tuple(X.shape)}")
         z = torch.matmul(W.view(num_groups, self.group_size * c, -1), X.transpose(-1, -2))  # (G, S·c, n)
         return z.view(W.shape[0], c, X.shape[1])
+
+
+class TransformerEnsemble(nn.Module):
+    """E one-layer transformers in the style of Nanda et al. (paper §4; spec §2.3), trained together.
+
+    Per member: token embedding W_E and learned positions W_pos; one attention layer of H heads
+    (W_Q, W_K, W_V per head, output projection W_O), no LayerNorm; a ReLU MLP (W_in, b_in, W_out,
+    b_out); the unembedding W_U. Residual stream: x ← x + Attn(x); x ← x + MLP(x). Only the last
+    position's logits enter the loss, so only the last position's query, attention output and MLP
+    are computed (:meth:`forward`); keys and values still come from every position. With a causal
+    mask the last position attends to all of them, so this equals the full forward
+    (:meth:`forward_full`, which the tests compare).
+
+    Initialisation (the authors' code): Gaussian weights of variance 1/d_model (W_U: 1/c), zero
+    biases, drawn per member from its own seed.
+
+    Args:
+        vocab: number of token ids (p + 1 with the "=" token).
+        num_classes: output classes (p).
+        seq_len: context length (3: a, b, "=").
+        d_model, num_heads, d_mlp: widths; d_model must be a multiple of num_heads.
+        seeds: one initialisation seed per member.
+        logits_dtype: dtype of the returned logits; float64 keeps the loss from underflowing to an
+            exact 0 once the training set is fitted (probes.md B).
+    """
+
+    def __init__(
+        self,
+        vocab: int,
+        num_classes: int,
+        seq_len: int,
+        *,
+        d_model: int,
+        num_heads: int,
+        d_mlp: int,
+        seeds: Sequence[int],
+        dtype: torch.dtype = torch.float32,
+        logits_dtype: torch.dtype = torch.float64,
+        device: str | torch.device | None = None,
+    ) -> None:
+        super().__init__()
+        for name, v in (("vocab", vocab), ("num_classes", num_classes), ("seq_len", seq_len), ("d_model", d_model),
+                        ("num_heads", num_heads), ("d_mlp", d_mlp)):
+            check_positive_int(name, v)
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} is not allowed with num_heads={num_heads}: it must be a multiple")
+        seeds = [check_nonnegative_int("seed", int(s)) for s in seeds]
+        check_positive_int("len(seeds)", len(seeds))
+        self.seeds, self.num_heads, self.d_head = tuple(seeds), num_heads, d_model // num_heads
+        self.logits_dtype = logits_dtype
+        dm, H, dh = d_model, num_heads, d_model // num_heads
+        shapes = {  # name -> (shape, std)
+            "W_E": ((vocab, dm), dm**-0.5), "W_pos": ((seq_len, dm), dm**-0.5),
+            "W_Q": ((H, dm, dh), dm**-0.5), "W_K": ((H, dm, dh), dm**-0.5), "W_V": ((H, dm, dh), dm**-0.5),
+            "W_O": ((H * dh, dm), dm**-0.5), "W_in": ((dm, d_mlp), dm**-0.5), "b_in": ((d_mlp,), 0.0),
+            "W_out": ((d_mlp, dm), dm**-0.5), "b_out": ((dm,), 0.0), "W_U": ((dm, num_classes), num_classes**-0.5),
+        }
+        device = resolve_device(device)
+        members = []
+        for s in seeds:
+            g = make_generator(s)
+            members.append({k: torch.randn(shape, generator=g) * std for k, (shape, std) in shapes.items()})
+        for k in shapes:
+            self.register_parameter(k, nn.Parameter(torch.stack([m[k] for m in members]).to(device=device, dtype=dtype)))
+
+    @property
+    def num_members(self) -> int:
+        return self.W_E.shape[0]
+
+    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Residual stream after embedding: (E, n, seq, d_model), for tokens (n, seq) or (E, n, seq)."""
+        E = self.num_members
+        if tokens.dim() == 2:
+            x = self.W_E[:, tokens]  # (E, n, seq, dm)
+        else:
+            x = self.W_E[torch.arange(E, device=tokens.device)[:, None, None], tokens]
+        return x + self.W_pos[:, None]
+
+    def _mlp_unembed(self, r: torch.Tensor) -> torch.Tensor:
+        """MLP block and unembedding of residual streams (E, ..., d_model) -> logits (E, ..., c)."""
+        E, shape = r.shape[0], r.shape[1:-1]
+        r = r.reshape(E, -1, r.shape[-1])
+        h = torch.relu(torch.baddbmm(self.b_in[:, None], r, self.W_in))
+        r = r + torch.baddbmm(self.b_out[:, None], h, self.W_out)
+        return torch.bmm(r, self.W_U).reshape(E, *shape, -1)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Last-position logits (E, c, n)."""
+        x = self._embed(tokens)  # (E, n, seq, dm)
+        E, n, T, dm = x.shape
+        last = x[:, :, -1]  # (E, n, dm)
+        q = torch.einsum("eni,ehid->enhd", last, self.W_Q)  # (E, n, H, dh)
+        k = torch.einsum("enti,ehid->enhtd", x, self.W_K)  # (E, n, H, seq, dh)
+        v = torch.einsum("enti,ehid->enhtd", x, self.W_V)
+        att = torch.softmax(torch.einsum("enhd,enhtd->enht", q, k) / math.sqrt(self.d_head), dim=-1)
+        z = torch.einsum("enht,enhtd->enhd", att, v).reshape(E, n, -1)  # heads concatenated
+        r = last + torch.matmul(z, self.W_O)  # (E, n, dm)
+        logits = self._mlp_unembed(r)  # (E, n, c)
+        return logits.transpose(1, 2).to(self.logits_dtype)
+
+    def forward_full(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits at every position with a causal mask, (E, c, n, seq): the reference for :meth:`forward`."""
+        x = self._embed(tokens)
+        E, n, T, dm = x.shape
+        q = torch.einsum("enti,ehid->enhtd", x, self.W_Q)
+        k = torch.einsum("enti,ehid->enhtd", x, self.W_K)
+        v = torch.einsum("enti,ehid->enhtd", x, self.W_V)
+        scores = torch.einsum("enhsd,enhtd->enhst", q, k) / math.sqrt(self.d_head)
+        causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+        att = torch.softmax(scores.masked_fill(~causal, -1e10), dim=-1)
+        z = torch.einsum("enhst,enhtd->enhsd", att, v).permute(0, 1, 3, 2, 4).reshape(E, n, T, -1)
+        r = x + torch.matmul(z, self.W_O[:, None])
+        return self._mlp_unembed(r).permute(0, 3, 1, 2).to(self.logits_dtype)

@@ -564,8 +564,8 @@ def grouped_curves(means: pd.DataFrame, *, x: str, group: str, metrics=("acc_sta
     values = sorted(means[group].unique())
     norm = (LogNorm if log_colour else Normalize)(vmin=min(values), vmax=max(values) if len(values) > 1 else min(values) * 2)
     cmap = plt.get_cmap("viridis")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), constrained_layout=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.6 * len(metrics), 7.5), 3.8), constrained_layout=True,
+                             sharey=True, squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for v in values:
             _errorbars(ax, means[means[group] == v], x, metric, cmap(norm(v)), f"{group_label} = {v:g}")

@@ -134,6 +134,7 @@ def fit(
     record_every: int | None = None,
     eval_sets: Mapping[str, EvalSet] | None = None,
     member_names: Sequence[str] | None = None,
+    on_record: Callable[[int, dict[str, torch.Tensor]], bool | None] | None = None,
 ) -> FitResult:
     """Train every member of ``model`` by full-batch Adam (one step = one epoch).
 
@@ -157,6 +158,9 @@ def fit(
         eval_sets: named held-out sets, each ``(X, y)``, ``(X, y, soft_targets)`` or
             ``(X, y, soft_targets, mask)`` (soft_targets may be ``None``).
         member_names: names used in the history and in divergence reports.
+        on_record: called after every record with the step and the recorded metrics ((E,) tensors,
+            e.g. ``row["acc_val"]``); the model holds that step's parameters, so it can snapshot
+            them (early-stopped checkpoints). Returning True ends training for every member.
 
     Returns:
         A :class:`FitResult`.
@@ -195,7 +199,7 @@ def fit(
             active.masked_fill_(bad, False)
 
     @torch.no_grad()
-    def record(step: int) -> None:
+    def record(step: int) -> bool:
         logits = model(X)
         row = {"loss_train": _loss(logits, targets, sample_mask)}
         if labels is not None:
@@ -205,16 +209,16 @@ def fit(
                 row[f"{key}_{name}"] = value
         check_divergence(row["loss_train"])
         records.append((step, row))
+        return bool(on_record(step, row)) if on_record is not None else False
 
     m = [torch.zeros_like(p) for p in params]
     v = [torch.zeros_like(p) for p in params]
     step_tensors = [torch.zeros((), device=p.device) for p in params] if hasattr(torch, "_fused_adam_") else None
     any_frozen = False
     beta1, beta2 = betas
-    if record_every is not None:
-        record(0)
+    stop = record(0) if record_every is not None else False
     step = 0
-    for step in range(1, steps + 1):
+    for step in range(1, 0 if stop else steps + 1):
         logits = model(X)
         per_member = _loss(logits, targets, sample_mask)  # (E,)
         if stop_at_acc is not None:
@@ -242,8 +246,10 @@ def fit(
                     t[frozen] = s
             steps_taken += active
         if record_every is not None and step % record_every == 0 and step < steps:
-            record(step)
-    record(step)
+            if record(step):
+                break
+    if not records or records[-1][0] != step:
+        record(step)
 
     frames = []
     for step_, row in records:
