@@ -133,3 +133,37 @@ def pad_stack(tensors: list[torch.Tensor], length: int | None = None) -> tuple[t
     for i, t in enumerate(tensors):
         out[i, : len(t)], mask[i, : len(t)] = t, True
     return out, mask
+
+
+def modular_addition(P: int, frac: float, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """All pairs (a, b) of Z_P with label (a + b) mod P, split into D*^T and D_val (paper §4; spec §2.2).
+
+    Args:
+        P: the modulus (the paper: 113); the "=" token has id P, so the vocabulary is P + 1.
+        frac: fraction of the P² pairs in the teacher's training set D*^T (the paper: 0.3).
+        seed: seed of the shuffle that splits the pairs.
+
+    Returns:
+        ``(tokens, y, train_idx, val_idx)``: tokens (P², 3) int64 rows (a, b, P), labels (P²,), and
+        disjoint index tensors of D*^T (the first ⌊frac·P²⌋ of a random permutation) and D_val.
+    """
+    check_positive_int("P", P)
+    if P < 2:
+        raise ValueError(f"P={P} is not allowed: the modulus must be >= 2")
+    check_fraction("frac", frac)
+    check_nonnegative_int("seed", seed)
+    a, b = torch.meshgrid(torch.arange(P), torch.arange(P), indexing="ij")
+    a, b = a.flatten(), b.flatten()
+    tokens = torch.stack([a, b, torch.full_like(a, P)], dim=1)
+    y = (a + b) % P
+    perm = torch.randperm(P * P, generator=make_generator(seed))
+    n = int(frac * P * P)
+    if n < 1 or n >= P * P:
+        raise ValueError(f"frac={frac} is not allowed with P={P}: D*^T and D_val must both be non-empty")
+    return tokens, y, perm[:n].sort().values, perm[n:].sort().values
+
+
+def one_hot_pairs(tokens: torch.Tensor, P: int) -> torch.Tensor:
+    """The MLP's input: one-hot(a) ⊕ one-hot(b), (n, 2P) float32; the "=" token is dropped (spec §2.4)."""
+    return torch.cat([torch.nn.functional.one_hot(tokens[:, 0], P), torch.nn.functional.one_hot(tokens[:, 1], P)],
+                     dim=1).float()

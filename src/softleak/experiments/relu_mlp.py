@@ -29,7 +29,6 @@ every treatment of one ρ starts from the same weights), the shuffle and the ran
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +38,7 @@ from scipy import stats
 
 from .. import theory
 from ..claims import Claim
-from ..config import check_choice, check_fraction, check_positive, check_positive_int, check_seeds
+from ..config import check_fraction, check_positive, check_positive_int, check_seeds
 from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import cut_tail, remove_class_entry, shuffle_within_class, soft_labels
 from ..metrics import accuracy, sem
@@ -236,6 +235,8 @@ def _student_targets(spec: dict, cell_seed: int, X, y, q, c0: int):
     tr, te = split_student(y, spec["rho"], split_seed, stratify=True)
     Xtr, ytr, qtr = X[tr], y[tr], q[:, tr]
     v, k = spec["variant"], spec["k"]
+    if v not in VARIANTS:
+        raise ValueError(f"variant={v!r} is not a student variant; allowed: {', '.join(VARIANTS)}")
     if v == "shuffled":
         qtr = shuffle_within_class(qtr, ytr, derive_seed(cell_seed, "shuffle", rk))
     elif v == "tail_smallest":
