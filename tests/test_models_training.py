@@ -218,3 +218,20 @@ def test_on_record_sees_each_record_and_can_stop_training():
     ref = MLPEnsemble((3, 4, 2), [0, 1], device="cpu")
     fit(ref, X, y, steps=20, lr=1e-2)
     torch.testing.assert_close(ref.weights[0], ens.weights[0])
+
+
+def test_eval_sets_on_one_input_share_a_forward():
+    gen = torch.Generator().manual_seed(7)
+    X, y = torch.randn(20, 3, generator=gen), torch.randint(0, 2, (20,), generator=gen)
+    Xv, yv = torch.randn(9, 3, generator=gen), torch.randint(0, 2, (9,), generator=gen)
+    calls = []
+
+    class Counting(MLPEnsemble):
+        def forward(self, inputs):
+            calls.append(inputs.shape[-2])
+            return super().forward(inputs)
+
+    ens = Counting((3, 4, 2), [0], device="cpu")
+    res = fit(ens, X, y, steps=2, lr=1e-2, eval_sets={"a": (Xv, yv), "b": (Xv, 1 - yv)})
+    assert calls.count(9) == 1  # one final record: one forward of Xv for both sets
+    assert res.final("acc_a")[0] == pytest.approx(1 - res.final("acc_b")[0])

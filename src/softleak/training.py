@@ -102,16 +102,19 @@ def evaluate(
     y: torch.Tensor,
     soft_targets: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
+    *,
+    logits: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Accuracy (and soft-label loss, if targets are given) of every member on one set.
 
     Args:
         mask: bool (E, n), the samples that count for each member (padded per-member sets).
+        logits: ``model(X)`` if already computed (sets that share inputs share one forward).
 
     Returns:
         ``{"acc": (E,), "loss": (E,)}``; "loss" only with ``soft_targets``.
     """
-    logits = model(X)
+    logits = model(X) if logits is None else logits
     out = {"acc": accuracy(logits, y, mask)}
     if soft_targets is not None:
         out["loss"] = soft_cross_entropy(logits, soft_targets, mask)
@@ -156,7 +159,8 @@ def fit(
         record_every: record metrics at step 0, every this many steps and at the end; ``None``
             records the end only.
         eval_sets: named held-out sets, each ``(X, y)``, ``(X, y, soft_targets)`` or
-            ``(X, y, soft_targets, mask)`` (soft_targets may be ``None``).
+            ``(X, y, soft_targets, mask)`` (soft_targets may be ``None``). Sets passing the same
+            input tensor (e.g. one set scored against several labelings) share one forward pass.
         member_names: names used in the history and in divergence reports.
         on_record: called after every record with the step and the recorded metrics ((E,) tensors,
             e.g. ``row["acc_val"]``); the model holds that step's parameters, so it can snapshot
@@ -204,8 +208,11 @@ def fit(
         row = {"loss_train": _loss(logits, targets, sample_mask)}
         if labels is not None:
             row["acc_train"] = accuracy(logits, labels, sample_mask)
+        forwards: dict[int, torch.Tensor] = {}  # eval sets on the same input tensor share one forward
         for name, es in eval_sets.items():
-            for key, value in evaluate(model, *es).items():
+            if id(es[0]) not in forwards:
+                forwards[id(es[0])] = model(es[0])
+            for key, value in evaluate(model, *es, logits=forwards[id(es[0])]).items():
                 row[f"{key}_{name}"] = value
         check_divergence(row["loss_train"])
         records.append((step, row))

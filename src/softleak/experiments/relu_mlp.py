@@ -326,15 +326,16 @@ def _run_cell(cell: dict, device: torch.device, max_members: int) -> dict[str, p
             Qte, _ = pad_stack([q[:, t].T for t in tes])
             yTe, _ = pad_stack([y_T[t] for t in tes])
             to = lambda t: t.to(device)  # noqa: E731
+            Xte_d = to(Xte)
             student = MLPEnsemble((d, p_S, c), [p[5] for p in parts], device=device)
             names = [f"student(c={c}, n={n}, seed={cell['seed']}, rho={students[i]['rho']:g}, p_S={p_S}, "
                      f"{students[i]['variant']}{students[i]['k'] or ''})" for i in group]
             res = fit(student, to(Xtr), to(Qtr.transpose(1, 2).contiguous()), labels=to(ytr), sample_mask=to(mtr),
                       steps=cell["student_steps"], lr=cell["student_lr"], record_every=cell["record_every"],
-                      member_names=names, eval_sets={
-                          "test": (to(Xte), to(yte), to(Qte.transpose(1, 2).contiguous()), to(mte)),
-                          "test0": (to(Xte), to(yte), None, to(mte & (yte == c0))),
-                          "testT": (to(Xte), to(yTe), None, to(mte)),
+                      member_names=names, eval_sets={  # one input tensor: one test forward per record
+                          "test": (Xte_d, to(yte), to(Qte.transpose(1, 2).contiguous()), to(mte)),
+                          "test0": (Xte_d, to(yte), None, to(mte & (yte == c0))),
+                          "testT": (Xte_d, to(yTe), None, to(mte)),
                           "val": (to(X_val), to(y_val)),
                       })
             hist = res.history.rename(columns=_HISTORY_NAMES)
@@ -623,6 +624,9 @@ def summarize(out: dict[str, pd.DataFrame], cfg: ReluConfig) -> tuple[list[Claim
     present = [r for r in REGION_NAMES if (regions["region"] == r).any()]
     ordered = th.dropna(subset=["alpha_label_S", "alpha_id_S"])
     order_ok = bool(len(ordered) and (ordered["alpha_label_S"] < ordered["alpha_id_S"]).all())
+    ratio = (th["alpha_id_S"] / th["alpha_count"]).replace([np.inf, -np.inf], np.nan).dropna()
+    metrics.update({"fig7.id_over_count.min": float(ratio.min()) if len(ratio) else np.nan,
+                    "fig7.id_over_count.max": float(ratio.max()) if len(ratio) else np.nan})
     metrics.update({"fig7.regions_present": present, "fig7.alpha_label_T": float(th["alpha_label_T"].iloc[0]),
                     "fig7.rho": th["rho"].tolist(), "fig7.alpha_label_S": th["alpha_label_S"].tolist(),
                     "fig7.alpha_id_S": th["alpha_id_S"].tolist(), "fig7.alpha_count": th["alpha_count"].tolist(),
