@@ -17,9 +17,11 @@ PRESET_NAMES = ("smoke", "cpu", "paper")
 #: notebook stem -> module holding ``PRESETS`` and ``apply_overrides``
 SECTIONS = {
     "01_toy_2d": "softleak.experiments.toy2d",
+    "02_modular_addition": "softleak.experiments.modular",
     "03_logistic_thresholds": "softleak.experiments.logistic",
     "04_multinomial_scaling": "softleak.experiments.multinomial",
     "05_relu_mlp_jumps": "softleak.experiments.relu_mlp",
+    "06_gpt2": "softleak.experiments.gpt2",
 }
 
 

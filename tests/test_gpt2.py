@@ -1,0 +1,64 @@
+"""Chapter 6 (GPT-2 on random number sentences): data, the offline tokenizer, loading errors, a smoke run."""
+
+import time
+
+import pytest
+import torch
+
+from softleak import presets
+from softleak.experiments import gpt2
+
+pytest.importorskip("transformers")
+
+
+def test_sentences_are_three_numbers_in_range_with_seeded_labels():
+    texts, y = gpt2.sentences(200, 7, 1000, seed=3)
+    nums = [[int(t) for t in s.split(" ")] for s in texts]
+    assert all(len(row) == 3 and all(1 <= v <= 1000 for v in row) for row in nums)
+    assert y.min() >= 0 and y.max() < 7
+    again = gpt2.sentences(200, 7, 1000, seed=3)
+    assert again[0] == texts and torch.equal(again[1], y)
+    assert gpt2.sentences(200, 7, 1000, seed=4)[0] != texts
+
+
+def test_offline_tokenizer_round_trips_and_left_pads_with_eos():
+    texts, _ = gpt2.sentences(300, 5, 1000, seed=0)
+    tok = gpt2.train_tokenizer(texts, 400)
+    assert tok.pad_token == tok.eos_token == gpt2.EOS and len(tok) <= 400
+    ids, mask = gpt2.encode(tok, texts[:4], 10, "cpu")
+    assert ids.shape == (4, 10) and bool((mask[:, -1] == 1).all())  # left padding: the last token is real
+    for row, m, text in zip(ids, mask, texts[:4]):
+        assert tok.decode(row[m.bool()]) == text
+        assert bool((row[~m.bool()] == tok.pad_token_id).all())
+
+
+def test_a_path_that_cannot_be_loaded_fails_fast_and_names_the_parameter(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for bad in (str(tmp_path / "missing"), str(tmp_path), "surely-not-a-model-softleak-test"):
+        cfg = presets.resolve("06_gpt2", "smoke", model_name_or_path=bad)
+        start = time.time()
+        with pytest.raises(ValueError, match="model_name_or_path"):
+            gpt2.run(cfg, progress=False, device="cpu")
+        assert time.time() - start < 30
+
+
+def test_bad_parameters_fail_before_any_compute():
+    for kw, name in ((dict(rhos=[0.2, 1.0]), "rhos"), (dict(tau=0), "tau"), (dict(c=1), "c"),
+                     (dict(vocab_size=100), "vocab_size"), (dict(n_embd=31), "n_embd")):
+        with pytest.raises(ValueError, match=name):
+            presets.resolve("06_gpt2", "smoke", **kw)
+
+
+def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics():
+    cfg = presets.resolve("06_gpt2", "smoke")
+    out = gpt2.run(cfg, progress=False, device="cpu")
+    runs = out["runs"]
+    assert len(runs) == len(cfg.rhos) * len(cfg.seeds)
+    for col in ("acc_train_S", "acc_test_S", "acc_val_S", "acc_star_T"):
+        assert runs[col].between(0, 1).all()
+    claims, metrics, means = gpt2.summarize(out, cfg)
+    assert metrics["chance"] == pytest.approx(1 / cfg.c)
+    for rho in cfg.rhos:
+        assert 0 <= metrics[f"rho{rho:g}.acc_test_S"] <= 1 and 0 <= metrics[f"rho{rho:g}.acc_train_S"] <= 1
+    values = next(c for c in claims if c.id == "fig9.values")
+    assert values.holds is None and "offline GPT-2 config" in values.ours  # not the paper's model: not compared
