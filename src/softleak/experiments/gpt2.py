@@ -331,7 +331,7 @@ PRESETS = {
     "smoke": Gpt2Config(n=60, c=5, seeds=(0,), n_val=40, n_layer=1, n_embd=16, n_head=2, vocab_size=300,
                          teacher_epochs=3, student_epochs=2, eval_every=1),
     "cpu": Gpt2Config(n=1000, c=200, seeds=(0, 1), n_layer=2, n_embd=64, n_head=4, teacher_epochs=200,
-                       teacher_stop_at=1.0, student_epochs=100, eval_every=5),
+                       teacher_stop_at=1.0, student_epochs=200, eval_every=5),
     "paper": Gpt2Config(n=6000, c=1000, seeds=(0,), model_name_or_path="gpt2", teacher_epochs=100,
                          student_epochs=200, eval_every=1),
 }
