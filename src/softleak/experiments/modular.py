@@ -47,7 +47,6 @@ from ..training import fit
 NAMESPACE = "02_modular_addition"
 ARCHS = ("transformer", "mlp")
 TEACHERS = (1, 2, 3)
-STOP_KINDS = ("epoch", "train", "val")
 _STOP = re.compile(r"^\s*(epoch|train|val)\s*>=\s*([0-9.eE+-]+)\s*$")
 FULL = 0.99  # "100 %" on seed means
 GENERALIZED = 0.95  # a model "generalizes" once acc_val reaches this
