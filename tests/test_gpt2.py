@@ -62,3 +62,11 @@ def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics()
         assert 0 <= metrics[f"rho{rho:g}.acc_test_S"] <= 1 and 0 <= metrics[f"rho{rho:g}.acc_train_S"] <= 1
     values = next(c for c in claims if c.id == "fig9.values")
     assert values.holds is None and "offline GPT-2 config" in values.ours  # not the paper's model: not compared
+
+
+def test_a_run_repeats_from_its_seeds():
+    cfg = presets.resolve("06_gpt2", "smoke", rhos=[0.5], student_epochs=3)
+    a = gpt2.run(cfg, progress=False, device="cpu")
+    b = gpt2.run(cfg, progress=False, device="cpu")
+    for name in ("runs", "curves", "teacher_curve"):
+        assert a[name].equals(b[name]), name

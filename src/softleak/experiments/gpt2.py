@@ -210,7 +210,8 @@ def train(model, ids, mask, targets, *, epochs: int, batch: int, lr: float, clip
         stop: called with those metrics; True ends training.
 
     Returns:
-        One row per evaluation: ``epoch`` and the metrics.
+        One row per evaluation: ``epoch`` and the metrics. The batch order and the dropout masks
+        both follow ``seed``.
     """
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0)
     g = make_generator(seed)
@@ -222,29 +223,33 @@ def train(model, ids, mask, targets, *, epochs: int, batch: int, lr: float, clip
         rows.append({"epoch": epoch, **m})
         return bool(stop(m)) if stop else False
 
-    done = record(0)
-    bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, disable=not progress)
-    for epoch in bar:
-        if done:
-            break
-        model.train()
-        order = torch.randperm(len(ids), generator=g).to(ids.device)
-        for i in range(0, len(ids), batch):
-            idx = order[i:i + batch]
-            logits = model(input_ids=ids[idx], attention_mask=mask[idx]).logits.float()
-            if soft:
-                loss = -(targets[idx] * torch.log_softmax(logits, -1)).sum(-1).mean()
-            else:
-                loss = torch.nn.functional.cross_entropy(logits, targets[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-        if epoch % eval_every == 0 or epoch == epochs:
-            done = record(epoch)
-            if rows[-1]:
-                bar.set_postfix({k: f"{v:.3f}" for k, v in rows[-1].items() if k != "epoch"})
+    # dropout draws from the global generator: seed it for this run only, so a run repeats from its seed
+    devices = [ids.device.index or 0] if ids.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        done = record(0)
+        bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, disable=not progress)
+        for epoch in bar:
+            if done:
+                break
+            model.train()
+            order = torch.randperm(len(ids), generator=g).to(ids.device)
+            for i in range(0, len(ids), batch):
+                idx = order[i:i + batch]
+                logits = model(input_ids=ids[idx], attention_mask=mask[idx]).logits.float()
+                if soft:
+                    loss = -(targets[idx] * torch.log_softmax(logits, -1)).sum(-1).mean()
+                else:
+                    loss = torch.nn.functional.cross_entropy(logits, targets[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+            if epoch % eval_every == 0 or epoch == epochs:
+                done = record(epoch)
+                if rows[-1]:
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in rows[-1].items() if k != "epoch"})
     return pd.DataFrame(rows)
 
 
