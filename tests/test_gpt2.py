@@ -70,3 +70,16 @@ def test_a_run_repeats_from_its_seeds():
     b = gpt2.run(cfg, progress=False, device="cpu")
     for name in ("runs", "curves", "teacher_curve"):
         assert a[name].equals(b[name]), name
+
+
+def test_a_local_pretrained_folder_is_loaded_with_its_tokenizer(tmp_path):
+    cfg = presets.resolve("06_gpt2", "smoke")
+    texts, _ = gpt2.sentences(cfg.n, cfg.c, cfg.max_number, seed=0)
+    tok = gpt2.train_tokenizer(texts, cfg.vocab_size)
+    gpt2.build(cfg, tok, seed=0, device="cpu").save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    cfg = presets.resolve("06_gpt2", "smoke", model_name_or_path=str(tmp_path), rhos=[0.5])
+    out = gpt2.run(cfg, progress=False, device="cpu")
+    assert len(out["runs"]) == 1 and out["runs"]["vocab"].iloc[0] == len(tok)
+    claims, metrics, _ = gpt2.summarize(out, cfg)
+    assert f"pretrained {tmp_path}" in metrics["model"]

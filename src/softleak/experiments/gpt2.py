@@ -264,13 +264,14 @@ def _run_seed(conf: dict, cfg: Gpt2Config, device, progress: bool) -> dict[str, 
     val_texts, y_val = sentences(cfg.n_val, cfg.c, cfg.max_number, derive_seed(seed, "val"))
     if cfg.model_name_or_path is None:
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
-    else:
-        tokenizer = _load_pretrained(cfg.model_name_or_path, cfg.c, 0)[0]
+        teacher = build(cfg, tokenizer, derive_seed(seed, "teacher_init"), device)
+    else:  # the tokenizer comes with the weights: one load gives both
+        tokenizer, teacher = _load_pretrained(cfg.model_name_or_path, cfg.c, derive_seed(seed, "teacher_init"))
+        teacher = teacher.to(device)
     ids, mask = encode(tokenizer, texts, cfg.max_length, device)
     val_ids, val_mask = encode(tokenizer, val_texts, cfg.max_length, device)
     y, y_val = y.to(device), y_val.to(device)
 
-    teacher = build(cfg, tokenizer, derive_seed(seed, "teacher_init"), device)
     t_hist = train(teacher, ids, mask, y, epochs=cfg.teacher_epochs, batch=cfg.teacher_batch, lr=cfg.lr,
                    clip=cfg.teacher_clip, seed=derive_seed(seed, "shuffle"), eval_every=cfg.eval_every,
                    evaluate=lambda: {"acc_star_T": _acc(logits_of(teacher, ids, mask), y)},
