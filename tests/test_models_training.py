@@ -235,3 +235,14 @@ def test_eval_sets_on_one_input_share_a_forward():
     res = fit(ens, X, y, steps=2, lr=1e-2, eval_sets={"a": (Xv, yv), "b": (Xv, 1 - yv)})
     assert calls.count(9) == 1  # one final record: one forward of Xv for both sets
     assert res.final("acc_a")[0] == pytest.approx(1 - res.final("acc_b")[0])
+
+
+def test_mlp_logits_dtype_casts_the_output_only():
+    from softleak.models import MLPEnsemble
+
+    X = torch.randn(9, 4)
+    plain = MLPEnsemble((4, 5, 3), seeds=[0, 1])
+    wide = MLPEnsemble((4, 5, 3), seeds=[0, 1], logits_dtype=torch.float64)
+    out = wide(X)
+    assert out.dtype == torch.float64 and wide.weights[0].dtype == torch.float32
+    assert torch.equal(out, plain(X).double())

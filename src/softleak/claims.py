@@ -112,6 +112,15 @@ def claims_frame(claims: Sequence[Claim] | Sequence[Mapping]) -> pd.DataFrame:
     return df.drop(columns="holds").set_index("id")
 
 
+def misses_markdown(claims: Sequence[Claim]) -> str:
+    """The closing list of a chapter: every claim whose rule failed, by id and statement (rule dropped)."""
+    missed = [c for c in claims if c.holds is False]
+    if not missed:
+        return "Every claim tested at this preset reproduces."
+    return ("**Claims that do not reproduce at this preset** (each with its numbers in the table above):\n\n"
+            + "\n".join(f"- `{c.id}`: {c.statement.split(' (rule')[0]}" for c in missed))
+
+
 def load_claims(preset: str, root: str | os.PathLike | None = None) -> list[dict]:
     """Every chapter's ``claims.json`` for one preset, sorted by notebook."""
     root = Path(root) if root is not None else results_root()

@@ -48,6 +48,8 @@ class MLPEnsemble(nn.Module):
         bias: whether layers have biases.
         dtype: parameter dtype (float32 for runs, float64 for tests of maths).
         device: ``None`` for :func:`softleak.runtime.default_device`.
+        logits_dtype: if given, the logits are cast to it (float64 keeps a fitted training set's
+            loss from underflowing to an exact 0; chapter 2).
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class MLPEnsemble(nn.Module):
         bias: bool = True,
         dtype: torch.dtype = torch.float32,
         device: str | torch.device | None = None,
+        logits_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         sizes = tuple(sizes)
@@ -67,7 +70,7 @@ class MLPEnsemble(nn.Module):
             check_positive_int(f"sizes[{i}]", s)
         seeds = [check_nonnegative_int("seed", int(s)) for s in seeds]
         check_positive_int("len(seeds)", len(seeds))
-        self.sizes, self.seeds, self.bias = sizes, tuple(seeds), bias
+        self.sizes, self.seeds, self.bias, self.logits_dtype = sizes, tuple(seeds), bias, logits_dtype
         members = [_init_member(sizes, s, bias, dtype) for s in seeds]
         device = resolve_device(device)
         per_layer = 2 if bias else 1
@@ -108,7 +111,7 @@ class MLPEnsemble(nn.Module):
                     h = h.add_(self.biases[i])  # in place: the fastest at every size measured
             if i < last:
                 h = torch.relu_(h)  # in place: saves one activation-sized allocation per layer
-        return h
+        return h if self.logits_dtype is None else h.to(self.logits_dtype)
 
 
 class LinearEnsemble(MLPEnsemble):

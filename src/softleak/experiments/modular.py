@@ -191,19 +191,8 @@ def _model(a: dict, seeds: list[int], device) -> torch.nn.Module:
     if a["arch"] == "transformer":
         return TransformerEnsemble(P + 1, P, 3, d_model=a["d_model"], num_heads=a["num_heads"], d_mlp=a["d_mlp"],
                                    seeds=seeds, device=device)
-    # the MLP's logits are cast to float64 for the loss as well (probes.md B: float32 CE underflows to 0)
-    return _Float64Logits(MLPEnsemble((2 * P, a["width"], a["width"], P), seeds, device=device))
-
-
-class _Float64Logits(torch.nn.Module):
-    """Wraps an ensemble so that its logits (and so the loss) are float64."""
-
-    def __init__(self, inner: torch.nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.inner(X).double()
+    # float64 logits, as the transformer's: a float32 loss underflows to 0 once D*^T is fitted (probes.md B)
+    return MLPEnsemble((2 * P, a["width"], a["width"], P), seeds, device=device, logits_dtype=torch.float64)
 
 
 def _inputs(arch: str, tokens: torch.Tensor, P: int) -> torch.Tensor:
