@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from softleak.distillation import cut_tail, one_hot, remove_class_entry, shuffle_within_class, soft_labels
-from softleak.metrics import accuracy, agreement, hard_cross_entropy, logit_mse, mean_ci, sem, soft_cross_entropy
+from softleak.metrics import accuracy, agreement, hard_cross_entropy, mean_ci, sem, soft_cross_entropy
 
 
 def test_soft_labels_sum_to_one_and_reach_the_limits(f64):
@@ -76,11 +76,10 @@ def test_cross_entropies_match_torch(f64):
     assert torch.allclose(soft_cross_entropy(z, q), ref_soft)
 
 
-def test_accuracy_agreement_mse():
+def test_accuracy_agreement():
     z = torch.tensor([[[2.0, 0.0, 1.0], [1.0, 3.0, 0.0]]])  # (E=1, c=2, n=3): preds 0, 1, 0
     assert accuracy(z, torch.tensor([0, 1, 1])).item() == pytest.approx(2 / 3)
     assert agreement(z, -z).item() == 0.0
-    assert logit_mse(z, z + 1).item() == pytest.approx(1.0)
 
 
 def test_sem_and_ci():

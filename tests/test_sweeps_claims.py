@@ -4,14 +4,13 @@ import pandas as pd
 import pytest
 
 from softleak.claims import Claim, claims_frame, load_claims, results_dir, scoreboard_markdown, write_results
-from softleak.sweeps import config_key, grid, run_sweep
+from softleak.rules import AtLeast, ClaimSpec, Evidence
+from softleak.sweeps import config_key, run_sweep
 
 
-def test_grid_expands_named_axes_in_order():
-    g = grid(rho=[0.2, 0.8], seed=range(3))
-    assert len(g) == 6 and g[0] == {"rho": 0.2, "seed": 0} and g[-1] == {"rho": 0.8, "seed": 2}
-    with pytest.raises(ValueError, match="tau=\\[\\] is not allowed"):
-        grid(rho=[0.5], tau=[])
+def grid(**axes):
+    import itertools
+    return [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
 
 
 def test_config_key_is_stable_and_sensitive():
@@ -64,18 +63,87 @@ def test_batches_and_named_tables(tmp_path):
     assert len(seen) == 4 and again["runs"].equals(out["runs"])
 
 
-def test_claims_round_trip_and_scoreboard():
-    claims = [Claim("a", "A holds", "≈ 50 %", "48 %", True), Claim("b", "B | pipe", "yes", "no", False),
-              Claim("c", "C", "—", "n/a", None)]
-    folder = write_results("01_x", "smoke", table=pd.DataFrame({"seed": [0]}),
-                           claims=claims, metrics={"m": 0.5, "lst": [1, 2], "nan": float("nan"), "inf": [1.0, float("inf")]})
+def test_config_key_depends_on_the_source_fingerprint():
+    assert config_key({"a": 1}, "x", "f1") != config_key({"a": 1}, "x", "f2")
+
+
+def test_a_source_change_misses_the_cache(tmp_path, monkeypatch):
+    """Editing a module the run depends on gives new cache keys: old results are never served."""
+    import shutil
+
+    from softleak import provenance, sweeps
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(provenance.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", pkg)
+    monkeypatch.setattr(sweeps, "source_fingerprint", lambda *m: provenance.source_fingerprint(*m, package_dir=pkg))
+    calls = []
+
+    def fn(batch):
+        calls.extend(c["x"] for c in batch)
+        return [pd.DataFrame({"y": [c["x"]]}) for c in batch]
+
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        out = run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False,
+                        depends_on=("softleak.experiments.toy2d",))
+    assert calls == [1, 2] and out.attrs["cache"] == {"configs": 2, "from_cache": 2, "computed": 0}
+    chapter = pkg / "experiments" / "toy2d.py"
+    chapter.write_text(chapter.read_text() + "\n# a result-changing edit\n")
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    assert calls == [1, 2, 1, 2]
+    (pkg / "training.py").write_text((pkg / "training.py").read_text() + "\n# a core edit\n")
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    assert calls == [1, 2, 1, 2, 1, 2]
+    (pkg / "plotting.py").write_text((pkg / "plotting.py").read_text() + "\n# a figure edit\n")
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    assert calls == [1, 2, 1, 2, 1, 2]  # pages-only modules do not retrain
+
+
+def _claims():
+    ev = {"a": Evidence.exact(0.6), "b": Evidence.exact(0.2), "c": Evidence.none()}
+    specs = [ClaimSpec("a", "A holds", "≈ 50 %", AtLeast("a", 0.5, "paper", "p")),
+             ClaimSpec("b", "B | pipe", "yes", AtLeast("b", 0.5, "paper", "p")),
+             ClaimSpec("c", "C", "—", AtLeast("c", 0.5, "paper", "p")),
+             ClaimSpec("d", "D", "—", AtLeast("a", 0.9, "book", "b"), kind="book")]
+    return [s.check(ev) for s in specs]
+
+
+def test_claims_round_trip_provenance_and_scoreboard():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Cfg:
+        seeds: tuple = (0, 1)
+
+    claims = _claims()
+    folder = write_results("01_x", "smoke", table=pd.DataFrame({"seed": [0]}), claims=claims,
+                           metrics={"m": 0.5, "lst": [1, 2], "nan": float("nan"), "inf": [1.0, float("inf")]},
+                           config=Cfg(), seeds=[0, 1], started=0.0)
     assert folder == results_dir("01_x", "smoke")
     payload = json.loads((folder / "claims.json").read_text())
-    assert set(payload) == {"notebook", "preset", "claims", "metrics"}
+    assert set(payload) == {"notebook", "preset", "provenance", "claims", "metrics"}
+    prov = payload["provenance"]
+    for key in ("commit", "dirty", "source_fingerprint", "softleak", "torch", "device", "seconds", "config", "seeds", "date"):
+        assert key in prov
+    assert prov["config"] == {"seeds": [0, 1]} and len(prov["source_fingerprint"]) == 16
     assert payload["metrics"] == {"m": 0.5, "lst": [1, 2], "nan": None, "inf": [1.0, None]}
-    assert set(payload["claims"][0]) == {"id", "statement", "paper", "ours", "holds"}
+    assert {"id", "kind", "rule", "statement", "paper", "ours", "holds", "verdict"} <= set(payload["claims"][0])
+    assert payload["claims"][0]["rule"] == "a ≥ 0.5 (paper: p)"
     assert len(load_claims("smoke")) == 1 and load_claims("cpu") == []
     md = scoreboard_markdown("smoke")
-    assert "1 of 3 claims reproduce" in md and "≈ 50 %" in md and "48 %" in md and "B \\| pipe" in md
-    assert list(claims_frame(claims)["verdict"]) == ["✓ reproduces", "✗ does not reproduce", "– not tested at this preset"]
-    assert "## Chapter X" in scoreboard_markdown("smoke", titles={"01_x": "Chapter X"})
+    assert "1 of 2 tested claims reproduce; 0 inconclusive; 1 not tested at this preset" in md
+    assert "The book's own checks: 0 of 1 hold" in md
+    assert "≈ 50 %" in md and "B \\| pipe" in md and "stale" not in md.lower()
+    assert list(claims_frame(claims)["verdict"])[:3] == [
+        "✓ reproduces", "✗ does not reproduce", "– not tested at this preset (c: not measured at this preset)"]
+    stale = scoreboard_markdown("smoke", titles={"01_x": "Chapter X"},
+                                expected={"01_x": {"commit": "f" * 40, "source_fingerprint": "0" * 16}})
+    assert "## Chapter X" in stale and "Stale" in stale and "0 of 0 tested claims" in stale
+
+
+def test_write_results_rejects_repeated_claim_ids():
+    claims = _claims()
+    with pytest.raises(ValueError, match="repeated"):
+        write_results("01_x", "smoke", table=pd.DataFrame(), claims=claims + claims[:1], metrics={},
+                      config={}, seeds=[0], started=0.0)

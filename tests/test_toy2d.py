@@ -1,12 +1,14 @@
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 from softleak import presets
+from softleak.claims import deviations_table
+from softleak.data import toy_2d
 from softleak.experiments import toy2d
-
-REQUIRED_METRICS = [f"c{c}.{who}.{m}" for c in (3, 20) for who, m in
-                    (("teacher", "acc_star_T"), ("hard", "acc_test_S"), ("soft", "acc_test_S"))]
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +32,65 @@ def test_tables_have_the_contract_columns(tiny):
     assert set(grid["model"]) == {"teacher", "hard", "soft"} and len(grid) == 2 * 5 * 12 * 12
 
 
-def test_summary_has_the_required_metrics_and_claims(tiny):
-    _, tables = tiny
-    claims, metrics = toy2d.summarize(tables["runs"])
-    for key in REQUIRED_METRICS:
-        assert key in metrics and f"{key}.sem" in metrics
-    ids = [c.id for c in claims]
-    assert ids[0] == "teacher_memorizes" and "c20.soft_above_chance" in ids
-    assert claims[-1].holds is None  # fewer than 20 datasets: the across-datasets claim is not tested
+def synthetic_runs(phenomenon: bool, num_datasets: int = 20, inits: int = 5, seed: int = 0) -> pd.DataFrame:
+    """A runs table with the paper's effect (soft students near the paper's numbers, boundaries that
+    follow the teacher) or without it (soft = independent = chance, same boundaries)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in (3, 20):
+        chance = 1 / c
+        for ds in range(num_datasets + 1):
+            for kind in ("hard", "soft"):
+                for k in range(inits):
+                    soft = kind == "soft" and phenomenon
+                    no_leak = chance - (0.04 if kind == "soft" else 0.0)  # soft no better than chance
+                    acc = (toy2d.PAPER[c]["soft"] if soft else no_leak) + rng.normal(0, 0.03)
+                    grid = (0.9 if soft else 0.5) + rng.normal(0, 0.02)
+                    rows.append({"c": c, "data_seed": 13 if ds == 0 else 100 + ds, "showcase": ds == 0,
+                                 "student": kind, "init": k, "acc_test_S": acc, "acc_match_T_grid": grid,
+                                 "teacher_reached_100": phenomenon, "teacher_steps": 3000})
+    return pd.DataFrame(rows)
+
+
+def test_every_claim_holds_on_data_with_the_phenomenon():
+    claims, metrics = toy2d.summarize(synthetic_runs(True))
+    assert [c.id for c in claims if c.verdict != "reproduces"] == []
+    assert {c.kind for c in claims} == {"paper", "book"} and all(c.rule for c in claims)
+    for c in (3, 20):
+        assert f"c{c}.datasets.soft" in metrics and f"c{c}.gap.ci_low" in metrics
+
+
+def test_every_claim_fails_without_the_phenomenon():
+    """Soft students no better than chance (a little below), no teacher at 100 %: every claim about the
+    leak must fail. (At exactly chance, "above chance" is inconclusive: its interval straddles 1/c.)"""
+    by = {c.id: c for c in toy2d.summarize(synthetic_runs(False))[0]}
+    must_fail = ["teacher_memorizes"] + [f"c{c}.{name}" for c in (3, 20) for name in (
+        "showcase_soft", "soft_beats_independent", "boundaries_follow_teacher", "soft_above_chance_across_datasets")]
+    assert {i: by[i].verdict for i in must_fail} == {i: "fails" for i in must_fail}
+    assert by["c3.independent_at_chance"].verdict == "reproduces"  # the control still holds
+
+
+def test_a_weaker_leak_than_the_papers_does_not_pass():
+    """A c = 20 student at 8 % (above chance, far below the paper's 66 %) fails the gap and showcase rules."""
+    runs = synthetic_runs(True)
+    weak = (runs["c"] == 20) & (runs["student"] == "soft")
+    runs.loc[weak, "acc_test_S"] = 0.08 + 0.01 * np.sin(np.arange(weak.sum()))
+    by = {c.id: c for c in toy2d.summarize(runs)[0]}
+    assert by["c20.soft_beats_independent"].verdict == "fails" and by["c20.showcase_soft"].verdict == "fails"
+    assert by["c20.soft_above_chance_across_datasets"].verdict == "reproduces"
+
+
+def test_showcase_is_the_authors_draw():
+    torch.manual_seed(13)
+    X = 2 * torch.rand(60, 2) - 1
+    y = torch.randint(0, 3, (60,))
+    X2, y2 = toy_2d(60, 3, 13)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+
+
+def test_deviations_table_reads_every_preset():
+    table = deviations_table(toy2d.DEVIATIONS, toy2d.PRESETS["cpu"], toy2d.PRESETS, "cpu")
+    assert len(table) == len(toy2d.DEVIATIONS) and table.loc["hidden width p, c = 3", "`cpu` preset"] == "150"
 
 
 def test_run_is_repeatable_from_its_seeds(tiny):

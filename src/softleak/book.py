@@ -85,6 +85,16 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
     return written
 
 
+def build_state(preset: str, stems: list[str]) -> dict[str, dict]:
+    """What each chapter's ``claims.json`` must record to count as this build's: the commit, the
+    package's source fingerprint and the preset's resolved config."""
+    from .presets import SECTIONS, resolve
+    from .provenance import plain_config, git_state, package_fingerprint
+
+    state = {"commit": git_state()["commit"], "source_fingerprint": package_fingerprint()}
+    return {stem: {**state, "config": plain_config(resolve(stem, preset))} for stem in stems if stem in SECTIONS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m softleak.book", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out = root / "book" / "scoreboard.md"
         sources = repo_root() / "notebooks"
-        titles = {stem: notebook_title(sources / f"{stem}.ipynb") for stem in toc_chapters(root)
+        stems = toc_chapters(root)
+        titles = {stem: notebook_title(sources / f"{stem}.ipynb") for stem in stems
                   if (sources / f"{stem}.ipynb").exists()}
-        out.write_text(scoreboard_markdown(args.preset, titles=titles))
+        out.write_text(scoreboard_markdown(args.preset, titles=titles, stems=stems,
+                                           expected=build_state(args.preset, stems)))
         print(f"wrote {out}")
     return 0
 

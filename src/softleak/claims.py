@@ -3,10 +3,14 @@
 At its end a notebook writes, under ``results/<notebook stem>/<preset>/``:
 
 - ``table.parquet``: its tidy results table;
-- ``claims.json``: ``{"notebook", "preset", "claims": [{"id", "statement", "paper", "ours",
-  "holds"}], "metrics": {name: number or list}}``.
+- ``claims.json``: ``{"notebook", "preset", "provenance", "claims": [{"id", "kind", "statement",
+  "rule", "paper", "ours", "holds", "verdict", "note", "post_hoc"}], "metrics": {name: number or
+  list}}``.
 
-The book's scoreboard page is rendered from these files by :func:`scoreboard_markdown`.
+Claims come from declared rules (:mod:`softleak.rules`): ``rule`` is the rule's derived text and
+``holds`` its verdict (``None`` when inconclusive or untested). The book's scoreboard page is
+rendered from these files by :func:`scoreboard_markdown`; a file written by another commit, source
+or config than the build's is marked stale there.
 """
 
 from __future__ import annotations
@@ -14,31 +18,46 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED
+
 
 @dataclass(frozen=True)
 class Claim:
-    """One checkable statement of the paper, with the paper's number beside ours.
+    """One checked statement, as :meth:`softleak.rules.ClaimSpec.check` makes it.
 
     Attributes:
-        id: short stable identifier, e.g. ``"c3.soft_above_chance"``.
+        id: short stable identifier, e.g. ``"c3.soft_beats_independent"``.
+        kind: ``"paper"`` (a statement of the paper) or ``"book"`` (a control, an extension, a check
+            of the authors' code); only ``paper`` claims count as reproductions.
         statement: the claim in words.
+        rule: the text of the declared rule that decided it.
         paper: what the paper reports (text, with its number).
-        ours: what this run measured (text, with our number).
-        holds: the verdict of the rule stated in the notebook; ``None`` if not testable here.
+        ours: what this run measured (text, with our numbers and intervals).
+        holds: ``True`` (reproduces), ``False`` (does not), ``None`` (inconclusive or untested).
+        verdict: ``"reproduces"``, ``"fails"``, ``"inconclusive"`` or ``"untested"``.
+        note: why a verdict is inconclusive or untested (e.g. how many seeds would decide it).
+        post_hoc: the setting chosen after seeing this preset's results that this claim is decided
+            at, if any.
     """
 
     id: str
+    kind: str
     statement: str
+    rule: str
     paper: str
     ours: str
     holds: bool | None
+    verdict: str
+    note: str = ""
+    post_hoc: str = ""
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -85,14 +104,34 @@ def write_results(
     table: pd.DataFrame,
     claims: Sequence[Claim],
     metrics: Mapping[str, object],
+    config,
+    seeds: Sequence[int],
+    started: float,
+    device=None,
 ) -> Path:
-    """Write ``table.parquet`` and ``claims.json`` for one notebook run; returns the folder."""
+    """Write ``table.parquet`` and ``claims.json`` (with its provenance) for one notebook run.
+
+    Args:
+        config: the resolved config the run used (a dataclass).
+        seeds: the run's top-level seeds.
+        started: ``time.time()`` at the start of the notebook (for the wall time).
+
+    Returns:
+        The folder written.
+    """
+    from .provenance import provenance
+
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"claim ids must be unique; repeated: {sorted({i for i in ids if ids.count(i) > 1})}")
     folder = results_dir(notebook, preset)
     folder.mkdir(parents=True, exist_ok=True)
     table.to_parquet(folder / "table.parquet", index=False)
     payload = {
         "notebook": notebook,
         "preset": preset,
+        "provenance": provenance(config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
+                                 device=device, cache=table.attrs.get("cache")),
         "claims": [{k: _plain(v) for k, v in asdict(c).items()} for c in claims],
         "metrics": {k: _plain(v) for k, v in metrics.items()},
     }
@@ -100,39 +139,117 @@ def write_results(
     return folder
 
 
-def verdict(holds: bool | None) -> str:
-    return {True: "✓ reproduces", False: "✗ does not reproduce", None: "– not tested at this preset"}[holds]
+VERDICT_TEXT = {
+    REPRODUCES: "✓ reproduces",
+    FAILS: "✗ does not reproduce",
+    INCONCLUSIVE: "? inconclusive at this preset",
+    UNTESTED: "– not tested at this preset",
+}
+
+
+def verdict_text(claim: Claim | Mapping) -> str:
+    c = asdict(claim) if isinstance(claim, Claim) else claim
+    text = VERDICT_TEXT[c["verdict"]]
+    if c.get("note") and c["verdict"] in (INCONCLUSIVE, UNTESTED):
+        text += f" ({c['note']})"
+    if c.get("post_hoc"):
+        text += f" ⚑ decided at a setting chosen after seeing this preset's results: {c['post_hoc']}"
+    return text
 
 
 def claims_frame(claims: Sequence[Claim] | Sequence[Mapping]) -> pd.DataFrame:
-    """Claims as a display table: claim, paper, ours, verdict."""
+    """Claims as a display table: kind, claim, rule, paper, ours, verdict (with its note and flag)."""
     rows = [asdict(c) if isinstance(c, Claim) else dict(c) for c in claims]
-    df = pd.DataFrame(rows, columns=["id", "statement", "paper", "ours", "holds"])
-    df["verdict"] = df["holds"].map(verdict)
-    return df.drop(columns="holds").set_index("id")
+    df = pd.DataFrame(rows, columns=list(Claim.__dataclass_fields__))
+    df["verdict"] = [verdict_text(r) for r in rows]
+    return df[["id", "kind", "statement", "rule", "paper", "ours", "verdict"]].set_index("id")
 
 
 def misses_markdown(claims: Sequence[Claim]) -> str:
-    """The closing list of a chapter: every claim whose rule failed, by id and statement (rule dropped)."""
-    missed = [c for c in claims if c.holds is False]
-    if not missed:
-        return "Every claim tested at this preset reproduces."
-    return ("**Claims that do not reproduce at this preset** (each with its numbers in the table above):\n\n"
-            + "\n".join(f"- `{c.id}`: {c.statement.split(' (rule')[0]}" for c in missed))
+    """The closing list of a chapter: the paper's claims that do not reproduce or stay inconclusive."""
+    paper = [c for c in claims if c.kind == "paper"]
+    missed = [c for c in paper if c.verdict == FAILS]
+    open_ = [c for c in paper if c.verdict == INCONCLUSIVE]
+    untested = [c for c in paper if c.verdict == UNTESTED]
+    parts = []
+    if missed:
+        parts.append("**Claims of the paper that do not reproduce at this preset** (numbers in the table above):\n\n"
+                     + "\n".join(f"- `{c.id}`: {c.statement}" for c in missed))
+    if open_:
+        parts.append("**Inconclusive at this preset** (the evidence straddles the rule):\n\n"
+                     + "\n".join(f"- `{c.id}`: {c.statement} ({c.note})" for c in open_))
+    if untested:
+        parts.append("**Not tested at this preset:** " + ", ".join(f"`{c.id}`" for c in untested) + ".")
+    if not parts:
+        return "Every claim of the paper tested at this preset reproduces."
+    return "\n\n".join(parts)
 
 
-def load_claims(preset: str, root: str | os.PathLike | None = None) -> list[dict]:
-    """Every chapter's ``claims.json`` for one preset, sorted by notebook."""
+def tally(claims: Sequence[Mapping | Claim], kind: str = "paper") -> dict[str, int]:
+    """Counts of each verdict among the claims of ``kind``; ``tested`` = all but untested."""
+    rows = [asdict(c) if isinstance(c, Claim) else c for c in claims]
+    counts = {v: sum(1 for c in rows if c.get("kind") == kind and c["verdict"] == v)
+              for v in (REPRODUCES, FAILS, INCONCLUSIVE, UNTESTED)}
+    counts["tested"] = counts[REPRODUCES] + counts[FAILS] + counts[INCONCLUSIVE]
+    return counts
+
+
+def headline(counts: Mapping[str, int]) -> str:
+    """"R of T tested claims reproduce; I inconclusive; U not tested at this preset"."""
+    return (f"{counts[REPRODUCES]} of {counts['tested']} tested claims reproduce; {counts[INCONCLUSIVE]} inconclusive; "
+            f"{counts[UNTESTED]} not tested at this preset")
+
+
+def load_claims(preset: str, root: str | os.PathLike | None = None, stems: Sequence[str] | None = None) -> list[dict]:
+    """Every chapter's ``claims.json`` for one preset (only ``stems``, in their order, if given)."""
     root = Path(root) if root is not None else results_root()
-    return [json.loads(p.read_text()) for p in sorted(root.glob(f"*/{preset}/claims.json"))]
+    if stems is None:
+        paths = sorted(root.glob(f"*/{preset}/claims.json"))
+    else:
+        paths = [root / stem / preset / "claims.json" for stem in stems]
+    return [json.loads(p.read_text()) for p in paths if p.exists()]
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def staleness(payload: Mapping, expected: Mapping | None) -> list[str]:
+    """Why a chapter's ``claims.json`` is not this build's: another commit, source or config."""
+    prov = payload.get("provenance")
+    if not prov:
+        return ["it records no provenance (written before provenance existed)"]
+    if not expected:
+        return []
+    why = []
+    if expected.get("source_fingerprint") and prov.get("source_fingerprint") != expected["source_fingerprint"]:
+        why.append(f"its source fingerprint {prov.get('source_fingerprint')} is not this build's "
+                   f"{expected['source_fingerprint']}")
+    if expected.get("commit") and prov.get("commit") != expected["commit"]:
+        why.append(f"it was run at commit {str(prov.get('commit'))[:10]}, the build is at {expected['commit'][:10]}")
+    if "config" in expected and prov.get("config") != expected["config"]:
+        why.append("its config differs from the preset's (overrides were given)")
+    return why
+
+
+def provenance_line(prov: Mapping | None) -> str:
+    if not prov:
+        return "no provenance recorded"
+    commit = (prov.get("commit") or "no git")[:10] + (" (dirty tree)" if prov.get("dirty") else "")
+    cache = prov.get("cache") or {}
+    cached = f"; {cache.get('from_cache', 0)} of {cache.get('configs', 0)} configs from the cache" if cache else ""
+    return (f"commit {commit}; source {prov.get('source_fingerprint')}; softleak {prov.get('softleak')}, "
+            f"torch {prov.get('torch')}; device {prov.get('device')} ({prov.get('torch_threads')} threads); "
+            f"{prov.get('date')}; wall time {prov.get('seconds')} s{cached}")
+
+
 def scoreboard_markdown(
-    preset: str, root: str | os.PathLike | None = None, titles: Mapping[str, str] | None = None
+    preset: str,
+    root: str | os.PathLike | None = None,
+    titles: Mapping[str, str] | None = None,
+    *,
+    stems: Sequence[str] | None = None,
+    expected: Mapping[str, Mapping] | None = None,
 ) -> str:
     """The reproduction scoreboard page (MyST markdown) for ``preset``.
 
@@ -140,34 +257,111 @@ def scoreboard_markdown(
         preset: which preset's claims files to collect.
         root: the results root (default :func:`results_root`).
         titles: notebook stem -> chapter title, for headings and links.
+        stems: the chapters of the book, in order (default: every file found).
+        expected: notebook stem -> the build's ``commit``, ``source_fingerprint`` and ``config``; a
+            file that differs is shown as stale, and left out of the headline.
     """
     titles = dict(titles or {})
-    files = load_claims(preset, root)
+    expected = dict(expected or {})
+    files = load_claims(preset, root, stems)
     lines = [
         "# Reproduction scoreboard",
         "",
-        f"Every claim the chapters check, as measured by the last build at the `{preset}` preset. "
-        "Each chapter states the rule behind its verdicts; a claim that does not reproduce is "
-        "reported, not tuned away. The paper's number stands beside ours.",
+        f"Every claim the chapters check, as measured by the build at the `{preset}` preset. Each "
+        "verdict comes from a rule declared once in the chapter's code; the rule's text below is "
+        "derived from the same object. A verdict is decided on the interval over seeds: "
+        "*inconclusive* when that interval straddles the rule's threshold, *not tested* when the "
+        "evidence is missing at this preset. Claims of the paper count in the headline; the book's "
+        "own checks (controls, extensions, checks of the authors' code) are listed apart.",
         "",
     ]
     if not files:
         lines.append("No chapter has written its claims yet: run `make book`.")
-    total = sum(len(f["claims"]) for f in files)
-    held = sum(bool(c["holds"]) for f in files for c in f["claims"])
-    if files:
-        lines += [f"**{held} of {total} claims reproduce** at the `{preset}` preset.", ""]
+        return "\n".join(lines) + "\n"
+    stale = {f["notebook"]: staleness(f, expected.get(f["notebook"])) for f in files}
+    current = [f for f in files if not stale[f["notebook"]]]
+    total = tally([c for f in current for c in f["claims"]])
+    book = tally([c for f in current for c in f["claims"]], kind="book")
+    lines += [f"**{headline(total)}** ({total[FAILS]} tested claims of the paper do not reproduce).", ""]
+    lines += [f"The book's own checks: {book[REPRODUCES]} of {book['tested']} hold; {book[INCONCLUSIVE]} "
+              f"inconclusive; {book[UNTESTED]} not tested.", ""]
+    if len(current) < len(files):
+        lines += [f"{len(files) - len(current)} chapter(s) below are **stale** and left out of these counts.", ""]
+    lines += ["| chapter | reproduce | do not | inconclusive | not tested | book checks hold | wall time |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for f in files:
+        t, b = tally(f["claims"]), tally(f["claims"], kind="book")
+        title = titles.get(f["notebook"], f["notebook"]) + (" (stale)" if stale[f["notebook"]] else "")
+        secs = (f.get("provenance") or {}).get("seconds")
+        lines.append(f"| {_cell(title)} | {t[REPRODUCES]} of {t['tested']} | {t[FAILS]} | {t[INCONCLUSIVE]} | "
+                     f"{t[UNTESTED]} | {b[REPRODUCES]} of {b['tested']} | {secs if secs is not None else '—'} s |")
+    lines.append("")
     for f in files:
         title = titles.get(f["notebook"], f["notebook"])
-        lines += [
-            f"## {title}",
-            "",
-            f"Chapter: [{title}](chapters/{f['notebook']}.ipynb) (`{f['notebook']}`)",
-            "",
-            "| claim | paper | ours | verdict |",
-            "| --- | --- | --- | --- |",
-        ]
-        for c in f["claims"]:
-            lines.append(f"| {_cell(c['statement'])} | {_cell(c['paper'])} | {_cell(c['ours'])} | {verdict(c['holds'])} |")
-        lines.append("")
+        lines += [f"## {title}", "", f"Chapter: [{title}](chapters/{f['notebook']}.ipynb) (`{f['notebook']}`). "
+                  f"Run: {provenance_line(f.get('provenance'))}.", ""]
+        if stale[f["notebook"]]:
+            lines += ["```{warning}", "Stale: these results are not this build's: " + "; ".join(stale[f["notebook"]])
+                      + ". Re-run the chapter.", "```", ""]
+        for kind, heading in (("paper", "Claims of the paper"), ("book", "The book's own checks")):
+            rows = [c for c in f["claims"] if c.get("kind") == kind]
+            if not rows:
+                continue
+            lines += [f"**{heading}**", "", "| claim | rule | paper | ours | verdict |", "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {_cell(c['statement'])} | {_cell(c['rule'])} | {_cell(c['paper'])} | {_cell(c['ours'])} | "
+                      f"{_cell(verdict_text(c))} |" for c in rows]
+            lines.append("")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One way a preset departs from the paper's protocol, declared once per chapter.
+
+    Attributes:
+        parameter: what differs, in words ("student epochs").
+        paper: the paper's value, in words, with where it is stated.
+        value: how to read this preset's value from a config: an attribute path (``"optim.lr"``,
+            ``"cases.0.p"``) or a function of the config.
+        why: the reason.
+        post_hoc: True if this preset's value was chosen after seeing this preset's results.
+    """
+
+    parameter: str
+    paper: str
+    value: str | Callable
+    why: str
+    post_hoc: bool = False
+
+    def read(self, cfg) -> object:
+        if callable(self.value):
+            return self.value(cfg)
+        obj = cfg
+        for part in self.value.split("."):
+            obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+        return obj
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_show(v) for v in value) if len(value) <= 8 else \
+            f"{len(value)} values, {_show(value[0])} … {_show(value[-1])}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def deviations_table(deviations: Sequence[Deviation], cfg, presets: Mapping[str, object], preset: str) -> pd.DataFrame:
+    """The chapter's deviations from the paper: parameter, the paper's value, the ``paper`` and ``cpu``
+    presets' values, this run's value, and why (⚑ marks a value chosen after seeing results)."""
+    rows = []
+    for d in deviations:
+        rows.append({
+            "parameter": d.parameter,
+            "paper": d.paper,
+            "`paper` preset": _show(d.read(presets["paper"])),
+            "`cpu` preset": _show(d.read(presets["cpu"])),
+            f"this run (`{preset}`)": _show(d.read(cfg)),
+            "why": d.why + (" ⚑ chosen after seeing this preset's results" if d.post_hoc else ""),
+        })
+    return pd.DataFrame(rows).set_index("parameter")

@@ -7,6 +7,8 @@ input fails before any compute. Chapter configs are frozen dataclasses that call
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import math
 from collections.abc import Iterable
 
@@ -64,3 +66,36 @@ def check_seeds(name: str, seeds: Iterable[int]) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"{name}={seeds!r} is not allowed: {name} must not repeat a seed")
     return seeds
+
+
+def parse_override(name: str, value: object) -> object:
+    """A papermill parameter as the config wants it: text that spells a list or tuple literal
+    (``"[1, 2, 3]"``, as ``papermill -p`` passes it) becomes that value; lists become tuples, at every
+    depth (configs are frozen and hashable). Other values pass through unchanged.
+
+    Raises:
+        ValueError: for text that starts like a list but is not a Python literal.
+    """
+    if isinstance(value, str) and value.strip()[:1] in "[(":
+        try:
+            value = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError) as err:
+            raise ValueError(f"{name}={value!r} is not allowed: {name} must be a list literal such as [1, 2, 3]") from err
+    return _tuples(value)
+
+
+def _tuples(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def replace_checked(obj, **changes):
+    """``dataclasses.replace`` that names an unknown field and lists the allowed ones."""
+    allowed = [f.name for f in dataclasses.fields(obj)]
+    for name in changes:
+        if name not in allowed:
+            raise ValueError(
+                f"{name}={changes[name]!r} is not a parameter of {type(obj).__name__}; allowed: {', '.join(allowed)}"
+            )
+    return dataclasses.replace(obj, **changes)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy import stats
+
+FULL = 0.99  # "reaches 100 %": the level every chapter reads full recovery at, on seed means
 
 
 def predictions(logits: torch.Tensor) -> torch.Tensor:
@@ -60,11 +63,6 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.
     return masked_mean(torch.nn.functional.cross_entropy(logits, target, reduction="none"), mask)  # class dim 1
 
 
-def logit_mse(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference between two sets of logits, per member (paper eq. (1))."""
-    return ((logits - reference_logits) ** 2).flatten(1).mean(dim=-1)
-
-
 def sem(values) -> float:
     """Standard error of the mean with the sample standard deviation (ddof = 1).
 
@@ -83,3 +81,12 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
         return m, float("nan"), float("nan")
     half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sem(v)
     return m, m - half, m + half
+
+
+def seed_means(table: pd.DataFrame, by: list[str], metrics: list[str], seed: str = "seed") -> pd.DataFrame:
+    """Mean and count over ``seed`` of ``metrics`` per group ``by`` (a NaN run makes its group NaN:
+    missing runs are never averaged away). Columns: ``by``, each metric, and ``num_seeds``."""
+    grouped = table.groupby(by, sort=True)
+    out = grouped[metrics].agg(lambda v: v.mean() if v.notna().all() else float("nan"))
+    out["num_seeds"] = grouped[seed].nunique()
+    return out.reset_index()

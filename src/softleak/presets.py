@@ -7,10 +7,9 @@ holds its config class and a ``PRESETS`` dict; this module finds them by noteboo
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 
-from .config import check_choice
+from .config import check_choice, parse_override
 
 PRESET_NAMES = ("smoke", "cpu", "paper")
 
@@ -31,7 +30,8 @@ def resolve(section: str, preset: str, **overrides):
     Args:
         section: a notebook stem, e.g. ``"01_toy_2d"``.
         preset: ``"smoke"``, ``"cpu"`` or ``"paper"``.
-        **overrides: fields to replace; ``None`` values keep the preset's (papermill-friendly).
+        **overrides: fields to replace; ``None`` values keep the preset's (papermill-friendly). A
+            list or tuple given as text, as papermill's ``-p seeds "[1, 2, 3]"`` passes it, is parsed.
 
     Raises:
         ValueError: for an unknown section, preset or override name, or an invalid value; before
@@ -41,16 +41,5 @@ def resolve(section: str, preset: str, **overrides):
     check_choice("preset", preset, PRESET_NAMES)
     module = importlib.import_module(SECTIONS[section])
     cfg = module.PRESETS[preset]
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides = {k: parse_override(k, v) for k, v in overrides.items() if v is not None}
     return module.apply_overrides(cfg, **overrides) if overrides else cfg
-
-
-def replace_checked(obj, **changes):
-    """``dataclasses.replace`` that names an unknown field and lists the allowed ones."""
-    allowed = [f.name for f in dataclasses.fields(obj)]
-    for name in changes:
-        if name not in allowed:
-            raise ValueError(
-                f"{name}={changes[name]!r} is not a parameter of {type(obj).__name__}; allowed: {', '.join(allowed)}"
-            )
-    return dataclasses.replace(obj, **changes)

@@ -47,6 +47,15 @@ def derive_seed(seed: int, role: str, index: int = 0) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+def split_seed(seed: int, rho: float) -> int:
+    """The split seed of a run at training fraction ``rho``: derived from ρ's *value* (in units of
+    10⁻⁴), never from its position in a grid, so adding or reordering ρ values keeps every split."""
+    index = round(float(rho) * 10_000)
+    if not 0 < index < 10_000:
+        raise ValueError(f"rho={rho!r} is not allowed: rho must lie in (0, 1) on a 1e-4 grid")
+    return derive_seed(seed, "split", index)
+
+
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
     """A fresh ``torch.Generator`` on ``device`` seeded with ``seed`` (never the global one)."""
     return torch.Generator(device=device).manual_seed(int(seed))

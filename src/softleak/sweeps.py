@@ -3,26 +3,28 @@
 A config is a flat dict of JSON-serialisable values. :func:`run_sweep` hands *batches* of configs
 to a run function, so that configs which can share one tensor program (seeds, temperatures, grid
 points on the same data) train together in the ensemble trainer. Each config's result is written
-to disk as soon as its batch finishes, under a stable hash of the config, the run's namespace and
-:data:`softleak.RESULT_SCHEMA_VERSION`; an interrupted sweep resumes without recomputing it.
+to disk as soon as its batch finishes, under a stable hash of the config, the run's namespace,
+:data:`softleak.RESULT_SCHEMA_VERSION` and the fingerprint of the source the run depends on
+(:func:`softleak.provenance.source_fingerprint`); an interrupted sweep resumes without recomputing
+it, and a commit that changes the code behind a result never serves the old one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from . import RESULT_SCHEMA_VERSION
+from .provenance import source_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +32,11 @@ Config = dict
 Result = pd.DataFrame | dict[str, pd.DataFrame]
 
 
-def grid(**axes: Iterable) -> list[Config]:
-    """The Cartesian product of named axes, in the order given: ``grid(rho=[.2, .8], seed=range(3))``.
-
-    Raises:
-        ValueError: if an axis is empty (the grid could not be built).
-    """
-    names = list(axes)
-    values = [list(v) for v in axes.values()]
-    for name, v in zip(names, values):
-        if not v:
-            raise ValueError(f"{name}=[] is not allowed: every grid axis needs at least one value")
-    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
-
-
-def config_key(config: Config, namespace: str) -> str:
-    """A stable 16-hex-digit hash of ``config`` within ``namespace`` and the result schema."""
+def config_key(config: Config, namespace: str, fingerprint: str = "") -> str:
+    """A stable 16-hex-digit hash of ``config`` within ``namespace``, the result schema and the
+    source ``fingerprint``."""
     payload = json.dumps(
-        {"namespace": namespace, "schema": RESULT_SCHEMA_VERSION, "config": config},
+        {"namespace": namespace, "schema": RESULT_SCHEMA_VERSION, "source": fingerprint, "config": config},
         sort_keys=True,
         default=str,
     )
@@ -55,14 +44,18 @@ def config_key(config: Config, namespace: str) -> str:
 
 
 class ResultCache:
-    """One folder per config: ``<root>/<key>/<table>.parquet`` plus the config as JSON."""
+    """One folder per config: ``<root>/<key>/<table>.parquet`` plus the config as JSON.
 
-    def __init__(self, root: str | os.PathLike, namespace: str) -> None:
+    The key holds the source ``fingerprint``: entries written by other code are never found.
+    """
+
+    def __init__(self, root: str | os.PathLike, namespace: str, fingerprint: str = "") -> None:
         self.root = Path(root)
         self.namespace = namespace
+        self.fingerprint = fingerprint
 
     def path(self, config: Config) -> Path:
-        return self.root / config_key(config, self.namespace)
+        return self.root / config_key(config, self.namespace, self.fingerprint)
 
     def load(self, config: Config) -> dict[str, pd.DataFrame] | None:
         folder = self.path(config)
@@ -78,7 +71,8 @@ class ResultCache:
         try:
             for name, df in tables.items():
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
-            (tmp / "config.json").write_text(json.dumps(config, sort_keys=True, default=str, indent=1))
+            (tmp / "config.json").write_text(json.dumps(
+                {**config, "_source_fingerprint": self.fingerprint}, sort_keys=True, default=str, indent=1))
             if folder.exists():
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
@@ -107,6 +101,7 @@ def run_sweep(
     max_batch: int | None = None,
     progress: bool = True,
     desc: str | None = None,
+    depends_on: Sequence[str] = (),
 ) -> Result:
     """Run ``fn`` over ``configs`` in batches and return one tidy table (or one per table name).
 
@@ -121,15 +116,22 @@ def run_sweep(
         max_batch: largest number of configs per call.
         progress: show a tqdm bar over configs.
         desc: the bar's label (defaults to ``namespace``).
+        depends_on: modules beyond the core ones whose source decides the results; the module
+            that defines ``fn`` (the chapter's, for the lambdas the chapters pass) is always added.
+            Their fingerprint is part of the cache key.
 
     Returns:
         The concatenation of all results, each row carrying its config's fields as columns. A
         DataFrame result is stored as the table "runs"; if ``fn`` returns other table names, a dict
-        of concatenated tables by name is returned instead.
+        of concatenated tables by name is returned instead. Each table's ``attrs["cache"]`` says
+        how many configs came from the cache and how many were computed.
     """
     if max_batch is not None and max_batch < 1:
         raise ValueError(f"max_batch={max_batch} is not allowed: max_batch must be >= 1 or None")
-    cache = ResultCache(cache_dir, namespace) if cache_dir is not None else None
+    modules = list(depends_on)
+    if getattr(fn, "__module__", "").startswith("softleak."):
+        modules.append(fn.__module__)
+    cache = ResultCache(cache_dir, namespace, source_fingerprint(*modules)) if cache_dir is not None else None
     results: list[dict[str, pd.DataFrame] | None] = [None] * len(configs)
     pending: dict[Hashable, list[int]] = {}
     for i, config in enumerate(configs):
@@ -167,6 +169,9 @@ def run_sweep(
         )
         for name in names
     }
+    stats = {"configs": len(configs), "from_cache": num_cached, "computed": len(configs) - num_cached}
+    for table in tables.values():
+        table.attrs["cache"] = stats
     if names in (["runs"], []):
         return tables.get("runs", pd.DataFrame())
     return tables

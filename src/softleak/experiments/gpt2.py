@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from ..claims import Claim
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds
 from ..distillation import soft_labels
-from ..presets import replace_checked
+from ..config import replace_checked
 from ..runtime import derive_seed, make_generator, resolve_device
 from ..sweeps import run_sweep
 

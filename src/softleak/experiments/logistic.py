@@ -26,7 +26,7 @@ from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
 from ..metrics import sem
 from ..models import BinaryLogitEnsemble
-from ..presets import replace_checked
+from ..config import replace_checked
 from ..runtime import derive_seed, resolve_device
 from ..sweeps import run_sweep
 from ..training import fit, min_norm_lstsq

@@ -39,7 +39,7 @@ from ..data import modular_addition, one_hot_pairs
 from ..distillation import soft_labels
 from ..metrics import sem
 from ..models import MLPEnsemble, TransformerEnsemble
-from ..presets import replace_checked
+from ..config import replace_checked
 from ..runtime import derive_seed, resolve_device
 from ..sweeps import run_sweep
 from ..training import fit

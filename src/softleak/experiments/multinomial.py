@@ -36,7 +36,7 @@ from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import shuffle_within_class, soft_labels
 from ..metrics import accuracy
 from ..models import GroupedLinearEnsemble, LinearEnsemble
-from ..presets import replace_checked
+from ..config import replace_checked
 from ..runtime import derive_seed, resolve_device
 from ..sweeps import run_sweep
 from ..training import fit
