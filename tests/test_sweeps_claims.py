@@ -95,7 +95,7 @@ def test_a_source_change_misses_the_cache(tmp_path, monkeypatch):
     (pkg / "training.py").write_text((pkg / "training.py").read_text() + "\n# a core edit\n")
     run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
     assert calls == [1, 2, 1, 2, 1, 2]
-    (pkg / "plotting.py").write_text((pkg / "plotting.py").read_text() + "\n# a figure edit\n")
+    (pkg / "plotting" / "core.py").write_text((pkg / "plotting" / "core.py").read_text() + "\n# a figure edit\n")
     run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
     assert calls == [1, 2, 1, 2, 1, 2]  # pages-only modules do not retrain
 

@@ -1,0 +1,112 @@
+"""The shared look of every figure: theme, metric labels and colours, the one region colour
+registry of all phase diagrams, and the heatmap helpers the chapters' figures build on.
+
+``METRICS`` maps each metric column (spec §0.3) to its axis label and colour, so the same quantity
+looks the same in every chapter; ``REGION_COLOURS`` gives each phase-diagram region one colour in
+every chapter.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.colors import ListedColormap
+
+#: metric column -> (label, colour)
+METRICS = {
+    "acc_star_T": (r"acc$_*^T$ (teacher on $\mathcal{D}_*^T$)", "#222222"),
+    "acc_val_T": (r"acc$_{val}^T$", "#7f7f7f"),
+    "acc_train_S": (r"acc$_{train}^S$", "#1f77b4"),
+    "acc_test_S": (r"acc$_{test}^S$ (held-out memorized)", "#d62728"),
+    "acc_val_S": (r"acc$_{val}^S$", "#2ca02c"),
+    "acc_match_T_test": (r"match-T on $\mathcal{D}_{test}^S$ (agreement with teacher)", "#9467bd"),
+    "acc_match_T_grid": (r"agreement with teacher on $[-1,1]^2$", "#8c564b"),
+    "loss_train_S": (r"soft CE on $\mathcal{D}_{train}^S$", "#1f77b4"),
+    "loss_test_S": (r"soft CE on $\mathcal{D}_{test}^S$", "#d62728"),
+    "acc_match_T_train": (r"match-T on $\mathcal{D}_{train}^S$", "#9467bd"),
+    "mse_train": (r"mse$_{train}$ (student vs teacher logits)", "#17becf"),
+    "mse_test": (r"mse$_{test}$ (student vs teacher logits)", "#bcbd22"),
+}
+#: student kind -> colour, shared by every figure that compares them
+STUDENTS = {"hard": ("independent student (hard labels)", "#7f7f7f"), "soft": ("soft-label student", "#1f77b4")}
+
+
+def set_theme() -> None:
+    """The book's seaborn theme (call once per notebook)."""
+    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.titlesize": "medium"})
+
+
+def class_colours(c: int) -> ListedColormap:
+    """c distinguishable colours: a qualitative palette up to 10 classes, a spectrum beyond."""
+    colours = sns.color_palette("tab10", c) if c <= 10 else sns.color_palette("Spectral", c)
+    return ListedColormap(colours)
+
+
+
+
+#: phase-diagram region -> colour, one registry for every chapter (paper Fig. 4B, 7A)
+REGION_COLOURS = {
+    "grey": "#b0b0b0",
+    "lightblue": "#c6dbef",
+    "blue": "#3182bd",
+    "green": "#74c476",
+    "orange": "#fd8d3c",
+    "red": "#e6550d",
+}
+
+
+def region_legend(descriptions: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """region -> (colour, description) for one chapter's diagram, colours from the registry."""
+    return {name: (REGION_COLOURS[name], text) for name, text in descriptions.items()}
+
+
+def _edges(values) -> np.ndarray:
+    """Cell edges for pcolormesh from sorted cell centres."""
+    v = np.asarray(sorted(values), dtype=float)
+    if v.size == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def _inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", c: int = 1, **kw) -> None:
+    """The identifiability curve α = 1/(ρc) (c = 1: the binary single-logit case)."""
+    r = np.linspace(min(rhos), max(rhos), 200)
+    kw = {"color": "#08519c", "ls": "--", "lw": 1.6, **kw}
+    ax.plot(1 / (r * c), r, label=label, **kw)
+
+
+def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: str = "viridis", vmin=None, vmax=None,
+            y: str = "rho", logy: bool = False, xlabel: str = r"$\alpha = n/d$"):
+    """One metric over the (α, y) grid; ``means`` has one row per (alpha, y); y is ρ or τ (log axis)."""
+    grid = means.pivot_table(index=y, columns="alpha", values=metric)
+    values = grid.to_numpy()
+    y_edges = 10 ** _edges(np.log10(grid.index)) if logy else _edges(grid.index)
+    if log:
+        from matplotlib.colors import LogNorm
+
+        positive = values[values > 0]
+        norm = LogNorm(vmin=vmin or max(positive.min(), 1e-12), vmax=vmax or positive.max())
+        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, np.clip(values, norm.vmin, None), norm=norm, cmap=cmap)
+    else:
+        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, values, cmap=cmap, vmin=vmin, vmax=vmax)
+    pad = (grid.columns.max() - grid.columns.min()) / max(len(grid.columns) - 1, 1) / 2
+    ax.set(xlabel=xlabel, ylabel={"rho": r"$\rho$", "tau": r"$\tau$"}.get(y, y),
+           xlim=(grid.columns.min() - pad, grid.columns.max() + pad))
+    if logy:
+        ax.set_yscale("log")
+    ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
+    return mesh
+
+
+
+def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
+    s = df.sort_values(x)
+    err = s[f"{metric}_sem"] if f"{metric}_sem" in s else None
+    style = {"marker": "o", "ms": 3.5, "lw": 1.4, "capsize": 2, **kw}
+    ax.errorbar(s[x], s[metric], yerr=err, color=colour, label=label, **style)
+
+

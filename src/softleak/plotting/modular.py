@@ -1,0 +1,90 @@
+"""Chapter 2's figures: teacher curves with checkpoints, the (ρ, τ) grid per teacher, student curves."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from .core import METRICS
+
+TEACHER_MARKS = {1: "①", 2: "②", 3: "③"}
+
+
+def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str):
+    """Fig. 3A / 11A: teacher accuracy on D*^T and D_val vs epoch, one line style per seed, with the
+    epochs of checkpoints ① ② ③ marked and a star at each checkpoint's acc_val_T."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    styles = ["-", "--", ":", "-."]
+    for i, (seed, c) in enumerate(curve.groupby("seed")):
+        ls = styles[i % len(styles)]
+        for metric in ("acc_star_T", "acc_val_T"):
+            label, colour = METRICS[metric]
+            ax.plot(c["epoch"], c[metric], ls, color=colour, lw=1.4, label=f"{label}, seed {seed}")
+        for _, r in checkpoints[checkpoints["seed"] == seed].iterrows():
+            ax.axvline(r["epoch"], color="#bbbbbb", lw=0.8, ls=ls, zorder=0)
+            ax.plot(r["epoch"], r["acc_val_T"], "*", color="#ff7f0e", ms=11, zorder=5)
+            ax.annotate(TEACHER_MARKS[int(r["teacher"])], (r["epoch"], 1.02), xycoords=("data", "axes fraction"),
+                        ha="center", fontsize=11)
+    ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
+    ax.set_title(title, pad=18)
+    ax.legend(fontsize="x-small", loc="center right", ncol=1)
+    fig.tight_layout()
+    return fig
+
+
+def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, title: str):
+    """Fig. 3B / 11B: rows teachers ① ② ③, columns τ from high to low; seed means ± s.e. of acc_train_S,
+    acc_test_S (×) and acc_val_S (dashed, +) over ρ, the teacher's acc_val_T as a line and a star."""
+    taus = sorted(taus, reverse=True)
+    fig, axes = plt.subplots(3, len(taus), figsize=(3.3 * len(taus), 7.6), sharex=True, sharey=True, squeeze=False)
+    style = {"acc_train_S": ("o", "-"), "acc_test_S": ("x", "-"), "acc_val_S": ("+", "--")}
+    for i, k in enumerate((1, 2, 3)):
+        val_T = float(checkpoints.loc[checkpoints["teacher"] == k, "acc_val_T"].iloc[0])
+        for j, tau in enumerate(taus):
+            ax = axes[i, j]
+            m = means[(means["teacher"] == k) & (means["tau"] == tau)].sort_values("rho")
+            for metric, (marker, ls) in style.items():
+                label, colour = METRICS[metric]
+                ax.errorbar(m["rho"], m[metric], yerr=m[f"{metric}_sem"], marker=marker, ls=ls, color=colour,
+                            label=label, capsize=2, ms=6)
+            ax.axhline(val_T, color=METRICS["acc_val_T"][1], lw=1, ls=":")
+            ax.plot([0.02], [val_T], "*", color="#ff7f0e", ms=11, transform=ax.get_yaxis_transform(), clip_on=False)
+            if i == 0:
+                ax.set_title(rf"$\tau = {tau:g}$")
+            if j == 0:
+                ax.set_ylabel(f"teacher {TEACHER_MARKS[k]}\naccuracy")
+            if i == 2:
+                ax.set_xlabel(r"$\rho$")
+            ax.set_ylim(-0.03, 1.03)
+    handles = [Line2D([], [], color=METRICS[m][1], marker=s[0], ls=s[1], label=METRICS[m][0]) for m, s in style.items()]
+    handles.append(Line2D([], [], color=METRICS["acc_val_T"][1], ls=":", marker="*", mfc="#ff7f0e", mec="#ff7f0e",
+                          label=r"teacher acc$_{val}^T$"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize="small", bbox_to_anchor=(0.5, -0.01))
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def student_curves(curves: pd.DataFrame, panels, *, teacher: int = 3):
+    """Fig. 10: student accuracies vs epoch for teacher ``teacher`` at each (ρ, τ) of ``panels``, one line
+    style per seed."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.5), squeeze=False)
+    styles = ["-", "--", ":", "-."]
+    for ax, (rho, tau) in zip(axes[0], panels):
+        c = curves[(curves["teacher"] == teacher) & (curves["rho"] == rho) & (curves["tau"] == tau)]
+        for i, (seed, s) in enumerate(c.groupby("seed")):
+            for metric in ("acc_train_S", "acc_test_S", "acc_val_S"):
+                label, colour = METRICS[metric]
+                ax.plot(s["epoch"], s[metric], styles[i % 4], color=colour, lw=1.4, label=label if i == 0 else None)
+        ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02),
+               title=rf"teacher {TEACHER_MARKS[teacher]}, $\rho = {rho:g}$, $\tau = {tau:g}$")
+    axes[0, 0].legend(fontsize="small", loc="center right")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------
+# Chapter 6: GPT-2
+
+
