@@ -1,5 +1,6 @@
 """End to end: execute every chapter at the smoke preset with papermill and build the book with -W."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -33,10 +34,16 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
     for stem in toc_chapters(book):
         page = (html / "book" / "chapters" / f"{stem}.html").read_text()
         assert "Does it reproduce?" in page and "<img" in page
-        assert (tmp_path / "results" / stem / "smoke" / "claims.json").exists()
+        assert "Deviations from the paper" in page and "why" in page, stem  # the deviations table
+        payload = json.loads((tmp_path / "results" / stem / "smoke" / "claims.json").read_text())
+        for key in ("commit", "dirty", "source_fingerprint", "softleak", "torch", "device", "seconds", "config"):
+            assert key in payload["provenance"], (stem, key)
+        assert payload["claims"] and all(c["kind"] in ("paper", "book") and c["rule"] for c in payload["claims"]), stem
         assert (tmp_path / "results" / stem / "smoke" / "table.parquet").exists()
     chapter1 = (html / "book" / "chapters" / "01_toy_2d.html").read_text()
     assert 'id="fig-toy-c3"' in chapter1 and 'id="fig-toy-c20"' in chapter1  # captioned figures
     assert "glue" not in chapter1.split("What the run shows")[1][:2000].lower()  # glued numbers rendered
     scoreboard = (html / "book" / "scoreboard.html").read_text()
-    assert "teacher reaches 100" in scoreboard.lower() and "claims reproduce" in scoreboard
+    assert "teacher reaches 100" in scoreboard.lower() and "tested claims reproduce" in scoreboard
+    assert "inconclusive" in scoreboard and "not tested at this preset" in scoreboard
+    assert "Stale" not in scoreboard  # every chapter was run by this build
