@@ -7,6 +7,7 @@ import torch
 
 from softleak import presets
 from softleak.experiments import gpt2
+from softleak.runtime import split_seed
 
 pytest.importorskip("transformers")
 
@@ -61,7 +62,29 @@ def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics()
     for rho in cfg.rhos:
         assert 0 <= metrics[f"rho{rho:g}.acc_test_S"] <= 1 and 0 <= metrics[f"rho{rho:g}.acc_train_S"] <= 1
     values = next(c for c in claims if c.id == "fig9.values")
-    assert values.holds is None and "offline GPT-2 config" in values.ours  # not the paper's model: not compared
+    assert values.verdict == "untested" and "offline GPT-2 config" in values.ours  # not the paper's model
+    assert {c.kind for c in claims if c.id == "fig9.not_perfect"} == {"book"}
+    assert set(means["num_seeds"]) == {len(cfg.seeds)} and "teacher.acc_star_T" in metrics
+
+
+def test_each_students_split_is_split_student_at_split_seed_of_rhos_value_not_its_position(monkeypatch):
+    calls = []
+    real = gpt2.split_student
+
+    def spy(y, rho, seed, **kw):
+        calls.append((rho, seed, len(y)))
+        return real(y, rho, seed, **kw)
+
+    monkeypatch.setattr(gpt2, "split_student", spy)
+    short = dict(student_epochs=1, teacher_epochs=1)
+    cfg = presets.resolve("06_gpt2", "smoke", rhos=[0.2, 0.5], **short)
+    both = gpt2.run(cfg, progress=False, device="cpu")["runs"]
+    assert calls == [(0.2, split_seed(0, 0.2), cfg.n), (0.5, split_seed(0, 0.5), cfg.n)]
+    alone = gpt2.run(presets.resolve("06_gpt2", "smoke", rhos=[0.5], **short), progress=False, device="cpu")["runs"]
+    row = both[both["rho"] == 0.5]
+    assert int(row["seed_split"].iloc[0]) == split_seed(0, 0.5) == int(alone["seed_split"].iloc[0])
+    for col in ("acc_train_S", "acc_test_S", "acc_val_S", "seed_student"):
+        assert row[col].iloc[0] == alone[col].iloc[0], col  # ρ = 0.2 before it in the grid changes nothing
 
 
 def test_a_run_repeats_from_its_seeds():

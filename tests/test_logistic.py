@@ -1,10 +1,14 @@
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from softleak import presets
+from softleak.claims import deviations_table
+from softleak.metrics import seed_means, sem
+from softleak.runtime import derive_seed, split_seed
 from softleak.experiments import logistic
 from softleak.models import BinaryLogitEnsemble
 from softleak.training import fit, min_norm_lstsq
@@ -62,11 +66,45 @@ def test_table_contract_and_linear_algebra_facts(tiny):
 def test_summary_metrics_and_claims(tiny):
     cfg, runs = tiny
     claims, metrics, derived = logistic.summarize(runs, cfg)
-    for key in ("d", "alpha_label_T", "alpha_label_S.rho0.8", "alpha_id_S.rho0.8", "theory.alpha_id_S.rho0.8"):
-        assert key in metrics
-    assert metrics["theory.alpha_id_S.rho0.8"] == pytest.approx(1.25)
-    assert {c.id for c in claims} >= {"alpha_label_T", "alpha_id_S", "five_regions", "shuffle_control"}
+    for key in ("d", "alpha_label_T", "alpha_label_S.focus", "alpha_id_S.focus", "theory.alpha_id_S.focus", "cover.low",
+                "rho_focus", "num_seeds"):
+        assert key in metrics, key
+    assert metrics["theory.alpha_id_S.focus"] == pytest.approx(1.25) and metrics["num_seeds"] == len(cfg.seeds)
+    ids = [c.id for c in claims]
+    assert len(ids) == len(set(ids)) and {"fig4a.alpha_label_T", "fig4a.alpha_id_S", "fig4b.five_regions",
+                                           "fig12.teacher_recovered", "control.shuffle"} <= set(ids)
+    assert all(c.verdict in ("reproduces", "fails", "inconclusive", "untested") and c.rule for c in claims)
     assert set(derived["regions"]["region"]) <= {"grey", "blue", "green", "orange", "red"}
+    assert logistic.reading(claims, metrics)
+
+
+def test_split_follows_the_value_of_rho(tiny):
+    """The split at ρ is ``split_seed(cell, ρ)`` (ρ's value, not its place in the grid), and the shuffle
+    seed derives from it."""
+    _, runs = tiny
+    assert (runs["seed_split"] == [split_seed(c, r) for c, r in zip(runs["seed_cell"], runs["rho"])]).all()
+    assert (runs["seed_shuffle"] == [derive_seed(s, "shuffle") for s in runs["seed_split"]]).all()
+    rho_focus = runs[runs["d"] == runs["d"].min()]  # d_compare runs only ρ = 0.8, at its own place in no grid
+    assert (rho_focus["seed_split"] == [split_seed(c, 0.8) for c in rho_focus["seed_cell"]]).all()
+
+
+def test_cell_means_follow_the_shared_seed_mean_rule(tiny):
+    """The vectorized seed means equal :func:`softleak.metrics.seed_means` (NaN runs included) and the SEM
+    is :func:`softleak.metrics.sem`."""
+    _, runs = tiny
+    runs = runs.copy()
+    runs.loc[runs.index[0], "acc_test_S"] = float("nan")
+    by, cols = ["d", "alpha", "rho", "shuffled"], list(logistic.METRICS)
+    ours, ref = logistic.cell_means(runs), seed_means(runs, by, cols)
+    np.testing.assert_allclose(ours[cols].to_numpy(), ref[cols].to_numpy(), equal_nan=True)
+    assert ours["acc_test_S"].isna().sum() == 1 and (ours["num_seeds"] == ref["num_seeds"]).all()
+    np.testing.assert_allclose(ours["mse_test_sem"], runs.groupby(by)["mse_test"].agg(sem).to_numpy(), equal_nan=True)
+
+
+def test_deviations_table_reads_every_preset():
+    table = deviations_table(logistic.DEVIATIONS, logistic.PRESETS["cpu"], logistic.PRESETS, "cpu")
+    assert len(table) == len(logistic.DEVIATIONS)
+    assert table.loc["input dimension d", "`cpu` preset"] == "200" and table.loc["input dimension d", "`paper` preset"] == "1600"
 
 
 def test_config_rejects_bad_grids():

@@ -35,14 +35,26 @@ def test_runs_cover_every_experiment_and_variant(smoke):
     assert np.isclose(c2["alpha"], c2["n"] / (c2["d"] * c2["c"])).all()
 
 
-def test_summary_metric_keys(smoke):
+def test_summary_on_a_real_run(smoke):
     cfg, runs = smoke
     claims, metrics, derived = multinomial.summarize(runs, cfg)
-    for key in ("c2.alpha_label_T", "c2.alpha_id_S.tau10", "c2.alpha_label_S.tau10", "c2.alpha_label_S_shuffle.tau10",
-                "scaling.acc_star_T.alpha_ln_c", "scaling.acc_test_S.alpha_c", "scaling.shuffle_acc_train_S.alpha_sqrt_c"):
+    ids = [c.id for c in claims]
+    assert len(ids) == len(set(ids)) and {"c2.window", "c2.shuffle_direction", "scaling.test_c", "c10.order"} <= set(ids)
+    assert all(c.kind in ("paper", "book") and c.rule for c in claims)
+    for key in ("c2.theory.alpha_id_S", "theory.inverse_scaling_rho", "c2.window_max", "scaling.acc_test_S.means.x"):
         assert key in metrics, key
-    assert {"c2.window", "c2.shuffle_direction", "scaling.test_c"} <= {c.id for c in claims}
     assert set(derived["th2"].columns) >= {"tau", "alpha_label_T", "alpha_id_S", "alpha_label_S", "alpha_label_S_shuffle"}
+    assert isinstance(multinomial.reading(claims, metrics), str)
+
+
+def test_split_seed_follows_rho_value(smoke):
+    """The split of a cell at ρ is split_seed(cell, ρ): the same whatever else is in the ρ grid."""
+    from softleak.runtime import split_seed
+
+    _, runs = smoke
+    rows = runs[runs["experiment"] == "rho_alpha"]
+    assert all(r.seed_split == split_seed(r.seed_cell, r.rho) for r in rows.itertuples())
+    assert (rows["n_test_S"] > 0).all()
 
 
 def test_collapse_quality_prefers_the_right_axis():

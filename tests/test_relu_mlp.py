@@ -3,20 +3,37 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from softleak import presets, theory
 from softleak.experiments import relu_mlp
 
 
 def test_region_rules_of_fig7a():
-    assert relu_mlp.region(1.0, 1.0, 0.995, 1.0) == "green"
-    assert relu_mlp.region(1.0, 0.995, 0.3, 0.3) == "blue"
-    assert relu_mlp.region(1.0, 0.9, 0.3, 0.3) == "lightblue"
-    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6) == "orange"
-    assert relu_mlp.region(0.7, 0.6, 0.08, 0.1) == "red"
-    # the strict rule asks for agreement with the teacher, not only acc_test_S > 0.1
-    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6, strict=True) == "red"
-    assert relu_mlp.region(0.7, 0.6, 0.5, 0.995, strict=True) == "orange"
+    cut = relu_mlp.orange_cut(100)  # the authors' 0.1 at c = 100
+    assert cut == pytest.approx(0.1) and relu_mlp.orange_cut(20) == pytest.approx(0.5)
+    assert relu_mlp.region(1.0, 1.0, 0.995, 1.0, orange_threshold=cut) == "green"
+    assert relu_mlp.region(1.0, 0.995, 0.3, 0.3, orange_threshold=cut) == "blue"
+    assert relu_mlp.region(1.0, 0.9, 0.3, 0.3, orange_threshold=cut) == "lightblue"
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6, orange_threshold=cut) == "orange"
+    assert relu_mlp.region(0.7, 0.6, 0.08, 0.1, orange_threshold=cut) == "red"
+    # at c = 20 chance is 0.05: 0.3 is six times chance, below the ten times that orange asks for
+    assert relu_mlp.region(0.7, 0.6, 0.3, 0.6, orange_threshold=relu_mlp.orange_cut(20)) == "red"
+    # the strict rule asks for agreement with the teacher, not only acc_test_S above the cut
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.6, orange_threshold=cut, strict=True) == "red"
+    assert relu_mlp.region(0.7, 0.6, 0.5, 0.995, orange_threshold=cut, strict=True) == "orange"
+
+
+def test_split_seed_comes_from_rho_value():
+    from softleak.data import gaussian_random_labels, split_student
+    from softleak.runtime import split_seed
+
+    X, y = gaussian_random_labels(200, 5, 4, 3)
+    q = torch.full((4, 200), 0.25)
+    spec = {"rho": 0.65, "variant": "standard", "k": 0}
+    _, _, _, te, seed, _ = relu_mlp._student_targets(spec, 11, X, y, q, 0)
+    assert seed == split_seed(11, 0.65)
+    assert torch.equal(te, split_student(y, 0.65, split_seed(11, 0.65), stratify=True)[1])
 
 
 def test_counting_bound_by_hand():
@@ -113,10 +130,13 @@ def test_summary_has_the_issue_metrics(smoke):
     cfg, out = smoke
     claims, metrics, derived = relu_mlp.summarize(out, cfg)
     for key in ("fig6.small.acc_test_S", "fig6.large.acc_test_S", "fig6.rho", "jump.alpha", "jump.epoch",
-                "jump.acc_test_S.before", "jump.acc_test_S.after", "tailcut.k1.acc_test_S",
-                "tailcut.k1_random.acc_test_S", "tailcut.none.acc_test_S"):
+                "jump.acc_test_S.before", "jump.acc_test_S.after", "jump.runs", "jump.runs_jumped"):
         assert key in metrics
     assert len(metrics["fig6.small.acc_test_S"]) == len(metrics["fig6.rho"]) == len(cfg.rhos)
     ids = [c.id for c in claims]
     assert len(ids) == len(set(ids)) and "fig7c.jump" in ids and "fig18a.tail" in ids
+    assert {c.kind for c in claims} == {"paper", "book"}
+    assert all(c.verdict in ("reproduces", "fails", "inconclusive", "untested") and c.rule for c in claims)
     assert {"green", "blue", "lightblue", "orange", "red"} >= set(derived["regions"]["region"])
+    for name in ("fig6", "grid", "tail", "capacity", "width"):  # the figures draw means ± SEM
+        assert {"acc_test_S", "acc_test_S_sem", "num_seeds"} <= set(derived[name].columns), name

@@ -87,6 +87,8 @@ def seed_means(table: pd.DataFrame, by: list[str], metrics: list[str], seed: str
     """Mean and count over ``seed`` of ``metrics`` per group ``by`` (a NaN run makes its group NaN:
     missing runs are never averaged away). Columns: ``by``, each metric, and ``num_seeds``."""
     grouped = table.groupby(by, sort=True)
-    out = grouped[metrics].agg(lambda v: v.mean() if v.notna().all() else float("nan"))
+    means = grouped[metrics].mean()
+    complete = grouped[metrics].count().eq(grouped.size(), axis=0)
+    out = means.where(complete)
     out["num_seeds"] = grouped[seed].nunique()
     return out.reset_index()

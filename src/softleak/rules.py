@@ -46,6 +46,7 @@ class Evidence:
         sd: the sample standard deviation over runs, when there is one (for "seeds needed").
         unit: ``"pct"`` (shown as percent) or ``"num"``.
         detail: a few words shown after the numbers (e.g. "over 20 datasets").
+        of: what ``n`` counts ("runs", "datasets", "widths" for a fit …).
     """
 
     value: float
@@ -55,6 +56,7 @@ class Evidence:
     sd: float = float("nan")
     unit: str = "num"
     detail: str = ""
+    of: str = "runs"
 
     @property
     def missing(self) -> bool:
@@ -66,13 +68,20 @@ class Evidence:
         return cls(nan, nan, nan, n=0, unit=unit, detail=why)
 
     @classmethod
-    def exact(cls, value: float, *, unit: str = "num", detail: str = "", n: int = 1) -> "Evidence":
+    def exact(cls, value: float, *, unit: str = "num", detail: str = "", n: int = 1, of: str = "runs") -> "Evidence":
         """A number without spread: a count, a theory value, a deterministic result."""
         v = float(value)
-        return cls(v, v, v, n=n, unit=unit, detail=detail)
+        return cls(v, v, v, n=n, unit=unit, detail=detail, of=of)
 
     @classmethod
-    def samples(cls, values, *, unit: str = "num", detail: str = "", level: float = CONFIDENCE) -> "Evidence":
+    def fit(cls, value: float, low: float, high: float, *, n: int, of: str, unit: str = "num",
+            detail: str = "") -> "Evidence":
+        """An estimate from a fit over ``n`` points (e.g. an exponent over widths) with its interval."""
+        return cls(float(value), float(low), float(high), n=n, unit=unit, detail=detail, of=of)
+
+    @classmethod
+    def samples(cls, values, *, unit: str = "num", detail: str = "", level: float = CONFIDENCE,
+                of: str = "runs") -> "Evidence":
         """Mean and Student-t interval over independent runs (seeds). One NaN run makes it missing:
         evidence is never filtered to make a rule pass. One run gives an interval of zero width."""
         v = np.asarray(values, dtype=float).ravel()
@@ -81,10 +90,10 @@ class Evidence:
             return cls.none(why, unit=unit)
         m = float(v.mean())
         if v.size == 1:
-            return cls(m, m, m, n=1, unit=unit, detail=detail)
+            return cls(m, m, m, n=1, unit=unit, detail=detail, of=of)
         sd = float(v.std(ddof=1))
         half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sd / math.sqrt(v.size)
-        return cls(m, m - half, m + half, n=int(v.size), sd=sd, unit=unit, detail=detail)
+        return cls(m, m - half, m + half, n=int(v.size), sd=sd, unit=unit, detail=detail, of=of)
 
     @classmethod
     def paired(cls, a, b, **kwargs) -> "Evidence":
@@ -114,7 +123,7 @@ class Evidence:
         text = self.format()
         if self.n > 1 and self.high > self.low:
             text += f" [{self.format(self.low)}, {self.format(self.high)}]"
-        runs = f"{self.n} runs" if self.n != 1 else "1 run, no spread"
+        runs = f"{self.n} {self.of}" if self.n != 1 else f"1 {self.of.removesuffix('s')}, no spread"
         extra = f", {self.detail}" if self.detail else ""
         return f"{text} ({runs}{extra})" if self.n > 1 or self.detail else text
 
@@ -193,7 +202,7 @@ class _Compare(Rule):
         if not lo_in and not hi_in:
             return Decision(FAILS)
         need = _seeds_to_decide(ev, self.threshold)
-        more = f"; about {need} runs would decide it at this spread" if need else ""
+        more = f"; about {need} {ev.of} would decide it at this spread" if need else ""
         return Decision(INCONCLUSIVE, f"{self.label or self.quantity}'s interval straddles {fmt(self.threshold, self.unit)}{more}")
 
 
@@ -276,7 +285,7 @@ class Within(Rule):
             return Decision(FAILS)
         edge = self.low if ev.low < self.low else self.high
         need = _seeds_to_decide(ev, edge)
-        more = f"; about {need} runs would decide it at this spread" if need else ""
+        more = f"; about {need} {ev.of} would decide it at this spread" if need else ""
         return Decision(INCONCLUSIVE, f"{self.label or self.quantity}'s interval straddles {fmt(edge, self.unit)}{more}")
 
 

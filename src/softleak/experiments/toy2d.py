@@ -369,18 +369,17 @@ def case_claims(runs: pd.DataFrame, c: int) -> tuple[list[Claim], dict[str, Evid
     rc = runs[runs["c"] == c]
     show, more = rc[rc["showcase"]], rc[~rc["showcase"]]
     per = more.groupby(["data_seed", "student"])[["acc_test_S", "acc_match_T_grid"]].mean().unstack("student")
-    k = len(per)
     ev = {}
     for kind in STUDENT_KINDS:
         ev[f"c{c}.show.{kind}"] = Evidence.samples(show.loc[show["student"] == kind, "acc_test_S"], unit="pct",
-                                                   detail="student inits on the authors' dataset")
-        ev[f"c{c}.datasets.{kind}"] = Evidence.samples(per["acc_test_S"][kind], unit="pct", detail=f"{k} datasets")
+                                                   detail="the authors' dataset", of="student inits")
+        ev[f"c{c}.datasets.{kind}"] = Evidence.samples(per["acc_test_S"][kind], unit="pct", of="datasets")
     ev[f"c{c}.gap"] = Evidence.paired(per["acc_test_S"]["soft"], per["acc_test_S"]["hard"], unit="pct",
-                                      detail=f"{k} datasets")
-    ev[f"c{c}.grid.soft"] = Evidence.samples(per["acc_match_T_grid"]["soft"], unit="pct", detail=f"{k} datasets")
-    ev[f"c{c}.grid.hard"] = Evidence.samples(per["acc_match_T_grid"]["hard"], unit="pct", detail=f"{k} datasets")
+                                      of="datasets")
+    ev[f"c{c}.grid.soft"] = Evidence.samples(per["acc_match_T_grid"]["soft"], unit="pct", of="datasets")
+    ev[f"c{c}.grid.hard"] = Evidence.samples(per["acc_match_T_grid"]["hard"], unit="pct", of="datasets")
     ev[f"c{c}.grid.gain"] = Evidence.paired(per["acc_match_T_grid"]["soft"], per["acc_match_T_grid"]["hard"],
-                                            unit="pct", detail=f"{k} datasets")
+                                            unit="pct", of="datasets")
     claims = [spec.check(ev) for spec in _case_specs(c)]
     return claims, ev
 
