@@ -147,6 +147,26 @@ VERDICT_TEXT = {
 }
 
 
+def glue_metrics(metrics: Mapping[str, object]) -> None:
+    """Glue every scalar metric for the page's prose, as ``key`` with dots turned into underscores
+    (``c3.show.soft`` -> ``{glue:text}`c3_show_soft:.1%```). numpy numbers become Python numbers;
+    a missing value is glued as NaN, so the page shows "nan" rather than a stale or absent number."""
+    from myst_nb import glue
+
+    for key, value in metrics.items():
+        if isinstance(value, (list, tuple, dict, np.ndarray)):
+            continue
+        if value is None:
+            value = float("nan")
+        elif isinstance(value, (np.bool_, bool)):
+            value = bool(value)
+        elif isinstance(value, (np.integer, int)):
+            value = int(value)
+        elif isinstance(value, (np.floating, float)):
+            value = float(value)
+        glue(key.replace(".", "_"), value, display=False)
+
+
 def verdict_text(claim: Claim | Mapping) -> str:
     c = asdict(claim) if isinstance(claim, Claim) else claim
     text = VERDICT_TEXT[c["verdict"]]
