@@ -87,12 +87,13 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
 
 def build_state(preset: str, stems: list[str]) -> dict[str, dict]:
     """What each chapter's ``claims.json`` must record to count as this build's: the commit, the
-    package's source fingerprint and the preset's resolved config."""
+    chapter's source fingerprint (its results' and verdicts' code) and the preset's resolved config."""
     from .presets import SECTIONS, resolve
-    from .provenance import plain_config, git_state, package_fingerprint
+    from .provenance import chapter_fingerprint, git_state, plain_config
 
-    state = {"commit": git_state()["commit"], "source_fingerprint": package_fingerprint()}
-    return {stem: {**state, "config": plain_config(resolve(stem, preset))} for stem in stems if stem in SECTIONS}
+    commit = git_state()["commit"]
+    return {stem: {"commit": commit, "source_fingerprint": chapter_fingerprint(stem),
+                   "config": plain_config(resolve(stem, preset))} for stem in stems if stem in SECTIONS}
 
 
 def main(argv: list[str] | None = None) -> int:

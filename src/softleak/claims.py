@@ -130,7 +130,7 @@ def write_results(
     payload = {
         "notebook": notebook,
         "preset": preset,
-        "provenance": provenance(config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
+        "provenance": provenance(notebook=notebook, config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
                                  device=device, cache=table.attrs.get("cache")),
         "claims": [{k: _plain(v) for k, v in asdict(c).items()} for c in claims],
         "metrics": {k: _plain(v) for k, v in metrics.items()},

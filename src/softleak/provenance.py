@@ -7,7 +7,8 @@ Pages-only modules (claims, rules, plotting, the book's build steps) are left ou
 caption or a rule's text does not retrain anything.
 
 The **provenance** of a chapter run records the commit (and whether the tree was dirty), the
-fingerprint of the whole package, versions, device, the resolved config, seeds, date and wall time.
+chapter's fingerprint (:func:`chapter_fingerprint`: the code behind its results *and* its
+verdicts), versions, device, the resolved config, seeds, date and wall time.
 """
 
 from __future__ import annotations
@@ -68,10 +69,17 @@ def source_fingerprint(*modules: str, package_dir: Path | None = None) -> str:
     return file_digest(paths, root)
 
 
-def package_fingerprint(package_dir: Path | None = None) -> str:
-    """Fingerprint of every ``.py`` file of the package."""
-    root = package_dir or PACKAGE_DIR
-    return file_digest(root.rglob("*.py"), root)
+#: modules that turn a chapter's results into its claims and verdicts
+VERDICT_MODULES = ("rules.py", "claims.py")
+
+
+def chapter_fingerprint(notebook: str) -> str:
+    """The fingerprint of everything a chapter's numbers and verdicts depend on: the core modules,
+    the chapter's module and the claims modules. A chapter whose ``claims.json`` records another
+    fingerprint is stale (figures and pages-only code may change without making it so)."""
+    from .presets import SECTIONS
+
+    return source_fingerprint(SECTIONS[notebook], *VERDICT_MODULES)
 
 
 @functools.lru_cache(maxsize=None)
@@ -103,7 +111,13 @@ def plain_config(config) -> object:
     return json.loads(json.dumps(config, default=str))
 
 
-def provenance(*, config, preset: str, seeds, started: float, finished: float, device=None,
+def _sections():
+    from .presets import SECTIONS
+
+    return SECTIONS
+
+
+def provenance(*, notebook: str, config, preset: str, seeds, started: float, finished: float, device=None,
                cache: dict | None = None) -> dict[str, object]:
     """The provenance record of one chapter run (see the module docstring)."""
     import torch
@@ -114,7 +128,7 @@ def provenance(*, config, preset: str, seeds, started: float, finished: float, d
     dev = str(device if device is not None else default_device())
     return {
         **git_state(),
-        "source_fingerprint": package_fingerprint(),
+        "source_fingerprint": chapter_fingerprint(notebook) if notebook in _sections() else source_fingerprint(),
         "softleak": __version__,
         "torch": torch.__version__,
         "python": platform.python_version(),

@@ -306,49 +306,43 @@ def _combine_any(decisions: Sequence[Decision]) -> str:
 
 
 @dataclass(frozen=True)
-class AllOf(Rule):
+class _Combine(Rule):
+    parts: tuple[Rule, ...]
+
+    joiner = " and "
+    combine = staticmethod(_combine_all)
+
+    def __init__(self, *parts: Rule) -> None:
+        if not parts:
+            raise ValueError(f"{type(self).__name__}() needs at least one rule")
+        object.__setattr__(self, "parts", tuple(parts))
+
+    def quantities(self) -> list[str]:
+        return [q for p in self.parts for q in p.quantities()]
+
+    def text(self) -> str:
+        return self.joiner.join(p.text() for p in self.parts)
+
+    def decide(self, evidence: Mapping[str, Evidence]) -> Decision:
+        ds = [p.decide(evidence) for p in self.parts]
+        verdict = self.combine(ds)
+        return Decision(verdict, "; ".join(d.note for d in ds if d.note and d.verdict == verdict))
+
+
+@dataclass(frozen=True, init=False)
+class AllOf(_Combine):
     """Every part holds: one failing part fails it; a missing part leaves it untested."""
 
-    parts: tuple[Rule, ...]
 
-    def __init__(self, *parts: Rule) -> None:
-        if not parts:
-            raise ValueError("AllOf() needs at least one rule")
-        object.__setattr__(self, "parts", tuple(parts))
-
-    def quantities(self) -> list[str]:
-        return [q for p in self.parts for q in p.quantities()]
-
-    def text(self) -> str:
-        return " and ".join(p.text() for p in self.parts)
-
-    def decide(self, evidence: Mapping[str, Evidence]) -> Decision:
-        ds = [p.decide(evidence) for p in self.parts]
-        verdict = _combine_all(ds)
-        return Decision(verdict, "; ".join(d.note for d in ds if d.note and d.verdict == verdict))
-
-
-@dataclass(frozen=True)
-class AnyOf(Rule):
+@dataclass(frozen=True, init=False)
+class AnyOf(_Combine):
     """At least one part holds (e.g. "at some ρ"): it fails only if every part fails."""
 
-    parts: tuple[Rule, ...]
-
-    def __init__(self, *parts: Rule) -> None:
-        if not parts:
-            raise ValueError("AnyOf() needs at least one rule")
-        object.__setattr__(self, "parts", tuple(parts))
-
-    def quantities(self) -> list[str]:
-        return [q for p in self.parts for q in p.quantities()]
+    joiner = "; or "
+    combine = staticmethod(_combine_any)
 
     def text(self) -> str:
-        return "at least one of: " + "; ".join(p.text() for p in self.parts)
-
-    def decide(self, evidence: Mapping[str, Evidence]) -> Decision:
-        ds = [p.decide(evidence) for p in self.parts]
-        verdict = _combine_any(ds)
-        return Decision(verdict, "; ".join(d.note for d in ds if d.note and d.verdict == verdict))
+        return "at least one of: " + super().text()
 
 
 KINDS = ("paper", "book")
