@@ -96,3 +96,9 @@ def test_seed_means_keep_missing_runs_missing():
     out = seed_means(df, ["rho"], ["acc"])
     assert out["acc"].iloc[0] == pytest.approx(0.3) and math.isnan(out["acc"].iloc[1])
     assert list(out["num_seeds"]) == [2, 2]
+
+
+def test_seeds_needed_note_is_finite_when_the_mean_sits_on_the_threshold():
+    ev = Evidence.samples([0.1, 0.3, 0.2, 0.2])  # mean 0.2 exactly
+    note = AtLeast("q", 0.2 + 1e-12, "book", "x").decide({"q": ev}).note
+    assert "sits on" in note and "would decide" not in note

@@ -139,12 +139,16 @@ def fmt(value: float, unit: str = "num") -> str:
     return f"{value:.3g}"
 
 
-def _seeds_to_decide(ev: Evidence, edge: float) -> int | None:
-    """Runs needed for a 95 % interval of the measured spread to clear ``edge`` (≈ (2·sd/δ)²)."""
+def _seeds_to_decide(ev: Evidence, edge: float) -> str:
+    """How many runs a 95 % interval of the measured spread needs to clear ``edge`` (≈ (2·sd/δ)²),
+    as a note; empty when there is no spread to extrapolate from."""
     delta = abs(ev.value - edge)
-    if not (ev.n > 1 and math.isfinite(ev.sd) and ev.sd > 0 and delta > 0):
-        return None
-    return max(ev.n + 1, math.ceil((2.0 * ev.sd / delta) ** 2))
+    if not (ev.n > 1 and math.isfinite(ev.sd) and ev.sd > 0):
+        return ""
+    if delta <= 0.05 * ev.sd:
+        return f"; its mean sits on {fmt(edge, ev.unit)}, so more {ev.of} would not settle it"
+    need = max(ev.n + 1, math.ceil((2.0 * ev.sd / delta) ** 2))
+    return f"; about {need} {ev.of} would decide it at this spread"
 
 
 @dataclass(frozen=True)
@@ -201,8 +205,7 @@ class _Compare(Rule):
             return Decision(REPRODUCES)
         if not lo_in and not hi_in:
             return Decision(FAILS)
-        need = _seeds_to_decide(ev, self.threshold)
-        more = f"; about {need} {ev.of} would decide it at this spread" if need else ""
+        more = _seeds_to_decide(ev, self.threshold)
         return Decision(INCONCLUSIVE, f"{self.label or self.quantity}'s interval straddles {fmt(self.threshold, self.unit)}{more}")
 
 
@@ -284,8 +287,7 @@ class Within(Rule):
         if ev.high < self.low or ev.low > self.high:
             return Decision(FAILS)
         edge = self.low if ev.low < self.low else self.high
-        need = _seeds_to_decide(ev, edge)
-        more = f"; about {need} {ev.of} would decide it at this spread" if need else ""
+        more = _seeds_to_decide(ev, edge)
         return Decision(INCONCLUSIVE, f"{self.label or self.quantity}'s interval straddles {fmt(edge, self.unit)}{more}")
 
 
