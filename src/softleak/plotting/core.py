@@ -34,7 +34,9 @@ STUDENTS = {"hard": ("independent student (hard labels)", "#7f7f7f"), "soft": ("
 
 
 def set_theme() -> None:
-    """The book's seaborn theme (call once per notebook)."""
+    """The book's seaborn theme and table display (call once per notebook): tables show their cells
+    whole, so a claim's rule, a measured interval or a deviation's reason is never cut to "…"."""
+    pd.set_option("display.max_colwidth", None)
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.titlesize": "medium"})
 
