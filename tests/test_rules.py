@@ -102,3 +102,21 @@ def test_seeds_needed_note_is_finite_when_the_mean_sits_on_the_threshold():
     ev = Evidence.samples([0.1, 0.3, 0.2, 0.2])  # mean 0.2 exactly
     note = AtLeast("q", 0.2 + 1e-12, "book", "x").decide({"q": ev}).note
     assert "sits on" in note and "would decide" not in note
+
+
+def test_paired_series_align_by_seed_and_a_lone_seed_is_missing():
+    import pandas as pd
+
+    a, b = pd.Series([0.5, 0.6], index=[0, 1]), pd.Series([0.2, 0.4], index=[1, 0])
+    assert Evidence.paired(a, b).value == pytest.approx(((0.5 - 0.4) + (0.6 - 0.2)) / 2)
+    assert Evidence.paired(a, pd.Series([0.1], index=[0])).missing  # seed 1 has no partner
+
+
+def test_seed_means_sem_follows_the_textbook_estimator():
+    import pandas as pd
+
+    from softleak.metrics import sem
+
+    df = pd.DataFrame({"g": [0, 0, 0], "seed": [0, 1, 2], "acc": [0.1, 0.2, 0.6]})
+    out = seed_means(df, ["g"], ["acc"], with_sem=True)
+    assert out["acc_sem"].iloc[0] == pytest.approx(sem([0.1, 0.2, 0.6]))

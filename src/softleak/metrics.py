@@ -83,12 +83,16 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def seed_means(table: pd.DataFrame, by: list[str], metrics: list[str], seed: str = "seed") -> pd.DataFrame:
+def seed_means(table: pd.DataFrame, by: list[str], metrics: list[str], seed: str = "seed",
+               with_sem: bool = False) -> pd.DataFrame:
     """Mean and count over ``seed`` of ``metrics`` per group ``by`` (a NaN run makes its group NaN:
-    missing runs are never averaged away). Columns: ``by``, each metric, and ``num_seeds``."""
+    missing runs are never averaged away). Columns: ``by``, each metric, ``<metric>_sem`` (the
+    :func:`sem` rule, ddof = 1) if ``with_sem``, and ``num_seeds``."""
     grouped = table.groupby(by, sort=True)
-    means = grouped[metrics].mean()
-    complete = grouped[metrics].count().eq(grouped.size(), axis=0)
-    out = means.where(complete)
+    values = grouped[metrics]
+    complete = values.count().eq(grouped.size(), axis=0)
+    out = values.mean().where(complete)
+    if with_sem:
+        out = out.join((values.std(ddof=1) / np.sqrt(values.count())).where(complete).add_suffix("_sem"))
     out["num_seeds"] = grouped[seed].nunique()
     return out.reset_index()

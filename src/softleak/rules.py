@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 REPRODUCES, FAILS, INCONCLUSIVE, UNTESTED = "reproduces", "fails", "inconclusive", "untested"
@@ -97,7 +98,10 @@ class Evidence:
 
     @classmethod
     def paired(cls, a, b, **kwargs) -> "Evidence":
-        """The difference ``a − b`` of runs paired by seed, with its interval."""
+        """The difference ``a − b`` of runs paired by seed, with its interval. Two pandas Series are
+        paired by their index (the seed): a seed on one side only is a missing run, never dropped."""
+        if isinstance(a, pd.Series) and isinstance(b, pd.Series):
+            a, b = a.align(b, join="outer")
         return cls.samples(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), **kwargs)
 
     @classmethod

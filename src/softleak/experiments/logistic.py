@@ -34,7 +34,7 @@ from ..claims import Claim, Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
-from ..metrics import FULL
+from ..metrics import FULL, seed_means
 from ..models import BinaryLogitEnsemble
 from ..rules import AllOf, AtLeast, AtMost, Above, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
@@ -197,22 +197,8 @@ def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=No
 
 def cell_means(runs: pd.DataFrame) -> pd.DataFrame:
     """Seed means and SEMs per (d, α, ρ, shuffled): columns ``<metric>``, ``<metric>_sem`` and
-    ``num_seeds``.
-
-    The rule of :func:`softleak.metrics.seed_means` (a NaN run makes its cell's mean NaN: nothing is
-    averaged away), vectorized: the shared helper aggregates with a Python function per group, which
-    costs seconds on this chapter's thousands of cells. The SEM is :func:`softleak.metrics.sem`'s
-    (sample standard deviation, ddof = 1).
-    """
-    by, cols = ["d", "alpha", "rho", "shuffled"], list(METRICS)
-    g = runs.groupby(by, sort=True)
-    values = g[cols]
-    complete = values.count().eq(g.size(), axis=0)
-    means = values.mean().where(complete)
-    sems = (values.std(ddof=1) / np.sqrt(values.count())).where(complete).add_suffix("_sem")
-    out = means.join(sems)
-    out["num_seeds"] = g["seed"].nunique()
-    return out.reset_index()
+    ``num_seeds`` (:func:`softleak.metrics.seed_means`: a NaN run makes its cell's mean NaN)."""
+    return seed_means(runs, ["d", "alpha", "rho", "shuffled"], list(METRICS), with_sem=True)
 
 
 def thresholds(means: pd.DataFrame, d: int) -> dict[str, object]:

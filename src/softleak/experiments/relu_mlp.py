@@ -654,9 +654,8 @@ def _samples(values, detail: str = "", unit: str = "pct") -> Evidence:
 
 
 def _paired(a: pd.Series, b: pd.Series, detail: str = "", unit: str = "pct") -> Evidence:
-    """``a − b`` paired by seed (the index); a seed on one side only is a missing run, not dropped."""
-    a, b = a.align(b, join="outer")
-    return Evidence.paired(a.to_numpy(dtype=float), b.to_numpy(dtype=float), unit=unit, detail=detail)
+    """``a − b`` paired by seed (the index), in percent by default."""
+    return Evidence.paired(a, b, unit=unit, detail=detail)
 
 
 def _weakest(cases: dict[str, Evidence], threshold: float, *, larger_is_better: bool = True,
