@@ -87,7 +87,7 @@ def test_a_source_change_misses_the_cache(tmp_path, monkeypatch):
     for _ in range(2):
         out = run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False,
                         depends_on=("softleak.experiments.toy2d",))
-    assert calls == [1, 2] and out.attrs["cache"] == {"configs": 2, "from_cache": 2, "computed": 0}
+    assert calls == [1, 2] and out.attrs["cache"] == {"configs": 2, "from_cache": 2, "computed": 0, "workers": 1}
     chapter = pkg / "experiments" / "toy2d.py"
     chapter.write_text(chapter.read_text() + "\n# a result-changing edit\n")
     run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
@@ -98,6 +98,33 @@ def test_a_source_change_misses_the_cache(tmp_path, monkeypatch):
     (pkg / "plotting" / "core.py").write_text((pkg / "plotting" / "core.py").read_text() + "\n# a figure edit\n")
     run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
     assert calls == [1, 2, 1, 2, 1, 2]  # pages-only modules do not retrain
+
+
+def _square_with_threads(batch, fail_at=None):
+    """Module level, so spawned workers can import it; records the torch threads it ran on."""
+    import torch
+
+    if any(cfg["x"] == fail_at for cfg in batch):
+        raise ValueError(f"x={fail_at} fails")
+    return [pd.DataFrame({"y": [cfg["x"] ** 2], "threads": [torch.get_num_threads()]}) for cfg in batch]
+
+
+def test_workers_give_the_in_process_table_and_cache_as_results_arrive(tmp_path):
+    from functools import partial
+
+    configs = grid(x=range(6))
+    here = run_sweep(_square_with_threads, configs, cache_dir=None, namespace="w", progress=False)
+    with pytest.raises(ValueError, match="x=4 fails"):  # a failing batch surfaces; finished ones are kept
+        run_sweep(partial(_square_with_threads, fail_at=4), configs, cache_dir=tmp_path, namespace="w",
+                  progress=False, workers=2)
+    pooled = run_sweep(_square_with_threads, configs, cache_dir=tmp_path, namespace="w", progress=False, workers=2)
+    pd.testing.assert_series_equal(pooled["y"], here["y"])  # the configs' order, whatever finished first
+    assert pooled["x"].tolist() == list(range(6))
+    stats = pooled.attrs["cache"]
+    assert stats["workers"] == 2 and stats["from_cache"] >= 1 and stats["computed"] >= 1
+    assert set(pooled["threads"]) == {1}  # every row was computed by a worker, on one thread
+    with pytest.raises(ValueError, match="workers=0"):
+        run_sweep(_square_with_threads, configs, cache_dir=None, namespace="w", workers=0)
 
 
 def _claims():

@@ -20,6 +20,7 @@ the spec's rules (§3.7) and compared with the paper's number, Cover's finite-d 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from ..metrics import FULL, seed_means
 from ..models import BinaryLogitEnsemble
 from ..rules import AllOf, AtLeast, AtMost, Above, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import run_sweep
+from ..sweeps import default_workers, run_sweep
 from ..training import fit, min_norm_lstsq
 
 NAMESPACE = "03_logistic_thresholds"
@@ -176,7 +177,8 @@ def _take(X: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.gather(X, 1, idx[..., None].expand(-1, -1, X.shape[-1]))
 
 
-def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=None) -> pd.DataFrame:
+def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=None,
+        workers: int | None = None) -> pd.DataFrame:
     """Run the sweep: all of (α, ρ, seed) at ``cfg.d``, and ρ = rho_focus at ``cfg.d_compare``.
 
     Returns:
@@ -191,8 +193,9 @@ def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=No
                     for a in cfg.alphas for s in cfg.seeds]
     # neighbouring α values share one padded teacher ensemble: fewer, larger tensor programs
     bucket = {a: i // cfg.alphas_per_batch for i, a in enumerate(sorted(cfg.alphas))}
-    return run_sweep(lambda batch: _run_batch(batch, device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
-                     batch_key=lambda c: (c["d"], bucket[c["alpha"]]), progress=progress, desc="(d, α, seed) cells")
+    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+                     batch_key=lambda c: (c["d"], bucket[c["alpha"]]), progress=progress, desc="(d, α, seed) cells",
+                     workers=default_workers(device) if workers is None else workers)
 
 
 def cell_means(runs: pd.DataFrame) -> pd.DataFrame:

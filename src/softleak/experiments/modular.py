@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from ..metrics import FULL, sem, seed_means
 from ..models import MLPEnsemble, TransformerEnsemble
 from ..rules import AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import run_sweep
+from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
 NAMESPACE = "02_modular_addition"
@@ -342,7 +343,8 @@ def _first(h: pd.DataFrame, col: str, level: float) -> float:
     return float(hit.iloc[0]) if len(hit) else float("nan")
 
 
-def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=None) -> dict[str, pd.DataFrame]:
+def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=None,
+        workers: int | None = None) -> dict[str, pd.DataFrame]:
     """Teachers, then students, for every architecture in ``cfg.archs``.
 
     Returns:
@@ -368,9 +370,10 @@ def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=Non
         student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
         sconfs = [{**a, **student, "seed": s, "rho": r, "tau": t, "student_epochs": e}
                   for t, e in zip(cfg.taus, cfg.epochs_of(arch)) for r in cfg.rhos_of(arch) for s in cfg.seeds]
-        s_out = run_sweep(lambda batch: _run_students(batch, teachers, device), sconfs, cache_dir=cache_dir,
+        s_out = run_sweep(partial(_run_students, teachers=teachers, device=device), sconfs, cache_dir=cache_dir,
                           namespace=f"{NAMESPACE}-student", batch_key=lambda c: (c["rho"], c["tau"]),
-                          progress=progress, desc=f"{arch} students (ρ × τ × seeds)")
+                          progress=progress, desc=f"{arch} students (ρ × τ × seeds)",
+                          workers=default_workers(device) if workers is None else workers)
         for name, df in {**t_out, **s_out}.items():
             keep = [col for col in df.columns if col not in ("stops", "betas", "teacher_record_every", "lr",
                                                              "weight_decay", "warmup", "teacher_epochs")]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from ..metrics import FULL, accuracy, seed_means
 from ..models import GroupedLinearEnsemble, LinearEnsemble
 from ..rules import AllOf, Above, AtLeast, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import run_sweep
+from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
 NAMESPACE = "04_multinomial_scaling"
@@ -241,7 +242,8 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[pd.DataFrame]:
     return [pd.DataFrame(r) for r in rows]
 
 
-def run(cfg: MultinomialConfig, *, cache_dir=None, progress: bool = True, device=None) -> pd.DataFrame:
+def run(cfg: MultinomialConfig, *, cache_dir=None, progress: bool = True, device=None,
+        workers: int | None = None) -> pd.DataFrame:
     """Run all four experiments; one row per (experiment, c, d, n, seed, ρ, τ, shuffled)."""
     device = resolve_device(device)
     configs = _experiments(cfg)
@@ -256,8 +258,9 @@ def run(cfg: MultinomialConfig, *, cache_dir=None, progress: bool = True, device
         key = (conf["experiment"], conf["c"], conf["d"])
         return (*key, rank[key][conf["n_pc"]])
 
-    return run_sweep(lambda batch: _run_batch(batch, device), configs, cache_dir=cache_dir,
-                     namespace=NAMESPACE, batch_key=batch_key, progress=progress, desc="data cells")
+    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+                     batch_key=batch_key, progress=progress, desc="data cells",
+                     workers=default_workers(device) if workers is None else workers)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ from ..models import MLPEnsemble
 from ..rules import (AllOf, AnyOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Rule, Within,
                      evidence_metrics, fmt)
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import run_sweep
+from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
 NAMESPACE = "05_relu_mlp_jumps"
@@ -363,8 +364,16 @@ def _run_cell(cell: dict, device: torch.device, max_members: int) -> dict[str, p
     return {"runs": pd.DataFrame(runs), "curves": curves_df}
 
 
-def run(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device=None) -> dict[str, pd.DataFrame]:
+def _run_cells(batch: list[dict], device: torch.device, max_members: int) -> list[dict[str, pd.DataFrame]]:
+    return [_run_cell(conf, device, max_members) for conf in batch]
+
+
+def run(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device=None,
+        workers: int | None = None) -> dict[str, pd.DataFrame]:
     """Run every experiment of the config.
+
+    Cells run in ``workers`` processes (``None``: every core on CPU, one on a GPU; see
+    :func:`softleak.sweeps.run_sweep`); each cell is trained on one torch thread when ``workers > 1``.
 
     Returns:
         ``{"runs": one row per (experiment, cell, student) with final metrics,
@@ -374,8 +383,9 @@ def run(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device=None) 
     device = resolve_device(device)
     shared = _run_config(cfg)
     configs = [{**cell, **shared} for cell in _cells(cfg)]
-    out = run_sweep(lambda batch: [_run_cell(conf, device, cfg.max_members) for conf in batch],
-                    configs, cache_dir=cache_dir, namespace=NAMESPACE, progress=progress, desc="cells (teacher + students)")
+    workers = default_workers(device) if workers is None else workers
+    out = run_sweep(partial(_run_cells, device=device, max_members=cfg.max_members), configs, cache_dir=cache_dir,
+                    namespace=NAMESPACE, progress=progress, desc="cells (teacher + students)", workers=workers)
     for name in ("runs", "curves"):
         out[name] = out[name].drop(columns=["students"], errors="ignore")
     return out

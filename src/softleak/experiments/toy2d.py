@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from ..models import MLPEnsemble
 from ..config import replace_checked
 from ..rules import AllOf, Above, AtLeast, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device
-from ..sweeps import run_sweep
+from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
 NAMESPACE = "01_toy_2d"
@@ -237,6 +238,7 @@ def run(
     cache_dir=None,
     progress: bool = True,
     device: str | torch.device | None = None,
+    workers: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run chapter 1: every case on the showcase dataset and on ``cfg.seeds``.
 
@@ -253,8 +255,9 @@ def run(
         for s in (cfg.showcase_seed, *cfg.seeds)
     ]
     return run_sweep(
-        lambda batch: _run_batch(batch, device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+        partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
         batch_key=lambda conf: conf["c"], progress=progress, desc="datasets",
+        workers=default_workers(device) if workers is None else workers,
     )
 
 
