@@ -32,6 +32,8 @@ def test_source_notebooks_are_clean_and_parameterised():
         assert not any(c.get("outputs") or c.get("execution_count") for c in code), f"{path.name} has outputs"
         assert "parameters" in code[0]["metadata"].get("tags", []), f"{path.name}: first code cell is not 'parameters'"
         assert "preset" in "".join(code[0]["source"])
+        ids = [c.get("id") for c in nb["cells"]]  # nbformat 4.5 requires them; papermill warns without
+        assert None not in ids and len(set(ids)) == len(ids), f"{path.name}: cells without a unique id"
         text = "".join("".join(c["source"]) for c in nb["cells"])
         assert not [ch for ch in text if ord(ch) < 32 and ch not in "\n\t"], f"{path.name} has control characters"
 
