@@ -190,6 +190,13 @@ def test_transformer_last_position_forward_equals_the_full_causal_forward():
     tokens = torch.randint(0, 8, (10, 3), generator=gen)
     full = model.forward_full(tokens)  # (E, c, n, seq)
     torch.testing.assert_close(model(tokens), full[..., -1])
+    # the token tables give the same gradients as the full forward, per-member tokens included
+    per_member = torch.stack([tokens, torch.randint(0, 8, (10, 3), generator=gen)])
+    weights = torch.randn(2, 7, 10, generator=gen, dtype=torch.float64)
+    fast = torch.autograd.grad((model(per_member) * weights).sum(), list(model.parameters()))
+    ref = torch.autograd.grad((model.forward_full(per_member)[..., -1] * weights).sum(), list(model.parameters()))
+    for name, a, b in zip(dict(model.named_parameters()), fast, ref):
+        torch.testing.assert_close(a, b, msg=f"gradient of {name}")
     # per-member inputs give each member its own tokens
     per_member = torch.stack([tokens, tokens.flip(0)])
     out = model(per_member)

@@ -117,11 +117,14 @@ def test_workers_give_the_in_process_table_and_cache_as_results_arrive(tmp_path)
     with pytest.raises(ValueError, match="x=4 fails"):  # a failing batch surfaces; finished ones are kept
         run_sweep(partial(_square_with_threads, fail_at=4), configs, cache_dir=tmp_path, namespace="w",
                   progress=False, workers=2)
-    pooled = run_sweep(_square_with_threads, configs, cache_dir=tmp_path, namespace="w", progress=False, workers=2)
+    costs = []
+    pooled = run_sweep(_square_with_threads, configs, cache_dir=tmp_path, namespace="w", progress=False, workers=2,
+                       cost=lambda batch: costs.append(batch[0]["x"]) or batch[0]["x"])  # the largest x starts first
     pd.testing.assert_series_equal(pooled["y"], here["y"])  # the configs' order, whatever finished first
     assert pooled["x"].tolist() == list(range(6))
     stats = pooled.attrs["cache"]
     assert stats["workers"] == 2 and stats["from_cache"] >= 1 and stats["computed"] >= 1
+    assert len(costs) == stats["computed"]  # the schedule weighs every pending batch, and only those
     assert set(pooled["threads"]) == {1}  # every row was computed by a worker, on one thread
     with pytest.raises(ValueError, match="workers=0"):
         run_sweep(_square_with_threads, configs, cache_dir=None, namespace="w", workers=0)
@@ -167,6 +170,10 @@ def test_claims_round_trip_provenance_and_scoreboard():
     stale = scoreboard_markdown("smoke", titles={"01_x": "Chapter X"},
                                 expected={"01_x": {"commit": "f" * 40, "source_fingerprint": "0" * 16}})
     assert "## Chapter X" in stale and "Stale" in stale and "0 of 0 tested claims" in stale
+    from softleak.claims import provenance_line
+    pooled = provenance_line({**prov, "cache": {"configs": 4, "from_cache": 0, "computed": 4, "workers": 2}})
+    assert "(2 worker processes, 1 thread each)" in pooled  # the threads the results were computed on
+    assert f"({prov['torch_threads']} threads)" in provenance_line({**prov, "cache": None})
 
 
 def test_write_results_rejects_repeated_claim_ids():

@@ -258,8 +258,11 @@ def provenance_line(prov: Mapping | None) -> str:
     commit = (prov.get("commit") or "no git")[:10] + (" (dirty tree)" if prov.get("dirty") else "")
     cache = prov.get("cache") or {}
     cached = f"; {cache.get('from_cache', 0)} of {cache.get('configs', 0)} configs from the cache" if cache else ""
+    workers = int(cache.get("workers") or 1)
+    threads = (f"{workers} worker processes, 1 thread each" if workers > 1 and cache.get("computed")
+               else f"{prov.get('torch_threads')} threads")
     return (f"commit {commit}; source {prov.get('source_fingerprint')}; softleak {prov.get('softleak')}, "
-            f"torch {prov.get('torch')}; device {prov.get('device')} ({prov.get('torch_threads')} threads); "
+            f"torch {prov.get('torch')}; device {prov.get('device')} ({threads}); "
             f"{prov.get('date')}; wall time {prov.get('seconds')} s{cached}")
 
 

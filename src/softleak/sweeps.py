@@ -134,6 +134,7 @@ def run_sweep(
     desc: str | None = None,
     depends_on: Sequence[str] = (),
     workers: int = 1,
+    cost: Callable[[list[Config]], float] | None = None,
 ) -> Result:
     """Run ``fn`` over ``configs`` in batches and return one tidy table (or one per table name).
 
@@ -156,6 +157,9 @@ def run_sweep(
             each; ``fn`` must then pickle: a module-level function or a ``functools.partial`` of
             one). Results are cached as they arrive, by this process only, so an interrupted
             parallel sweep keeps every finished batch.
+        cost: an estimate of a batch's compute (any unit); with workers, the costliest batches
+            start first, so that no worker is left alone with a long batch at the end. The
+            returned tables keep the configs' order either way.
 
     Returns:
         The concatenation of all results, each row carrying its config's fields as columns. A
@@ -205,6 +209,8 @@ def run_sweep(
                 collect(batch, fn([configs[i] for i in batch]))
                 bar.update(len(batch))
         else:
+            if cost is not None:  # longest first: the classic greedy schedule for independent jobs
+                batches.sort(key=lambda b: -cost([configs[i] for i in b]))
             bar.set_postfix_str(f"{min(workers, len(batches))} workers")
             with local_pool(min(workers, len(batches))) as pool:
                 futures = {pool.submit(fn, [configs[i] for i in batch]): batch for batch in batches}

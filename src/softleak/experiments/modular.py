@@ -290,7 +290,7 @@ def _run_students(batch: list[dict], teachers: dict, device) -> list[dict[str, p
         _, _, star, val = modular_addition(P, a["frac"], derive_seed(c["seed"], "data"))
         tr_local, te_local = split_student(y[star.to(device)].cpu(), rho, split_seed(c["seed"], rho))
         train_s, test_s = star[tr_local].to(device), star[te_local].to(device)
-        z_all = teachers[c["seed"]]  # (3, P, P²) float32
+        z_all = teachers[a["arch"], c["seed"]]  # (3, P, P²) float32
         for k in TEACHERS:
             z = z_all[k - 1].to(device)
             members.append((c["seed"], k))
@@ -354,31 +354,33 @@ def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=Non
         recorded epoch}``. Every row carries its arch, seed (and ρ, τ) as columns.
     """
     device = resolve_device(device)
-    tables: dict[str, list[pd.DataFrame]] = {}
-    for arch in cfg.archs:
-        a = _arch_dict(cfg, arch)
-        tconfs = [{**a, "seed": s} for s in cfg.seeds]
-        t_out = run_sweep(lambda batch: _run_teachers(batch, device), tconfs, cache_dir=cache_dir,
-                          namespace=f"{NAMESPACE}-teacher", batch_key=lambda c: c["arch"], progress=progress,
-                          desc=f"{arch} teachers")
-        logits = t_out.pop("logits")
+    workers = default_workers(device) if workers is None else workers
+    archs = {arch: _arch_dict(cfg, arch) for arch in cfg.archs}
+    # every architecture's teachers in one sweep and every student in another: with several workers
+    # the MLP teachers train beside the transformer's, and the students of both share the workers
+    tconfs = [{**a, "seed": s} for a in archs.values() for s in cfg.seeds]
+    t_out = run_sweep(partial(_run_teachers, device=device), tconfs, cache_dir=cache_dir,
+                      namespace=f"{NAMESPACE}-teacher", batch_key=lambda c: c["arch"], progress=progress,
+                      desc="teachers (one ensemble per architecture)", workers=workers,
+                      cost=lambda batch: batch[0]["teacher_epochs"] * batch[0]["frac"] * batch[0]["P"] ** 2)
+    logits = t_out.pop("logits")
+    teachers = {}
+    for arch, a in archs.items():
         zcols = [f"z{j}" for j in range(a["P"])]
-        teachers = {}
         for s in cfg.seeds:
-            ls = logits[logits["seed"] == s].sort_values("teacher", kind="stable")
-            teachers[s] = torch.tensor(ls[zcols].to_numpy(np.float32)).reshape(3, a["P"] ** 2, a["P"]).transpose(1, 2)
-        student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
-        sconfs = [{**a, **student, "seed": s, "rho": r, "tau": t, "student_epochs": e}
-                  for t, e in zip(cfg.taus, cfg.epochs_of(arch)) for r in cfg.rhos_of(arch) for s in cfg.seeds]
-        s_out = run_sweep(partial(_run_students, teachers=teachers, device=device), sconfs, cache_dir=cache_dir,
-                          namespace=f"{NAMESPACE}-student", batch_key=lambda c: (c["rho"], c["tau"]),
-                          progress=progress, desc=f"{arch} students (ρ × τ × seeds)",
-                          workers=default_workers(device) if workers is None else workers)
-        for name, df in {**t_out, **s_out}.items():
-            keep = [col for col in df.columns if col not in ("stops", "betas", "teacher_record_every", "lr",
-                                                             "weight_decay", "warmup", "teacher_epochs")]
-            tables.setdefault(name, []).append(df[keep])
-    return {name: pd.concat(dfs, ignore_index=True) for name, dfs in tables.items()}
+            ls = logits[(logits["arch"] == arch) & (logits["seed"] == s)].sort_values("teacher", kind="stable")
+            teachers[arch, s] = torch.tensor(ls[zcols].to_numpy(np.float32)).reshape(3, a["P"] ** 2, a["P"]).transpose(1, 2)
+    student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
+    sconfs = [{**a, **student, "seed": s, "rho": r, "tau": t, "student_epochs": e}
+              for arch, a in archs.items()
+              for t, e in zip(cfg.taus, cfg.epochs_of(arch)) for r in cfg.rhos_of(arch) for s in cfg.seeds]
+    s_out = run_sweep(partial(_run_students, teachers=teachers, device=device), sconfs, cache_dir=cache_dir,
+                      namespace=f"{NAMESPACE}-student", batch_key=lambda c: (c["arch"], c["rho"], c["tau"]),
+                      progress=progress, desc="students (architecture × ρ × τ × seeds)", workers=workers,
+                      cost=lambda batch: batch[0]["student_epochs"] * (batch[0]["rho"] + 0.2) * batch[0]["P"] ** 2)
+    drop = ("stops", "betas", "teacher_record_every", "lr", "weight_decay", "warmup", "teacher_epochs")
+    return {name: df[[col for col in df.columns if col not in drop]].reset_index(drop=True)
+            for name, df in {**t_out, **s_out}.items()}
 
 
 def apply_overrides(cfg: ModularConfig, **overrides) -> ModularConfig:

@@ -364,6 +364,14 @@ def _run_cell(cell: dict, device: torch.device, max_members: int) -> dict[str, p
     return {"runs": pd.DataFrame(runs), "curves": curves_df}
 
 
+def _cell_flop(cell: dict) -> float:
+    """Training FLOP of one cell (teacher and students, forward and backward): the sweep's schedule."""
+    d, c, n = cell["d"], cell["c"], cell["n_pc"] * cell["c"]
+    teacher = 6.0 * n * (d + c) * cell["p_T"] * cell["teacher_steps"]
+    students = sum(6.0 * s["rho"] * n * (d + c) * s["p_S"] * cell["student_steps"] for s in cell["students"])
+    return teacher + students
+
+
 def _run_cells(batch: list[dict], device: torch.device, max_members: int) -> list[dict[str, pd.DataFrame]]:
     return [_run_cell(conf, device, max_members) for conf in batch]
 
@@ -385,7 +393,8 @@ def run(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device=None,
     configs = [{**cell, **shared} for cell in _cells(cfg)]
     workers = default_workers(device) if workers is None else workers
     out = run_sweep(partial(_run_cells, device=device, max_members=cfg.max_members), configs, cache_dir=cache_dir,
-                    namespace=NAMESPACE, progress=progress, desc="cells (teacher + students)", workers=workers)
+                    namespace=NAMESPACE, progress=progress, desc="cells (teacher + students)", workers=workers,
+                    cost=lambda batch: sum(_cell_flop(conf) for conf in batch))
     for name in ("runs", "curves"):
         out[name] = out[name].drop(columns=["students"], errors="ignore")
     return out
