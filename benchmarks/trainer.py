@@ -7,6 +7,9 @@
 2. GFLOP/s of one full-batch epoch (forward, backward, Adam) of a large MLP (d = 1000, p = 500,
    c = 100, n = 25 000) against a float32 matmul ceiling measured in the same run (target ≥ 70 %).
 3. Chapter 4's temperature sweep: linear students on soft labels, grouped ensemble vs a loop.
+4. Chapter 2's transformer students at their ``cpu`` shape (P = 59, d_model 64, 4 heads, d_mlp 256;
+   6 members, 696 training pairs each, soft labels, AdamW): milliseconds per step and GFLOP/s of
+   the matmuls the step runs, against the float32 matmul ceiling of the same run.
 
 Timings are wall-clock medians; this is not a test and asserts nothing.
 """
@@ -19,7 +22,8 @@ import time
 import torch
 from torch import nn
 
-from softleak.models import MLPEnsemble
+from softleak.distillation import soft_labels
+from softleak.models import MLPEnsemble, TransformerEnsemble
 from softleak.runtime import default_device
 from softleak.training import fit
 
@@ -133,6 +137,36 @@ def tau_sweep(device, target=10):
     return ratio
 
 
+def matmul_ceiling(device) -> float:
+    gen = torch.Generator().manual_seed(0)
+    S = torch.randn(2048, 2048, generator=gen).to(device)
+    return 2 * 2048**3 / timed(lambda: S @ S, 5, device)
+
+
+def transformer_students(device):
+    P, dm, H, d_mlp, E, n = 59, 64, 4, 256, 6, 696
+    V, T, c = P + 1, 3, P
+    gen = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, P, (E, n, T), generator=gen)
+    tokens[..., -1] = P  # the "=" token
+    targets = soft_labels(torch.randn(E, c, n, generator=gen, dtype=torch.float64) * 5, 10.0).float()
+    model = TransformerEnsemble(V, c, T, d_model=dm, num_heads=H, d_mlp=d_mlp, seeds=range(E), device=device)
+    tokens, targets = tokens.to(device), targets.to(device)
+
+    def train(steps):
+        fit(model, tokens, targets, steps=steps, lr=1e-3, betas=(0.9, 0.98), weight_decay=1.0)
+
+    extra = 20
+    t_step = (timed(lambda: train(extra + 1), 3, device) - timed(lambda: train(1), 3, device)) / extra
+    # matmul FLOPs of the forward: key/value/query tables per token, then per sample W_O, the MLP and
+    # the unembedding; the backward costs about twice the forward
+    forward = 2 * E * (T * V * dm * 2 * dm + V * dm * dm) + 2 * E * n * (dm * dm + 2 * dm * d_mlp + dm * c)
+    achieved = 3 * forward / t_step
+    ceiling = matmul_ceiling(device)
+    print(f"{'transformer students (ch. 2 cpu, E=6)':<38} {t_step * 1e3:6.1f} ms/step, {achieved / 1e9:.1f} GFLOP/s "
+          f"vs float32 matmul ceiling {ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
+
+
 def main() -> None:
     device = default_device()
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -140,6 +174,7 @@ def main() -> None:
     speedup("small MLP (100→50→10, n=2000, E=20)", (100, 50, 10), 2000, 20, 50, device, 2)
     large_epoch(device)
     tau_sweep(device)
+    transformer_students(device)
 
 
 if __name__ == "__main__":
