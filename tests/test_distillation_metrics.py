@@ -90,3 +90,23 @@ def test_sem_and_ci():
     m, lo, hi = mean_ci([1.0, 2.0, 3.0, 4.0])
     assert m == 2.5 and lo == pytest.approx(2.5 - 3.182446305 * math.sqrt(5 / 3) / 2, rel=1e-6)  # t(0.975, 3) * sem
     assert hi - m == pytest.approx(m - lo)
+
+
+def test_cross_entropies_on_sample_major_logits_equal_the_class_first_ones(f64):
+    """The transformer's logits are a (E, c, n) view of (E, n, c) memory; the losses take a row-wise path
+    there, which must give the class-first values and gradients (padded sets included)."""
+    g = torch.Generator().manual_seed(3)
+    z_rows = torch.randn(2, 6, 4, generator=g, dtype=f64, requires_grad=True)  # (E, n, c) memory
+    z_view = z_rows.transpose(1, 2)  # (E, c, n), class dimension contiguous
+    z_first = z_rows.detach().transpose(1, 2).contiguous().requires_grad_(True)
+    q = torch.softmax(torch.randn(2, 4, 6, generator=g, dtype=f64), dim=1)
+    q_view = q.transpose(1, 2).contiguous().transpose(1, 2)
+    y = torch.randint(0, 4, (2, 6), generator=g)
+    mask = torch.rand(2, 6, generator=g) > 0.3
+    for loss, a, b in ((soft_cross_entropy, (q_view, mask), (q, mask)), (hard_cross_entropy, (y, mask), (y, mask)),
+                       (soft_cross_entropy, (q,), (q,))):
+        fast, ref = loss(z_view, *a), loss(z_first, *b)
+        torch.testing.assert_close(fast, ref)
+        g_fast, = torch.autograd.grad(fast.sum(), z_rows)
+        g_ref, = torch.autograd.grad(ref.sum(), z_first)
+        torch.testing.assert_close(g_fast.transpose(1, 2), g_ref)

@@ -182,16 +182,24 @@ def test_grouped_linear_ensemble_equals_members_with_their_own_inputs():
         GroupedLinearEnsemble(4, 3, seeds, group_size=4)
 
 
-def test_transformer_last_position_forward_equals_the_full_causal_forward():
+@pytest.mark.parametrize("last", ["any", "fixed"])
+def test_transformer_last_position_forward_equals_the_full_causal_forward(last):
+    """Both fast paths: any last token (token tables) and one last token for all samples (chapter 2's
+    "=": the query folded into score tables)."""
     from softleak.models import TransformerEnsemble
 
     model = TransformerEnsemble(8, 7, 3, d_model=16, num_heads=4, d_mlp=24, seeds=[0, 1], dtype=torch.float64)
     gen = torch.Generator().manual_seed(0)
     tokens = torch.randint(0, 8, (10, 3), generator=gen)
+    if last == "fixed":
+        tokens[:, -1] = 7
     full = model.forward_full(tokens)  # (E, c, n, seq)
     torch.testing.assert_close(model(tokens), full[..., -1])
     # the token tables give the same gradients as the full forward, per-member tokens included
-    per_member = torch.stack([tokens, torch.randint(0, 8, (10, 3), generator=gen)])
+    other = torch.randint(0, 8, (10, 3), generator=gen)
+    if last == "fixed":
+        other[:, -1] = 7
+    per_member = torch.stack([tokens, other])
     weights = torch.randn(2, 7, 10, generator=gen, dtype=torch.float64)
     fast = torch.autograd.grad((model(per_member) * weights).sum(), list(model.parameters()))
     ref = torch.autograd.grad((model.forward_full(per_member)[..., -1] * weights).sum(), list(model.parameters()))

@@ -9,13 +9,57 @@ from softleak.experiments import modular
 from softleak.experiments.modular import ArchConfig, parse_stop
 
 
-def test_parse_stop_reads_the_three_kinds_and_names_bad_rules():
-    assert parse_stop("epoch>=2500") == ("epoch", 2500.0)
-    assert parse_stop(" val >= 0.95 ") == ("val", 0.95)
-    assert parse_stop("train>=1") == ("train", 1.0)
-    for bad in ("loss>=1", "val>=1.5", "epoch>=2.5", "val<=0.5", ""):
+def test_parse_stop_reads_every_kind_and_names_bad_rules():
+    assert parse_stop("epoch>=2500") == ("epoch", ">=", 2500.0)
+    assert parse_stop(" val >= 0.95 ") == ("val", ">=", 0.95)
+    assert parse_stop("train>=1") == ("train", ">=", 1.0)
+    assert parse_stop("fresh<0.02") == ("fresh", "<", 0.02)
+    assert parse_stop("val<0.5") == ("val", "<", 0.5)
+    for bad in ("loss>=1", "val>=1.5", "epoch>=2.5", "val<=0.5", "epoch<100", "train<1", "fresh<0", ""):
         with pytest.raises(ValueError, match="stop rule"):
             parse_stop(bad)
+
+
+def test_mirror_masks_split_the_validation_pairs_by_commutativity():
+    P = 7
+    tokens, _, train, val = modular.modular_addition(P, 0.4, 3)
+    mirrored, fresh = modular.mirror_masks(tokens, train[None])
+    in_train = torch.zeros(P * P, dtype=torch.bool)
+    in_train[train] = True
+    assert not (mirrored & fresh).any() and ((mirrored | fresh)[0] == ~in_train).all()  # a partition of D_val
+    for i in range(P * P):
+        a, b = int(tokens[i, 0]), int(tokens[i, 1])
+        if not in_train[i]:
+            assert bool(mirrored[0, i]) == (a != b and bool(in_train[b * P + a]))
+
+
+def test_a_below_rule_takes_the_last_record_under_its_level():
+    """② by "val<x": the checkpoint is the last record below x after ①, and the record after it is at x or
+    above; a teacher already at x right after ① has its ② flagged as not met."""
+    cfg = presets.resolve("02_modular_addition", "smoke")
+    t = modular.replace_checked(cfg.transformer, teacher_epochs=600, d_model=32,
+                                stops=("train>=1", "val<0.05", "epoch>=600"))
+    cfg = modular.apply_overrides(cfg, transformer=t, archs=("transformer",), rhos=(0.9,), taus=(10.0,),
+                                  student_epochs=(20,), fig10=((0.9, 10.0),), small_rho=0.9, premise=())
+    out = modular.run(cfg, progress=False, device="cpu", workers=1)
+    ck, curve = out["checkpoints"], out["teacher_curve"]
+    branches = set()
+    for seed in cfg.seeds:
+        c = curve[curve["seed"] == seed].sort_values("epoch")
+        first, second = (ck[(ck["seed"] == seed) & (ck["teacher"] == k)].iloc[0] for k in (1, 2))
+        assert first["met"] and first["epoch"] == c.loc[c["acc_star_T"] >= 1, "epoch"].min()
+        after = c[c["epoch"] >= first["epoch"]]
+        reached = after.loc[after["acc_val_T"] >= 0.05, "epoch"]
+        if second["met"]:
+            at = c[c["epoch"] == second["epoch"]].iloc[0]
+            assert at["acc_val_T"] < 0.05 and second["acc_val_T"] == pytest.approx(at["acc_val_T"], abs=1e-6)
+            assert second["epoch"] == after.loc[after["epoch"] < reached.min(), "epoch"].max() if len(reached) \
+                else second["epoch"] == c["epoch"].max()
+            branches.add("below")
+        else:
+            assert len(reached) and reached.min() == first["epoch"]
+            branches.add("never below")
+    assert branches == {"below", "never below"}  # both branches ran (seeds 0 and 1 of the smoke preset)
 
 
 def test_bad_configs_fail_before_any_compute_and_name_the_parameter():
@@ -71,8 +115,13 @@ def test_summary_reports_every_claim_with_its_rule_and_glues_its_numbers(smoke_o
     assert {"fig3a.fit", "fig3a.memorize", "fig3a.delayed", "fig3b.train", "fig3b.tau10.teacher1_leaks",
             "fig3b.tau0.1.independent", "fig10.fast", "fig10.delayed", "fig11a.memorize",
             "fig11b.tau10.teacher1_leaks", "fig3b.tau1.teacher2_between"} <= ids
-    assert all(c.rule and c.kind == "paper" for c in claims)
+    assert all(c.rule for c in claims)
+    assert {c.id for c in claims if c.kind == "book"} == {"fig3a.mirror", "fig3b.budget", "fig3b.converged",
+                                                          "fig11b.budget", "fig11b.converged", "fig3a.premise_paper_size"}
     by = {c.id: c for c in claims}
+    # the smoke ladder has no rung at the paper's configuration: that check is not tested, never passed
+    assert by["fig3a.premise_paper_size"].verdict == "untested"
+    assert metrics["premise.P"] == [7, 11] and len(metrics["premise.teacher2.acc_val_T"]) == 2
     assert by["fig3b.tau1.teacher2_between"].verdict == "untested"  # τ = 1 is not in the smoke grid
     for k in (1, 2, 3):  # seed means of each checkpoint, as the figures show them
         ck = derived["checkpoints"].set_index(["arch", "teacher"])

@@ -11,6 +11,7 @@ RHOS = (0.1, 0.3, 0.5, 0.7, 0.9)
 TAUS = (10.0, 1.0, 0.1)
 SEEDS = (0, 1, 2)
 VAL_T = {1: 0.2, 2: 0.3, 3: 1.0}  # teachers ① ② memorize, ③ generalizes
+EPOCH_T = {True: {1: 200, 2: 400, 3: 3000}, False: {1: 500, 2: 1000, 3: 1500}}  # 2000 student epochs: 5× ②, or 2×
 GROKS = np.array([0.05, 0.05, 0.1, 0.2, 1.0])  # a low-τ student: fails up to ρ = 0.7, generalizes at 0.9
 NEVER = np.array([0.05, 0.05, 0.1, 0.2, 0.3])  # a student that never generalizes
 
@@ -40,13 +41,15 @@ def _student(phenomenon: bool, k: int, tau: float) -> tuple[np.ndarray, np.ndarr
 
 def synthetic_out(phenomenon: bool, taus=TAUS, noise: float = 0.005) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(0)
-    ck, curve, runs = [], [], []
+    ck, curve, runs, curves = [], [], [], []
     for arch in modular.ARCHS:
         for s in SEEDS:
             for k in modular.TEACHERS:
                 val = (VAL_T[k] if phenomenon else 0.97) + rng.normal(0, noise)
+                fresh = (0.01 if k < 3 else 1.0) if phenomenon else 0.9  # without it ① already answers fresh pairs
                 ck.append({"arch": arch, "seed": s, "teacher": k, "rule": f"epoch>={500 * k}", "met": True,
-                           "epoch": 500 * k, "acc_star_T": 1.0 if phenomenon else 0.9, "acc_val_T": min(val, 1.0)})
+                           "epoch": EPOCH_T[phenomenon][k], "acc_star_T": 1.0 if phenomenon else 0.9,
+                           "acc_val_T": min(val, 1.0), "acc_fresh_T": fresh, "acc_mirror_T": 1.0 if phenomenon else 0.6})
             for ep in range(0, 6001, 50):
                 fitted = ep >= 200
                 curve.append({"arch": arch, "seed": s, "epoch": ep, "acc_star_T": 1.0 if fitted else 0.5,
@@ -58,12 +61,23 @@ def synthetic_out(phenomenon: bool, taus=TAUS, noise: float = 0.005) -> dict[str
                         e = rng.normal(0, noise, 2)
                         fast, slow = (k == 3 and tau == 10.0), tau == 0.1 and rho == 0.9
                         gen = (150.0 if fast else 1500.0 if slow else np.nan) if phenomenon else np.nan
+                        for ep in (0, 1000, 1600, 2000):  # converged: flat over the last fifth; or still rising
+                            late = 0.0 if phenomenon or ep < 2000 else 0.1
+                            curves.append({"arch": arch, "seed": s, "rho": rho, "tau": tau, "teacher": k, "epoch": ep,
+                                           "student_epochs": 2000, "acc_test_S": min(test[i] + late, 1.0) - 0.1 * (ep == 0),
+                                           "acc_val_S": min(val[i] + late, 1.0)})
                         runs.append({"arch": arch, "seed": s, "rho": rho, "tau": tau, "teacher": k,
                                      "acc_train_S": 1.0 if phenomenon else 0.9,
                                      "acc_test_S": float(np.clip(test[i] + e[0], 0, 1)),
                                      "acc_val_S": float(np.clip(val[i] + e[1], 0, 1)), "acc_match_T_val": 0.5,
                                      "fit_epoch": 100.0 if phenomenon else np.nan, "gen_epoch": gen, "epochs": 2000})
-    return {"checkpoints": pd.DataFrame(ck), "teacher_curve": pd.DataFrame(curve), "runs": pd.DataFrame(runs)}
+    # the premise ladder: the paper-configuration rung leaves pure memorization before epoch 2500, or after it
+    premise = [{"P": P, "frac": frac, "d_model": dm, "d_mlp": 4 * dm, "seed": 0, "teacher": k, "rule": "", "met": True,
+                "epoch": (300 if k == 1 else (1500 if phenomenon else 4000)) * P / 113, "acc_star_T": 1.0,
+                "acc_val_T": frac, "acc_fresh_T": 0.005 * k, "acc_mirror_T": 1.0}
+               for P, frac, dm in ((59, 0.4, 64), (113, 0.3, 128)) for k in (1, 2)]
+    return {"checkpoints": pd.DataFrame(ck), "teacher_curve": pd.DataFrame(curve), "runs": pd.DataFrame(runs),
+            "curves": pd.DataFrame(curves), "premise": pd.DataFrame(premise)}
 
 
 def verdicts(out, cfg=None):
@@ -74,8 +88,15 @@ def verdicts(out, cfg=None):
 def test_every_claim_reproduces_with_the_phenomenon():
     by, metrics = verdicts(synthetic_out(True))
     assert {i: c.verdict for i, c in by.items() if c.verdict != "reproduces"} == {}
-    assert len(by) == 2 * 3 + 2 * 9 + 2 + 2  # teachers, students, transformer-only (sharper, threshold), Fig. 10
-    assert all(c.rule and c.kind == "paper" for c in by.values())
+    # teachers (the transformer's mirror check), students with their budget and convergence checks, the
+    # transformer-only sharper and threshold claims, Fig. 10, the premise at the paper's size
+    assert len(by) == (2 * 3 + 1) + 2 * (9 + 2) + 2 + 2 + 1
+    book = {"fig3a.mirror", "fig3b.budget", "fig3b.converged", "fig11b.budget", "fig11b.converged",
+            "fig3a.premise_paper_size"}
+    assert {i for i, c in by.items() if c.kind == "book"} == book and all(c.rule for c in by.values())
+    assert metrics["premise.P"] == [59, 113] and metrics["premise.paper_config"] == [False, True]
+    assert metrics["teacher2.acc_val_T"] == metrics["tf.teacher2.acc_val_T"]
+    assert metrics["student_epochs"]["transformer"] == {"10": 2000, "1": 2000, "0.1": 2000}
     assert "tf.hi.teacher1.small.leak.ci_low" in metrics and metrics["tf.P"] == 113
 
 
@@ -142,7 +163,7 @@ def test_two_seeds_straddling_a_threshold_are_inconclusive():
 def test_a_third_teacher_defined_by_its_val_rule_is_not_a_claim():
     """③'s own acc_val_T ≥ 0.95 is no claim (the stop rule defines it); a run that never groks still fails."""
     ids = {s.id for s in modular.teacher_specs("transformer")}
-    assert ids == {"fig3a.fit", "fig3a.memorize", "fig3a.delayed"}
+    assert ids == {"fig3a.fit", "fig3a.memorize", "fig3a.mirror", "fig3a.delayed"}
     out = synthetic_out(True)
     out["teacher_curve"]["acc_val_T"] = 0.3  # no grokking anywhere in the run
     by, _ = verdicts(out)
@@ -152,10 +173,12 @@ def test_a_third_teacher_defined_by_its_val_rule_is_not_a_claim():
 def test_post_hoc_settings_are_flagged_at_cpu_only():
     cpu = modular.PRESETS["cpu"]
     flags = modular.post_hoc_flags(cpu, "transformer")
-    assert set(flags) == {"frac", "lr"} and "40.0 %" in flags["frac"] and "0.003" in flags["lr"]
-    assert modular.post_hoc_flags(modular.PRESETS["paper"], "transformer") == {}
+    assert set(flags) == {"frac", "lr", "stops"} and "40.0 %" in flags["frac"] and "0.003" in flags["lr"]
+    # the level of ② was chosen after planning runs, at the paper's size too: flagged in both presets
+    assert set(modular.post_hoc_flags(modular.PRESETS["paper"], "transformer")) == {"stops"}
     by, _ = verdicts(synthetic_out(True), config())
-    assert all(not c.post_hoc for c in by.values())
+    flagged = {i for i, c in by.items() if c.post_hoc}
+    assert flagged and all("teacher2" in i or i.endswith((".memorize", ".budget")) for i in flagged)
 
 
 def test_the_budget_is_stated_on_the_claims_it_can_decide():
@@ -170,4 +193,8 @@ def test_deviations_table_reads_both_presets():
     assert table.loc["student learning rate", "`cpu` preset"] == "0.003"
     assert table.loc["student learning rate", "`paper` preset"] == "0.001"
     assert "⚑" in table.loc["training fraction |D*^T| / P², transformer", "why"]
-    assert table.loc["temperatures τ", "`paper` preset"] == "10, 1, 0.1"
+    every = "τ = 10: teachers ① ② ③; τ = 1: teachers ① ② ③; τ = 0.1: teachers ① ② ③"
+    assert table.loc["temperatures τ", "`paper` preset"] == f"transformer: {every} | mlp: {every}"
+    assert table.loc["temperatures τ", "`cpu` preset"] == (
+        "transformer: τ = 10: teachers ① ② ③; τ = 1: teachers ②; τ = 0.1: teachers ① ② ③ | "
+        "mlp: τ = 10: teachers ① ② ③; τ = 1: teachers none; τ = 0.1: teachers ① ② ③")

@@ -120,3 +120,14 @@ def test_seed_means_sem_follows_the_textbook_estimator():
     df = pd.DataFrame({"g": [0, 0, 0], "seed": [0, 1, 2], "acc": [0.1, 0.2, 0.6]})
     out = seed_means(df, ["g"], ["acc"], with_sem=True)
     assert out["acc_sem"].iloc[0] == pytest.approx(sem([0.1, 0.2, 0.6]))
+
+
+def test_ladder_trend_reads_the_distance_to_the_paper():
+    from softleak.rules import ladder_trend
+
+    assert ladder_trend([0.0, 0.33, 1.0], 1.0) == "reaches the paper"
+    assert ladder_trend([0.0, 0.33, 0.67], 1.0) == "closes toward the paper"
+    assert ladder_trend([0.5, 0.51, 0.5], 1.0) == "stays"
+    assert ladder_trend([0.5, 0.3, 0.1], 1.0) == "widens"
+    assert ladder_trend([-0.05, -0.1], 0.05) == "widens"  # a difference moving away from a positive paper value
+    assert ladder_trend([float("nan"), 0.4], 1.0) == "not measured"

@@ -43,12 +43,25 @@ def agreement(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Ten
     return (predictions(logits) == predictions(reference_logits)).to(logits.dtype).mean(dim=-1)
 
 
+def _classes_last(logits: torch.Tensor) -> bool:
+    """Whether (E, c, n) logits are a transposed view of sample-major (E, n, c) memory (the transformer's).
+
+    The log-softmax then runs over contiguous rows: in float64 about 2× faster than over the strided
+    class dimension of the class-first layout (measured here, chapter 2's student shapes)."""
+    return logits.dim() == 3 and logits.shape[1] > 1 and logits.stride(1) == 1
+
+
 def hard_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean cross-entropy −log softmax(z)_y over samples, per member."""
     if logits.dim() == 2:
         return hard_cross_entropy(logits[None], y, mask)
-    target = y.expand(logits.shape[0], logits.shape[-1])  # (E, n)
-    per_sample = torch.nn.functional.cross_entropy(logits, target, reduction="none")  # class dim 1
+    E, c, n = logits.shape
+    target = y.expand(E, n)
+    if _classes_last(logits):
+        rows = logits.transpose(1, 2).reshape(E * n, c)
+        per_sample = torch.nn.functional.cross_entropy(rows, target.reshape(E * n), reduction="none").view(E, n)
+    else:
+        per_sample = torch.nn.functional.cross_entropy(logits, target, reduction="none")  # class dim 1
     return masked_mean(per_sample, mask)
 
 
@@ -60,6 +73,11 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.
     if logits.dim() == 2:
         return soft_cross_entropy(logits[None], targets, mask)
     target = targets.expand_as(logits)  # (E, c, n)
+    if _classes_last(logits):
+        E, c, n = logits.shape
+        log_p = torch.log_softmax(logits.transpose(1, 2), dim=-1)  # (E, n, c), contiguous rows
+        t = target.transpose(1, 2).to(log_p.dtype)  # free when the targets share that layout (soft_labels(…).mT)
+        return masked_mean(-(t * log_p).sum(-1), mask)
     return masked_mean(torch.nn.functional.cross_entropy(logits, target, reduction="none"), mask)  # class dim 1
 
 

@@ -258,6 +258,53 @@ class TransformerEnsemble(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Last-position logits (E, c, n).
 
+        When every sample ends in the same token (chapter 2: the "=" token), :meth:`_forward_fixed_query`
+        runs; otherwise :meth:`_forward_tables`. Both equal :meth:`forward_full` at the last position.
+        """
+        last = tokens[..., -1].reshape(-1)
+        if last.numel() and bool((last == last[0]).all()):
+            return self._forward_fixed_query(tokens, int(last[0]))
+        return self._forward_tables(tokens)
+
+    def _forward_fixed_query(self, tokens: torch.Tensor, last_token: int) -> torch.Tensor:
+        """Last-position logits (E, c, n) when every sample ends in ``last_token``.
+
+        The last position's residual stream, and so its query, is then one vector per member. Folding
+        the query into the key map turns each earlier position's attention score into a table over the
+        vocabulary, (E, V, H), as its value is, (E, V, H·dh). A sample's scores and values are rows of
+        those tables, read with ``index_select`` on flat row numbers (its backward is an ``index_add``:
+        measured here 7× faster than advanced indexing or a one-hot product). Nothing of size
+        (n, positions, ·) is sliced, so the backward allocates no zero-filled copies of it.
+        """
+        E, V, dm = self.W_E.shape
+        H, dh = self.num_heads, self.d_head
+        x_last = self.W_E[:, last_token] + self.W_pos[:, -1]  # (E, dm)
+        q = torch.einsum("ed,ehdk->ehk", x_last, self.W_Q)  # (E, H, dh)
+        W_score = torch.einsum("ehdk,ehk->edh", self.W_K, q) / math.sqrt(dh)  # (E, dm, H)
+        W_value = self.W_V.permute(0, 2, 1, 3).reshape(E, dm, H * dh)  # (E, dm, H·dh)
+        emb = self.W_E[:, None] + self.W_pos[:, :-1, None]  # (E, T-1, V, dm): the earlier positions
+        T1 = emb.shape[1]
+        prefix = tokens[..., :-1]  # (n, T-1) or (E, n, T-1)
+        n = prefix.shape[-2]
+        prefix = prefix.expand(E, n, T1) if prefix.dim() == 2 else prefix
+        offsets = (torch.arange(E * T1, device=tokens.device) * V).view(E, T1, 1)
+        rows = (prefix.transpose(1, 2) + offsets).reshape(-1)  # flat row of (member, position, token)
+        score_tab = torch.matmul(emb, W_score[:, None]).reshape(E * T1 * V, H)
+        value_tab = torch.matmul(emb, W_value[:, None]).reshape(E * T1 * V, H * dh)
+        scores = score_tab.index_select(0, rows).view(E, T1, n, H)
+        values = value_tab.index_select(0, rows).view(E, T1, n, H * dh)
+        score_last = torch.bmm(x_last[:, None], W_score)  # (E, 1, H)
+        value_last = torch.bmm(x_last[:, None], W_value)  # (E, 1, H·dh)
+        att = torch.softmax(torch.cat([scores, score_last[:, None].expand(E, 1, n, H)], dim=1), dim=1)  # (E, T, n, H)
+        heads = att.repeat_interleave(dh, dim=-1)  # (E, T, n, H·dh): each head's weight over its d_head columns
+        z = (heads[:, :-1] * values).sum(1) + heads[:, -1] * value_last  # (E, n, H·dh), heads concatenated
+        r = torch.baddbmm(x_last[:, None], z, self.W_O)  # (E, n, dm)
+        logits = self._mlp_unembed(r)  # (E, n, c)
+        return logits.transpose(1, 2).to(self.logits_dtype)
+
+    def _forward_tables(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Last-position logits (E, c, n) for any tokens.
+
         A token's key and value at position t depend only on (token, t), and the last position's
         query and residual only on its token: they are computed once per vocabulary entry, as
         tables (E, seq · vocab, ·), and gathered per sample. With n samples over a vocabulary of V

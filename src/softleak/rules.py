@@ -410,3 +410,32 @@ def evidence_metrics(evidence: Mapping[str, Evidence]) -> dict[str, float]:
         if ev.high > ev.low:
             out[f"{key}.ci_low"], out[f"{key}.ci_high"] = ev.low, ev.high
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Scale ladders: a claim's quantity at growing sizes or budgets, read against the paper's value
+
+LADDER_TOLERANCE = 0.02  # book: a change of the gap to the paper's value under 2 points (or 2 %) is "stays"
+TRENDS = ("reaches the paper", "closes toward the paper", "stays", "widens")
+
+
+def ladder_trend(values: Sequence[float], paper: float, *, tolerance: float = LADDER_TOLERANCE) -> str:
+    """How a claim's quantity moves with scale: the distance to the paper's value at the last rung
+    against the first.
+
+    ``"reaches the paper"`` (within ``tolerance`` of it at the last rung), ``"closes toward the paper"``,
+    ``"stays"`` (the distance changes by less than ``tolerance``) or ``"widens"``; ``"not measured"``
+    with fewer than two finite rungs. A miss whose ladder widens is reported as not reproducing, not
+    as "too small".
+    """
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    if len(v) < 2 or not math.isfinite(paper):
+        return "not measured"
+    first, last = abs(v[0] - paper), abs(v[-1] - paper)
+    if last <= tolerance:
+        return TRENDS[0]
+    if last < first - tolerance:
+        return TRENDS[1]
+    if last > first + tolerance:
+        return TRENDS[3]
+    return TRENDS[2]

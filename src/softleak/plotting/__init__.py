@@ -9,7 +9,7 @@ from .core import METRICS, REGION_COLOURS, STUDENTS, class_colours, heatmap, plt
 from .gpt2 import gpt2_curves
 from .mlp import (ALPHA_MLP, MLP_REGIONS, VARIANT_STYLE, grouped_curves, loss_curves, mlp_maps, mlp_phase_diagram,
                   rho_sweeps, training_curves, treatment_panels)
-from .modular import TEACHER_MARKS, student_curves, teacher_curves, teacher_tau_grid
+from .modular import TEACHER_MARKS, premise_ladder, student_curves, teacher_curves, teacher_tau_grid
 from .thresholds import (REGIONS, THRESHOLD_CURVES, accuracies_vs_alpha, metric_maps, phase_diagram, rho_alpha_maps,
                          scaling_panels, tau_heatmaps, threshold_curves)
 from .toy import across_datasets, toy_figure
@@ -18,6 +18,6 @@ __all__ = [
     "ALPHA_MLP", "METRICS", "MLP_REGIONS", "REGIONS", "REGION_COLOURS", "STUDENTS", "TEACHER_MARKS",
     "THRESHOLD_CURVES", "VARIANT_STYLE", "accuracies_vs_alpha", "across_datasets", "class_colours", "gpt2_curves",
     "grouped_curves", "heatmap", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
-    "plt", "rho_alpha_maps", "rho_sweeps", "scaling_panels", "set_theme", "student_curves", "tau_heatmaps",
+    "plt", "premise_ladder", "rho_alpha_maps", "rho_sweeps", "scaling_panels", "set_theme", "student_curves", "tau_heatmaps",
     "teacher_curves", "teacher_tau_grid", "threshold_curves", "toy_figure", "training_curves", "treatment_panels",
 ]

@@ -18,6 +18,7 @@ from matplotlib.colors import ListedColormap
 METRICS = {
     "acc_star_T": (r"acc$_*^T$ (teacher on $\mathcal{D}_*^T$)", "#222222"),
     "acc_val_T": (r"acc$_{val}^T$", "#7f7f7f"),
+    "acc_fresh_T": (r"teacher on fresh $\mathcal{D}_{val}$ pairs (mirror unseen too)", "#bcbd22"),
     "acc_train_S": (r"acc$_{train}^S$", "#1f77b4"),
     "acc_test_S": (r"acc$_{test}^S$ (held-out memorized)", "#d62728"),
     "acc_val_S": (r"acc$_{val}^S$", "#2ca02c"),

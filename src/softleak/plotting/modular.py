@@ -12,13 +12,15 @@ TEACHER_MARKS = {1: "①", 2: "②", 3: "③"}
 
 
 def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str):
-    """Fig. 3A / 11A: teacher accuracy on D*^T and D_val vs epoch, one line style per seed, with the
-    epochs of checkpoints ① ② ③ marked and a star at each checkpoint's acc_val_T."""
-    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    """Fig. 3A / 11A: teacher accuracy on D*^T, on D_val and on D_val's fresh pairs vs epoch, one line style
+    per seed, with the epochs of checkpoints ① ② ③ marked and a star at each checkpoint's acc_val_T."""
+    fig, ax = plt.subplots(figsize=(8.4, 4.0))
     styles = ["-", "--", ":", "-."]
     for i, (seed, c) in enumerate(curve.groupby("seed")):
         ls = styles[i % len(styles)]
-        for metric in ("acc_star_T", "acc_val_T"):
+        for metric in ("acc_star_T", "acc_val_T", "acc_fresh_T"):
+            if metric not in c:
+                continue
             label, colour = METRICS[metric]
             ax.plot(c["epoch"], c[metric], ls, color=colour, lw=1.4, label=f"{label}, seed {seed}")
         for _, r in checkpoints[checkpoints["seed"] == seed].iterrows():
@@ -63,6 +65,35 @@ def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, ti
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize="small", bbox_to_anchor=(0.5, -0.01))
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def premise_ladder(table: pd.DataFrame, *, paper_epochs=(2500, 5000)):
+    """The premise over the modulus P: teachers ① and ② (taken by the chapter's state rules) — their acc_val_T
+    and their accuracy on fresh pairs (neither the pair nor its mirror trained on), and the epoch each was
+    taken at, against the authors' fixed checkpoint epochs. The paper-configuration rung is ringed."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    colours = {1: "#1f77b4", 2: "#d62728"}
+    for k in (1, 2):
+        t = table[table["teacher"] == k].sort_values("P")
+        mark = TEACHER_MARKS[k]
+        ax.plot(t["P"], t["acc_val_T"], "o-", color=colours[k], label=f"{mark}: acc$_{{val}}^T$")
+        ax.plot(t["P"], t["acc_fresh_T"], "s--", color=colours[k], mfc="white", label=f"{mark}: fresh pairs")
+        bx.plot(t["P"], t["epoch"], "o-", color=colours[k], label=f"{mark} taken at")
+        paper = t[t["paper_config"]]
+        for axis, col in ((ax, "acc_val_T"), (bx, "epoch")):
+            axis.plot(paper["P"], paper[col], "o", ms=14, mfc="none", mec="black", zorder=5)
+    for k, e in zip((1, 2), paper_epochs):
+        bx.axhline(e, color=colours[k], ls=":", lw=1.2, label=f"authors' {TEACHER_MARKS[k]}: epoch {e}")
+    ax.set(xlabel="modulus P", ylabel="teacher accuracy on D$_{val}$", ylim=(-0.02, 1.02),
+           title="what the memorizing teachers get right")
+    bx.set(xlabel="modulus P", ylabel="epoch", yscale="log", title="when they are taken")
+    ax.legend(fontsize="small", loc="upper left")
+    bx.legend(fontsize="small", loc="upper left")
+    for axis in (ax, bx):
+        axis.annotate("○ the paper's configuration", (0.98, 0.03), xycoords="axes fraction", ha="right",
+                      fontsize="small")
+    fig.tight_layout()
     return fig
 
 
