@@ -178,7 +178,8 @@ def test_post_hoc_settings_are_flagged_at_cpu_only():
     assert set(modular.post_hoc_flags(modular.PRESETS["paper"], "transformer")) == {"stops"}
     by, _ = verdicts(synthetic_out(True), config())
     flagged = {i for i, c in by.items() if c.post_hoc}
-    assert flagged and all("teacher2" in i or i.endswith((".memorize", ".budget")) for i in flagged)
+    assert flagged and all("teacher1" in i or "teacher2" in i or i.endswith((".memorize", ".budget", ".soft_labels_block"))
+                           for i in flagged)
 
 
 def test_the_budget_is_stated_on_the_claims_it_can_decide():

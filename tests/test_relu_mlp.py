@@ -80,6 +80,36 @@ def test_jump_stats_slow_rise_is_not_sudden_and_no_jump_is_nan():
     assert math.isnan(none["epoch"]) and not none["sudden"]
 
 
+def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
+    """A run that jumps at epoch 1600 of a 4× budget: no jump when cut at ×1 (1000), one at ×2 and ×4."""
+    cfg = relu_mlp.apply_overrides(presets.resolve("05_relu_mlp_jumps", "smoke"), student_steps=1000,
+                                   curve_alphas=(0.5, 1.0, 2.0), jump_ladder=(1, 2, 4))
+    jumps = _curve([0.05] + [0.15] * 30 + [0.5] + [1.0] * 48)  # 80 records, 50 epochs apart: up to 3950
+    never = _curve([0.05] + [0.15] * 79)
+    curves = pd.concat([jumps.assign(seed=0), never.assign(seed=1)])
+    table = relu_mlp.jump_ladder_table(curves, cfg)
+    assert table["epochs"].tolist() == [1000, 2000, 4000]
+    assert table["share"].tolist() == [0.0, 0.5, 0.5] and (table["num_runs"] == 2).all()
+    m = relu_mlp.ladder_metrics(table)
+    assert m["ladder.fig7c.jump.x"] == [1000, 2000, 4000] and m["ladder.fig7c.jump.paper"] == 1.0
+    assert m["ladder.fig7c.jump.trend"] == "closes toward the paper"
+    assert relu_mlp.ladder_metrics(relu_mlp.jump_ladder_table(never.assign(seed=0), cfg))["ladder.fig7c.jump.trend"] == "stays"
+
+
+def test_the_ladder_trains_the_jump_panel_for_its_longest_rung():
+    cfg = relu_mlp.apply_overrides(presets.resolve("05_relu_mlp_jumps", "smoke"), curve_alphas=(0.5, 1.0, 2.0),
+                                   jump_ladder=(1, 2), student_steps=100)
+    cells = relu_mlp.ladder_cells(cfg)
+    assert len(cells) == len(cfg.seeds) and {c["alpha"] for c in cells} == {2.0}  # the third curve α
+    out = relu_mlp.run_ladder(cfg, progress=False, device="cpu", workers=1)
+    assert out["curves"]["step"].max() == 200 and set(out["curves"]["seed"]) == set(cfg.seeds)
+    assert relu_mlp.run_ladder(presets.resolve("05_relu_mlp_jumps", "smoke"), progress=False)["curves"].empty
+    with pytest.raises(ValueError, match="jump_ladder"):
+        relu_mlp.apply_overrides(presets.resolve("05_relu_mlp_jumps", "smoke"), jump_ladder=(1, 2))  # two curve α only
+    costs = relu_mlp.ladder_costs(relu_mlp.PRESETS["cpu"])
+    assert (costs["TFLOP"] > 0).all() and len(costs) == 5
+
+
 def test_bad_configs_fail_before_compute():
     with pytest.raises(ValueError, match="curve_rho=1.2"):
         presets.resolve("05_relu_mlp_jumps", "smoke", curve_rho=1.2)

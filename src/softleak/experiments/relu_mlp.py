@@ -163,7 +163,7 @@ class ReluConfig:
             check_positive_int("jump_ladder[…]", m)
         if self.jump_ladder and len(self.curve_alphas) < 3:
             raise ValueError(f"jump_ladder={self.jump_ladder!r} is not allowed with curve_alphas={self.curve_alphas!r}: "
-                             "the ladder trains the third curve α (the jump panel)")
+                             "the ladder trains the third curve α (the jump panel); give at least three")
         if not 0 <= self.removed_class < self.c:
             raise ValueError(f"removed_class={self.removed_class} is not allowed: a class index in [0, {self.c})")
         for cell in _cells(self):  # every student needs a sample of each class on both sides of its split
@@ -464,6 +464,7 @@ PRESETS = {
         curve_alphas=(0.25, 0.75, 1.5, 2.0), tail_alphas=(0.5, 1.0, 1.5), tail_ks=(1, 2, 10),
         tail_seeds=3, tail_teacher_steps=2000, width_ps=(10, 25, 50, 100, 200), width_seeds=3, shuffled_seeds=3,
         capacity_alphas=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5), capacity_ps=(25, 35, 50, 65), capacity_seeds=1,
+        jump_ladder=(1, 2, 4),
     ),
     "paper": ReluConfig(
         d=1000, c=100, p=500, seeds=(0, 1, 2, 3, 4), alphas=tuple(n / 1000 for n in [50, *range(125, 2501, 125)]),
@@ -1500,6 +1501,46 @@ def jump_ladder_table(curves: pd.DataFrame, cfg: ReluConfig) -> pd.DataFrame:
         rows.append({"factor": m, "epochs": t, "share": float(np.mean(ok)) if ok else np.nan, "num_runs": len(ok),
                      "jump_epochs": ", ".join(fmt(e) for e in epochs)})
     return pd.DataFrame(rows, columns=cols)
+
+
+LADDER_SEEDS = 12  # seed ladders: 3 → 6 → 12 runs (the paper: 5 to 10)
+LADDER_EPOCHS = 4  # epoch ladders: ×1, ×2, ×4
+
+
+def _ladder_flop(cfg: ReluConfig, tags: tuple[str, ...], **overrides) -> float:
+    """Training FLOP of a ladder rung: the cells of ``cfg`` with ``overrides`` that train students of the
+    experiments ``tags`` (their teachers, and only those students)."""
+    lad = replace(cfg, **{"jump_ladder": (), **overrides})
+    total = 0.0
+    for cell in _cells(lad):
+        students = [s for s in cell["students"] if set(s["tags"]) & set(tags)]
+        if students:
+            total += _cell_flop({**cell, "students": students, "student_steps": lad.student_steps})
+    return total
+
+
+def ladder_costs(cfg: ReluConfig) -> pd.DataFrame:
+    """The ladders this chapter's misses would need beyond the one it runs, and their training FLOP: the
+    knob the page blames (student epochs or seeds) at its largest rung, or the next size up (d, c and p
+    doubled: the same ratios), counted from the cells each would train."""
+    seeds = tuple(range(LADDER_SEEDS))
+    big = dict(d=2 * cfg.d, c=2 * cfg.c, p=2 * cfg.p)
+    rows = [
+        ("fig7c.jump, fig16.shuffled, fig7.nonmonotone", f"student epochs ×{LADDER_EPOCHS} at ρ = {cfg.curve_rho:g}, every "
+         "grid α, with the shuffled students", _ladder_flop(cfg, ("grid", "curves"), rhos=(cfg.curve_rho,),
+                                                           student_steps=LADDER_EPOCHS * cfg.student_steps)),
+        ("fig7c.jump", f"size: (d, c, p) = ({big['d']}, {big['c']}, {big['p']}) at the jump α and ρ = {cfg.curve_rho:g}",
+         _ladder_flop(cfg, ("grid",), **big, alphas=(_roles(cfg).get("jump", max(cfg.alphas)),), rhos=(cfg.curve_rho,))),
+        ("fig6.large_decreases", f"seeds {len(cfg.seeds)} → {LADDER_SEEDS} at α = {max(cfg.fig6_alphas or cfg.alphas):g}",
+         _ladder_flop(cfg, ("fig6",), seeds=seeds)),
+        ("fig18a.tail, fig18b.removal", f"seeds {cfg.tail_seeds} → {LADDER_SEEDS} at every tail α",
+         _ladder_flop(cfg, ("tailcut",), seeds=seeds, tail_seeds=LADDER_SEEDS)),
+        ("fig21.width", f"seeds {cfg.width_seeds} → {LADDER_SEEDS} at α = {cfg.width_alpha:g}",
+         _ladder_flop(cfg, ("width",), seeds=seeds, width_seeds=LADDER_SEEDS)),
+    ]
+    main = sum(_cell_flop({**cell, "student_steps": cfg.student_steps}) for cell in _cells(cfg))
+    return pd.DataFrame([{"claims": c, "ladder": what, "TFLOP": f / 1e12, "× this chapter's training": f / main}
+                         for c, what, f in rows])
 
 
 def ladder_metrics(table: pd.DataFrame) -> dict[str, object]:

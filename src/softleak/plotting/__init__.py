@@ -5,7 +5,7 @@ helpers) and one module per chapter; every figure function is re-exported here, 
 calls ``plotting.toy_figure(...)`` and a reader finds its code in ``plotting/<chapter>.py``.
 """
 
-from .core import METRICS, REGION_COLOURS, STUDENTS, class_colours, heatmap, plt, set_theme
+from .core import METRICS, REGION_COLOURS, STUDENTS, class_colours, heatmap, ladder, plt, set_theme
 from .gpt2 import gpt2_curves
 from .mlp import (ALPHA_MLP, MLP_REGIONS, VARIANT_STYLE, grouped_curves, loss_curves, mlp_maps, mlp_phase_diagram,
                   rho_sweeps, training_curves, treatment_panels)
@@ -17,7 +17,7 @@ from .toy import across_datasets, toy_figure
 __all__ = [
     "ALPHA_MLP", "METRICS", "MLP_REGIONS", "REGIONS", "REGION_COLOURS", "STUDENTS", "TEACHER_MARKS",
     "THRESHOLD_CURVES", "VARIANT_STYLE", "accuracies_vs_alpha", "across_datasets", "class_colours", "gpt2_curves",
-    "grouped_curves", "heatmap", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
+    "grouped_curves", "heatmap", "ladder", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
     "plt", "premise_ladder", "rho_alpha_maps", "rho_sweeps", "scaling_panels", "set_theme", "student_curves", "tau_heatmaps",
     "teacher_curves", "teacher_tau_grid", "threshold_curves", "toy_figure", "training_curves", "treatment_panels",
 ]

@@ -113,3 +113,18 @@ def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
     ax.errorbar(s[x], s[metric], yerr=err, color=colour, label=label, **style)
 
 
+
+
+def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True):
+    """A claim's quantity over a scale ladder (sizes or budgets), with the paper's value as a line."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    ax.plot(table[x], table[y], "o-", color="#1f77b4", lw=1.6, ms=7, label="this book")
+    ax.axhline(paper, color="#d62728", ls="--", lw=1.2, label="paper")
+    if log_x:
+        ax.set_xscale("log")
+        ax.set_xticks(list(table[x]), [f"{v:g}" for v in table[x]])
+        ax.minorticks_off()
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize="small", loc="best")
+    fig.tight_layout()
+    return fig
