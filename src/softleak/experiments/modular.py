@@ -1205,6 +1205,12 @@ def reading(claims: list[Claim], metrics: dict[str, object], cfg: ModularConfig)
                      "inconclusive": f"Whether the τ = {hi:g} soft labels block generalization is not settled by this run",
                      "untested": "The blocking of generalization is not tested at this preset"}[block]
                     + (f" ({_budget_note(cfg, arch)})." if block != "untested" else "."))
+        conv = by.get(f"{fig}b.converged")
+        if conv is not None and conv.verdict != "reproduces":
+            gain = metrics.get(f"{pre}.student_late_gain", float("nan"))
+            text.append(f"The students have not converged (the slowest setting still gains {fmt(gain, 'pct')} over the "
+                        "last fifth of its budget): the verdicts on the students are read at this budget, and a longer "
+                        "one may move those that rest on the slow settings.")
         tally_ = [c.verdict for c in claims if c.id.startswith(fig) and c.kind == "paper"]
         text.append(f"Of this figure's {len(tally_)} claims, {tally_.count('reproduces')} reproduce, "
                     f"{tally_.count('fails')} do not, {tally_.count('inconclusive')} are inconclusive and "

@@ -38,7 +38,7 @@ def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str
 def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, title: str):
     """Fig. 3B / 11B: rows teachers ① ② ③, columns τ from high to low; seed means ± s.e. of acc_train_S,
     acc_test_S (×) and acc_val_S (dashed, +) over ρ, the teacher's acc_val_T as a line and a star."""
-    taus = sorted(taus, reverse=True)
+    taus = sorted((t for t in taus if (means["tau"] == t).any()), reverse=True)  # a τ no teacher ran at: no column
     fig, axes = plt.subplots(3, len(taus), figsize=(3.3 * len(taus), 7.6), sharex=True, sharey=True, squeeze=False)
     style = {"acc_train_S": ("o", "-"), "acc_test_S": ("x", "-"), "acc_val_S": ("+", "--")}
     for i, k in enumerate((1, 2, 3)):
@@ -46,6 +46,9 @@ def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, ti
         for j, tau in enumerate(taus):
             ax = axes[i, j]
             m = means[(means["teacher"] == k) & (means["tau"] == tau)].sort_values("rho")
+            if m.empty:
+                ax.text(0.5, 0.5, "not run\nat this preset", transform=ax.transAxes, ha="center", va="center",
+                        color="#777777", fontsize="small")
             for metric, (marker, ls) in style.items():
                 label, colour = METRICS[metric]
                 ax.errorbar(m["rho"], m[metric], yerr=m[f"{metric}_sem"], marker=marker, ls=ls, color=colour,
@@ -71,8 +74,9 @@ def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, ti
 def premise_ladder(table: pd.DataFrame, *, paper_epochs=(2500, 5000)):
     """The premise over the modulus P: teachers ① and ② (taken by the chapter's state rules) — their acc_val_T
     and their accuracy on fresh pairs (neither the pair nor its mirror trained on), and the epoch each was
-    taken at, against the authors' fixed checkpoint epochs. The paper-configuration rung is ringed."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    taken at, against the authors' fixed checkpoint epochs. The paper-configuration rung is ringed; a rung
+    whose rule was not met (the teacher answered fresh pairs already when it fitted) is crossed."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 4.8))
     colours = {1: "#1f77b4", 2: "#d62728"}
     for k in (1, 2):
         t = table[table["teacher"] == k].sort_values("P")
@@ -81,26 +85,28 @@ def premise_ladder(table: pd.DataFrame, *, paper_epochs=(2500, 5000)):
         ax.plot(t["P"], t["acc_fresh_T"], "s--", color=colours[k], mfc="white", label=f"{mark}: fresh pairs")
         bx.plot(t["P"], t["epoch"], "o-", color=colours[k], label=f"{mark} taken at")
         paper = t[t["paper_config"]]
+        unmet = t[~t["met"].astype(bool)] if "met" in t else t.iloc[0:0]
         for axis, col in ((ax, "acc_val_T"), (bx, "epoch")):
             axis.plot(paper["P"], paper[col], "o", ms=14, mfc="none", mec="black", zorder=5)
+            axis.plot(unmet["P"], unmet[col], "x", ms=12, mew=2, color="#555555", zorder=6)
     for k, e in zip((1, 2), paper_epochs):
         bx.axhline(e, color=colours[k], ls=":", lw=1.2, label=f"authors' {TEACHER_MARKS[k]}: epoch {e}")
     ax.set(xlabel="modulus P", ylabel="teacher accuracy on D$_{val}$", ylim=(-0.02, 1.02),
            title="what the memorizing teachers get right")
     bx.set(xlabel="modulus P", ylabel="epoch", yscale="log", title="when they are taken")
-    ax.legend(fontsize="small", loc="upper left")
-    bx.legend(fontsize="small", loc="upper left")
-    for axis in (ax, bx):
-        axis.annotate("○ the paper's configuration", (0.98, 0.03), xycoords="axes fraction", ha="right",
-                      fontsize="small")
-    fig.tight_layout()
+    ring = Line2D([], [], ls="none", marker="o", ms=12, mfc="none", mec="black", label="the paper's configuration")
+    cross = Line2D([], [], ls="none", marker="x", ms=10, mew=2, color="#555555",
+                   label="rule not met: no memorizing window")
+    handles = [*ax.get_legend_handles_labels()[0], *bx.get_legend_handles_labels()[0], ring, cross]
+    fig.legend(handles=handles, fontsize="small", loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.22, 1, 1))
     return fig
 
 
 def student_curves(curves: pd.DataFrame, panels, *, teacher: int = 3):
     """Fig. 10: student accuracies vs epoch for teacher ``teacher`` at each (ρ, τ) of ``panels``, one line
     style per seed."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False)
     styles = ["-", "--", ":", "-."]
     for ax, (rho, tau) in zip(axes[0], panels):
         c = curves[(curves["teacher"] == teacher) & (curves["rho"] == rho) & (curves["tau"] == tau)]
@@ -110,8 +116,11 @@ def student_curves(curves: pd.DataFrame, panels, *, teacher: int = 3):
                 ax.plot(s["epoch"], s[metric], styles[i % 4], color=colour, lw=1.4, label=label if i == 0 else None)
         ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02),
                title=rf"teacher {TEACHER_MARKS[teacher]}, $\rho = {rho:g}$, $\tau = {tau:g}$")
-    axes[0, 0].legend(fontsize="small", loc="center right")
-    fig.tight_layout()
+    handles = [Line2D([], [], color=METRICS[m][1], label=METRICS[m][0]) for m in ("acc_train_S", "acc_test_S", "acc_val_S")]
+    handles += [Line2D([], [], color="#555555", ls=ls, label=f"seed {s}")
+                for ls, s in zip(styles, sorted(curves["seed"].unique()))]
+    fig.legend(handles=handles, fontsize="small", loc="lower center", ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
