@@ -115,7 +115,8 @@ def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
 
 
 
-def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True):
+def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True,
+           ylim=None):
     """A claim's quantity over a scale ladder (sizes or budgets), with the paper's value as a line."""
     fig, ax = plt.subplots(figsize=(4.8, 3.2))
     ax.plot(table[x], table[y], "o-", color="#1f77b4", lw=1.6, ms=7, label="this book")
@@ -125,6 +126,8 @@ def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, tit
         ax.set_xticks(list(table[x]), [f"{v:g}" for v in table[x]])
         ax.minorticks_off()
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.legend(fontsize="small", loc="best")
     fig.tight_layout()
     return fig
