@@ -566,12 +566,9 @@ DEVIATIONS = (
               "planning runs at P = 59: the MLP groks reliably at 50 % within the cap", post_hoc=True),
     Deviation("teacher checkpoints ① ② ③, transformer", "2 500, 5 000, 10 000 epochs (authors' code)",
               lambda cfg: ", ".join(cfg.transformer.stops),
-              "by the teacher's state, not its epoch: in planning runs at the paper's own size and configuration this code (checked "
-              "against the authors' line by line, float32 loss included) starts answering fresh pairs long before "
-              "epoch 2 500 and groks by about 3 000 (the premise ladder), so fixed epochs would hand the students "
-              "generalizing ① and ②. ① and ② are the last records, after the teacher fits D*^T, below ½ % and 1 % on "
-              "fresh D_val pairs, ③ the first at 95 % on D_val; the levels were chosen after planning runs at P = 59 "
-              "(① at the fit itself gave the high-τ students nearly uniform soft labels)",
+              "by the teacher's state: at the paper's size this code, the authors' in every detail (float32 loss "
+              "included), answers fresh pairs before epoch 2 500 (the premise ladder), so their epochs would give "
+              "generalizing ① ②; the levels were chosen after planning runs at P = 59",
               post_hoc=True),
     Deviation("teacher checkpoints ① ② ③, MLP", "5 000, 10 000, 20 000 epochs (authors' code)",
               lambda cfg: ", ".join(cfg.mlp.stops), "the transformer's rules, for one definition of ① ② ③"),
