@@ -93,7 +93,12 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
     m = relu_mlp.ladder_metrics(table)
     assert m["ladder.fig7c.jump.x"] == [1000, 2000, 4000] and m["ladder.fig7c.jump.paper"] == 1.0
     assert m["ladder.fig7c.jump.trend"] == "closes toward the paper"
-    assert relu_mlp.ladder_metrics(relu_mlp.jump_ladder_table(never.assign(seed=0), cfg))["ladder.fig7c.jump.trend"] == "stays"
+    flat = relu_mlp.ladder_metrics(relu_mlp.jump_ladder_table(never.assign(seed=0), cfg))
+    assert flat["ladder.fig7c.jump.trend"] == "stays"
+    miss = [relu_mlp.Claim(id="fig7c.jump", kind="paper", statement="", rule="", paper="", ours="", holds=False,
+                           verdict="fails", note="", post_hoc="")]
+    assert "budget effect" in relu_mlp.ladder_reading(miss, m, cfg)
+    assert "the budget is not why it misses" in relu_mlp.ladder_reading(miss, flat, cfg)
 
 
 def test_the_ladder_trains_the_jump_panel_for_its_longest_rung():

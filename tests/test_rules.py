@@ -131,3 +131,4 @@ def test_ladder_trend_reads_the_distance_to_the_paper():
     assert ladder_trend([0.5, 0.3, 0.1], 1.0) == "widens"
     assert ladder_trend([-0.05, -0.1], 0.05) == "widens"  # a difference moving away from a positive paper value
     assert ladder_trend([float("nan"), 0.4], 1.0) == "not measured"
+    assert ladder_trend([0.2, float("nan"), 1.0], 1.0) == "not measured"  # a missing rung is not read past

@@ -425,11 +425,11 @@ def ladder_trend(values: Sequence[float], paper: float, *, tolerance: float = LA
 
     ``"reaches the paper"`` (within ``tolerance`` of it at the last rung), ``"closes toward the paper"``,
     ``"stays"`` (the distance changes by less than ``tolerance``) or ``"widens"``; ``"not measured"``
-    with fewer than two finite rungs. A miss whose ladder widens is reported as not reproducing, not
-    as "too small".
+    with fewer than two rungs or a rung not measured (a missing rung is never read past). A miss whose
+    ladder widens is reported as not reproducing, not as "too small".
     """
-    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    if len(v) < 2 or not math.isfinite(paper):
+    v = [float("nan") if x is None else float(x) for x in values]
+    if len(v) < 2 or not all(math.isfinite(x) for x in v) or not math.isfinite(paper):
         return "not measured"
     first, last = abs(v[0] - paper), abs(v[-1] - paper)
     if last <= tolerance:

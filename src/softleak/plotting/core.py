@@ -113,8 +113,6 @@ def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
     ax.errorbar(s[x], s[metric], yerr=err, color=colour, label=label, **style)
 
 
-
-
 def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True,
            ylim=None):
     """A claim's quantity over a scale ladder (sizes or budgets), with the paper's value as a line."""
