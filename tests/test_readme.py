@@ -43,10 +43,11 @@ def local_gpt2(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", readme_commands())
-def test_readme_command_runs_at_smoke(command, tmp_path, local_gpt2):
+def test_readme_command_runs_at_smoke(command, tmp_path, local_gpt2, fake_cifar):
     args = shlex.split(command)
     args[0] = str(Path(sys.executable).with_name("papermill"))
-    args = [str(local_gpt2) if a == "/path/to/gpt2" else a for a in args]
+    stand_ins = {"/path/to/gpt2": str(local_gpt2), "/path/to/cifar-10-batches-py": str(fake_cifar)}
+    args = [stand_ins.get(a, a) for a in args]
     args = ["smoke" if a in ("cpu", "paper") and args[i - 1] == "preset" else a for i, a in enumerate(args)]
     args = [str(tmp_path / "out.ipynb") if a == "out.ipynb" else a for a in args]
     env = {**os.environ, "SOFTLEAK_PRESET": "smoke", "SOFTLEAK_RESULTS_DIR": str(tmp_path / "results")}

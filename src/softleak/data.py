@@ -65,6 +65,25 @@ def gaussian_random_labels(
     return X, y
 
 
+def uniform_random_labels(samples_per_class: int, d: int, c: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs i.i.d. U[-1, 1]^d with exactly ``samples_per_class`` labels of every class, in random order.
+
+    Paper: the workshop version's setting (§2 there; chapter 7). Inputs are drawn first, then the
+    label order, from one generator.
+
+    Returns:
+        ``X`` (c·samples_per_class, d) float32 and ``y`` (c·samples_per_class,) int64.
+    """
+    for name, v in (("samples_per_class", samples_per_class), ("d", d), ("c", c)):
+        check_positive_int(name, v)
+    check_nonnegative_int("seed", seed)
+    g = make_generator(seed)
+    n = samples_per_class * c
+    X = 2 * torch.rand(n, d, generator=g) - 1
+    y = torch.arange(c).repeat_interleave(samples_per_class)[torch.randperm(n, generator=g)]
+    return X, y
+
+
 def split_student(
     y: torch.Tensor, rho: float, seed: int, *, stratify: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:

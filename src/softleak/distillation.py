@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from .config import check_nonnegative_int, check_positive, check_positive_int
+from .metrics import unit_embeddings
 from .runtime import make_generator
 
 
@@ -119,3 +120,26 @@ def shuffle_within_class(targets: torch.Tensor, y: torch.Tensor, seed: int) -> t
         members = torch.nonzero(y == k).flatten()
         perm[members] = members[torch.randperm(members.numel(), generator=g)]
     return targets[..., perm.to(targets.device)]
+
+
+def cosine_similarities(logits: torch.Tensor) -> torch.Tensor:
+    """Pairwise cosine similarities of output embeddings: (..., c, n) -> (..., n, n).
+
+    The embedding of a sample is its logit vector (the workshop's §3.2, chapter 7); a zero vector
+    has similarity 0 with everything.
+    """
+    unit = unit_embeddings(logits)
+    return unit.transpose(-1, -2) @ unit
+
+
+def similarity_loss(logits: torch.Tensor, target_sims: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-member mean squared gap between the student's and the teacher's cosine similarities.
+
+    L_SIM = mean over pairs (i, j) of (cos_T(i, j) − cos_S(i, j))² (the workshop sums; the mean
+    differs by a constant factor, to which Adam is insensitive). A ``fit`` loss: logits (E, c, n),
+    target_sims (E, n, n); mask must be None (every member trains on all of its n samples).
+    """
+    if mask is not None:
+        raise ValueError("mask is not supported by similarity_loss: give every member the same n samples")
+    gap = cosine_similarities(logits) - target_sims
+    return gap.square().mean(dim=(-1, -2))

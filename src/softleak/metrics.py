@@ -81,6 +81,28 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.
     return masked_mean(torch.nn.functional.cross_entropy(logits, target, reduction="none"), mask)  # class dim 1
 
 
+def unit_embeddings(logits: torch.Tensor) -> torch.Tensor:
+    """Every sample's logit vector scaled to unit length over the class dimension (-2); 0 stays 0."""
+    return logits / logits.norm(dim=-2, keepdim=True).clamp_min(1e-12)
+
+
+def nearest_neighbour_labels(train_logits: torch.Tensor, train_y: torch.Tensor, query_logits: torch.Tensor) -> torch.Tensor:
+    """Label every query by its nearest training sample in cosine similarity of the embeddings.
+
+    Args:
+        train_logits: (E, c, n_train) embeddings of the labelled samples.
+        train_y: (E, n_train) or (n_train,) their labels.
+        query_logits: (E, c, m) embeddings to label.
+
+    Returns:
+        (E, m) predicted labels (the workshop's similarity student, §3.2).
+    """
+    sims = unit_embeddings(query_logits).transpose(-1, -2) @ unit_embeddings(train_logits)  # (E, m, n_train)
+    nearest = sims.argmax(dim=-1)
+    train_y = train_y.expand(nearest.shape[0], -1) if train_y.dim() == 1 else train_y
+    return torch.gather(train_y, 1, nearest)
+
+
 def sem(values) -> float:
     """Standard error of the mean with the sample standard deviation (ddof = 1).
 

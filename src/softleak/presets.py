@@ -21,6 +21,7 @@ SECTIONS = {
     "04_multinomial_scaling": "softleak.experiments.multinomial",
     "05_relu_mlp_jumps": "softleak.experiments.relu_mlp",
     "06_gpt2": "softleak.experiments.gpt2",
+    "07_workshop": "softleak.experiments.workshop",
 }
 
 

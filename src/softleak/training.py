@@ -138,6 +138,7 @@ def fit(
     eval_sets: Mapping[str, EvalSet] | None = None,
     member_names: Sequence[str] | None = None,
     on_record: Callable[[int, dict[str, torch.Tensor]], bool | None] | None = None,
+    loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None,
 ) -> FitResult:
     """Train every member of ``model`` by full-batch Adam (one step = one epoch).
 
@@ -165,6 +166,9 @@ def fit(
         on_record: called after every record with the step and the recorded metrics ((E,) tensors,
             e.g. ``row["acc_val"]``); the model holds that step's parameters, so it can snapshot
             them (early-stopped checkpoints). Returning True ends training for every member.
+        loss: ``loss(logits, targets, sample_mask) -> (E,)`` per-member losses, for objectives other
+            than cross-entropy (e.g. matching similarity scores, chapter 7); ``None`` is the hard or
+            soft cross-entropy chosen by the targets' dtype.
 
     Returns:
         A :class:`FitResult`.
@@ -184,6 +188,7 @@ def fit(
     if len(names) != num_members:
         raise ValueError(f"member_names has {len(names)} names for an ensemble of {num_members} members")
     eval_sets = dict(eval_sets or {})
+    loss_fn = _loss if loss is None else loss
     device = params[0].device
     if device.type == "cpu":
         tune_cpu()
@@ -205,7 +210,7 @@ def fit(
     @torch.no_grad()
     def record(step: int) -> bool:
         logits = model(X)
-        row = {"loss_train": _loss(logits, targets, sample_mask)}
+        row = {"loss_train": loss_fn(logits, targets, sample_mask)}
         if labels is not None:
             row["acc_train"] = accuracy(logits, labels, sample_mask)
         forwards: dict[int, torch.Tensor] = {}  # eval sets on the same input tensor share one forward
@@ -227,7 +232,7 @@ def fit(
     step = 0
     for step in range(1, 0 if stop else steps + 1):
         logits = model(X)
-        per_member = _loss(logits, targets, sample_mask)  # (E,)
+        per_member = loss_fn(logits, targets, sample_mask)  # (E,)
         if stop_at_acc is not None:
             with torch.no_grad():
                 done = (accuracy(logits, labels, sample_mask) >= stop_at_acc) & active

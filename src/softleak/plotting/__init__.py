@@ -13,9 +13,12 @@ from .modular import TEACHER_MARKS, premise_ladder, student_curves, teacher_curv
 from .thresholds import (REGIONS, THRESHOLD_CURVES, accuracies_vs_alpha, metric_maps, phase_diagram, rho_alpha_maps,
                          scaling_panels, tau_heatmaps, threshold_curves)
 from .toy import across_datasets, toy_figure
+from .workshop import (capacity, class_accuracy, composition_maps, overlap, removal_panels, similarity_panels, structured,
+                       tau_lr_heatmap)
 
 __all__ = [
-    "ALPHA_MLP", "METRICS", "MLP_REGIONS", "REGIONS", "REGION_COLOURS", "STUDENTS", "TEACHER_MARKS",
+    "ALPHA_MLP", "METRICS", "capacity", "class_accuracy", "composition_maps", "overlap", "removal_panels",
+    "similarity_panels", "structured", "tau_lr_heatmap", "MLP_REGIONS", "REGIONS", "REGION_COLOURS", "STUDENTS", "TEACHER_MARKS",
     "THRESHOLD_CURVES", "VARIANT_STYLE", "accuracies_vs_alpha", "across_datasets", "class_colours", "gpt2_curves",
     "grouped_curves", "heatmap", "ladder", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
     "plt", "premise_ladder", "rho_alpha_maps", "rho_sweeps", "scaling_panels", "set_theme", "student_curves", "tau_heatmaps",
