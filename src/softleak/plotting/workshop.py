@@ -34,9 +34,10 @@ def _legend_below(fig, axes, ncol=3):
     fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, -0.02))
 
 
-def capacity(main: pd.DataFrame, *, teacher_p: int, student_p: int):
+def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, student_p: int):
     """Fig. 2: (left) fraction of all memorized data right against ρ per student width, with the
-    diagonal and the chance-raised diagonal; (right) one student's accuracies against ρ."""
+    diagonal and the chance-raised diagonal; (right) one student's accuracies against ρ, its
+    held-out accuracy on label 0 alone among them."""
     cap = main[main["experiment"] == "capacity"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4))
     m = _mean_sem(cap, ["width", "rho"], ["acc_total_S", "acc_train_S", "acc_test_S", "acc_fresh_S"])
@@ -55,6 +56,11 @@ def capacity(main: pd.DataFrame, *, teacher_p: int, student_p: int):
                                ("acc_test_S", METRICS["acc_test_S"][0], METRICS["acc_test_S"][1]),
                                ("acc_fresh_S", "trivial (the student on fresh data)", "#7f7f7f")):
         _line(right, one, "rho", col, colour, label)
+    label0 = heldout[(heldout["kind"] == "logit") & (heldout["y"] == 0)]
+    if not label0.empty:
+        per = label0.groupby(["seed", "init", "rho"], as_index=False)["correct"].mean()
+        _line(right, _mean_sem(per, ["rho"], ["correct"]), "rho", "correct", "#1f1f8f", "acc$_{test}^S$ on label 0 only",
+              ls="--")
     right.set(xlabel=r"$\rho$", ylabel="accuracy", title=f"one student, $p_S$ = {student_p} (mean ± SEM)", ylim=(0, 1.05))
     _legend_below(fig, [left, right], ncol=3)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
