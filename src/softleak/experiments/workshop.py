@@ -1047,6 +1047,10 @@ A4_SPECS = [
               kind="book"),
 ]
 
+def _vals(values) -> str:
+    return ", ".join(f"{v:g}" for v in sorted(values))
+
+
 DEVIATIONS = (
     Deviation("sizes (d, c, samples per class, p, p_S)", "(1000, 100, 100, 500, 750) (§3.1, Fig. 2)",
               lambda cfg: f"({cfg.d}, {cfg.c}, {cfg.samples_per_class}, {cfg.p}, {cfg.student_p})",
@@ -1064,7 +1068,7 @@ DEVIATIONS = (
     Deviation("trivial accuracy", "accuracy on a fresh sample drawn the same way", "fresh_per_class",
               "fresh samples per class behind every trivial accuracy (the teacher's and the student's)"),
     Deviation("A.2 grid", "figure only (values not in the text)",
-              lambda cfg: f"c ∈ {set(cfg.a2_cs)}, samples per class ∈ {set(cfg.a2_spcs)}, d ∈ {set(cfg.a2_ds)}",
+              lambda cfg: f"c ∈ {{{_vals(cfg.a2_cs)}}}, samples per class ∈ {{{_vals(cfg.a2_spcs)}}}, d ∈ {{{_vals(cfg.a2_ds)}}}",
               "spans teachers that fail (white) to d far above the samples per class; one teacher per cell; extended "
               "down in d and up in samples per class after a first grid from d = 12 had almost no teacher that failed",
               post_hoc=True),
@@ -1074,7 +1078,7 @@ DEVIATIONS = (
               "k smallest entries of c (chapter 5's treatment), beside k random non-argmax entries (the authors' "
               "main-paper code)"),
     Deviation("similarity student: lr, epochs, ρ", "not stated; ρ as Fig. 2",
-              lambda cfg: f"Adam {cfg.sim_lr:g} × {cfg.sim_epochs}, ρ ∈ {set(cfg.sim_rhos or cfg.rhos)}",
+              lambda cfg: f"Adam {cfg.sim_lr:g} × {cfg.sim_epochs}, ρ ∈ {{{_vals(cfg.sim_rhos or cfg.rhos)}}}",
               "full batch over all n_train² pairs (the cost grows as ρ², so the largest ρ is left out at cpu); the "
               "prediction is the cosine nearest neighbour among the training points"),
     Deviation("structured data", "CIFAR-10, 80 % memorized, p = 512, T = 5, lr 0.01",
@@ -1187,11 +1191,22 @@ def reading(claims: list[Claim], metrics: dict[str, object]) -> str:
     return " ".join(text)
 
 
+def a4_reading(metrics: dict[str, object]) -> str:
+    """What A.4's table shows, generated from its metrics (Markdown)."""
+    e1, e2 = metrics.get("a4.teacher1.epoch"), metrics.get("a4.teacher2.epoch")
+    if e1 is None or e2 is None:
+        return "A.4 did not run at this preset."
+    if e1 == e2:
+        return (f"In this run teachers ① and ② are one checkpoint (epoch {e1:g}): the teacher's accuracy on fresh pairs "
+                "was already at ½ % or more when it first fitted, so chapter 2's rule takes the fit itself. Chapter 2 "
+                "trains its teachers as one ensemble of seeds, and this rule reads a handful of fresh pairs: where it "
+                "falls can move with the rounding of another ensemble size.")
+    return f"Teacher ① is taken at epoch {e1:g} and ② at epoch {e2:g}."
+
+
 def config_table(cfg: WorkshopConfig) -> pd.DataFrame:
     """The resolved config as a one-column table for the executed page."""
-    def vals(v):
-        return ", ".join(f"{x:g}" for x in v)
-
+    vals = _vals
     rows = {
         "(d, c, samples per class)": f"({cfg.d}, {cfg.c}, {cfg.samples_per_class})",
         "teacher": f"{cfg.d} → {cfg.p} → {cfg.p} → {cfg.c}, Adam {cfg.lr:g} until 100 % (at most {cfg.teacher_epochs})",
@@ -1204,8 +1219,8 @@ def config_table(cfg: WorkshopConfig) -> pd.DataFrame:
         "A.3": f"ρ = {cfg.a3_rho:g}; classes {vals(cfg.a3_classes)}; tail k ∈ {{{vals(cfg.a3_ks)}}} of {cfg.c}",
         "Fig. 3": f"similarity students Adam {cfg.sim_lr:g} × {cfg.sim_epochs}; 2D toy: {len(cfg.toy_seeds)} datasets × "
                   f"{cfg.toy_inits} inits, Adam {cfg.toy_sim_lr:g} × {cfg.toy_student_steps}",
-        "A.4": f"P = {cfg.a4_P} at {cfg.a4_frac:g} of the pairs, d_model {cfg.a4_d_model}; teachers: at fit, chapter 2's "
-               f"① and ②; τ ∈ {{{vals(cfg.a4_taus)}}}, ρ = {cfg.a4_rho:g}, student lr {cfg.a4_student_lr:g} × "
+        "A.4": f"P = {cfg.a4_P} at {cfg.a4_frac:g} of the pairs, d_model {cfg.a4_d_model}; teachers: at fit, at chapter 2's "
+               f"①, at epoch {cfg.a4_teacher_epochs}; τ ∈ {{{vals(cfg.a4_taus)}}}, ρ = {cfg.a4_rho:g}, student lr {cfg.a4_student_lr:g} × "
                f"{cfg.a4_student_epochs}, seeds {', '.join(map(str, cfg.a4_seeds))}",
         "Fig. 4": f"{cfg.structured}, p = {cfg.structured_p}, T = {cfg.structured_tau:g}, lr {cfg.structured_lr:g}, "
                   f"ρ ∈ {{{vals(cfg.structured_rhos)}}}, {len(cfg.structured_seeds)} seeds × {cfg.structured_inits} inits",

@@ -94,36 +94,42 @@ def tau_lr_heatmap(a1: pd.DataFrame):
             v = grid.iat[i, j]
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="w" if v < grid.to_numpy().mean() else "k", fontsize=10)
     ax.set(xlabel="learning rate (Adam)", ylabel=r"temperature $\tau$", title=r"acc$_{test}^S$ (mean over students)")
+    ax.grid(False)
     fig.colorbar(mesh, ax=ax, shrink=0.85)
     fig.tight_layout()
     return fig
 
 
 def composition_maps(cells: pd.DataFrame):
-    """A.2: per class count, samples per class × d coloured by acc_test_S / trivial; white where the
-    teacher does not fit; held-out accuracy printed in the cells; the best d of each row marked."""
+    """A.2: per class count, samples per class × d coloured by acc_test_S / trivial (log scale, one
+    scale per panel); white where the teacher does not fit; held-out accuracy printed in the cells,
+    bold at each row's best d."""
+    from matplotlib.colors import LogNorm
+
     cs = sorted(cells["c"].unique())
-    fig, axes = plt.subplots(1, len(cs), figsize=(5.4 * len(cs), 4.2), squeeze=False)
-    vmax = max(2.0, float(np.nanmax(cells["ratio"].to_numpy(dtype=float)))) if cells["ratio"].notna().any() else 2.0
+    fig, axes = plt.subplots(1, len(cs), figsize=(5.6 * len(cs), 4.4), squeeze=False)
     for ax, c in zip(axes[0], cs):
         g = cells[cells["c"] == c]
         grid = g.pivot_table(index="spc", columns="d", values="ratio", dropna=False)
         acc = g.pivot_table(index="spc", columns="d", values="acc_test_S", dropna=False)
         fitted = g.pivot_table(index="spc", columns="d", values="teacher_reached_100", aggfunc="first")
         values = np.where(fitted.to_numpy(dtype=bool), grid.to_numpy(dtype=float), np.nan)
-        mesh = ax.imshow(values, origin="lower", cmap="magma", vmin=0, vmax=vmax, aspect="auto")
+        top = float(np.nanmax(values)) if np.isfinite(values).any() else 2.0
+        norm = LogNorm(vmin=0.5, vmax=max(2.0, top))
+        mesh = ax.imshow(np.clip(values, norm.vmin, None), origin="lower", cmap="magma", norm=norm, aspect="auto")
         for i in range(values.shape[0]):
             row = values[i]
             best = int(np.nanargmax(row)) if np.isfinite(row).any() else None
             for j in range(values.shape[1]):
                 if np.isfinite(values[i, j]):
-                    ax.text(j, i, f"{acc.iat[i, j]:.2f}", ha="center", va="center", fontsize=9,
-                            color="k" if values[i, j] > vmax / 2 else "w", fontweight="bold" if j == best else None)
+                    ax.text(j, i, f"{acc.iat[i, j]:.2f}", ha="center", va="center", fontsize=10,
+                            color="k" if norm(values[i, j]) > 0.55 else "w", fontweight="bold" if j == best else None)
         ax.set_xticks(range(len(grid.columns)), [str(v) for v in grid.columns])
         ax.set_yticks(range(len(grid.index)), [str(v) for v in grid.index])
         ax.set(xlabel="input dimension d", ylabel="samples per class", title=f"c = {c} (white: teacher did not fit)")
-        ax.set_facecolor("white")
-    fig.colorbar(mesh, ax=list(axes[0]), shrink=0.85, label=r"acc$_{test}^S$ / trivial accuracy")
+        ax.grid(False)
+        fig.colorbar(mesh, ax=ax, shrink=0.85, label=r"acc$_{test}^S$ / trivial (log)")
+    fig.tight_layout()
     return fig
 
 
@@ -131,7 +137,7 @@ def removal_panels(a3_means: pd.DataFrame, *, c: int):
     """A.3: (left) general and class accuracy after removing a class's samples or its soft-label
     entries; (right) held-out accuracy against the fraction of each soft label's entries zeroed."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
-    names = {"none": "untreated", "remove_samples": "class samples removed", "zero_entry": "class entries zeroed"}
+    names = {"none": "untreated", "remove_samples": "class samples\nremoved", "zero_entry": "class entries\nzeroed"}
     rows = []
     for key, label in names.items():
         t = a3_means[a3_means["treatment"] == key]
