@@ -141,6 +141,7 @@ def world(leak: bool):
     rows = []
     base = {"teacher_reached_100": True, "teacher_steps": 200, "acc_trivial_T": triv, "student_p": CFG.student_p}
     for s in CFG.seeds:
+        base["teacher_digest"] = f"teacher{s}"  # every experiment's retrain of a teacher gave the same logits
         for k in range(CFG.inits):
             noise = rng.normal(0, 0.005)
             for w in CFG.widths:
@@ -194,10 +195,10 @@ def world(leak: bool):
                 a2.append({"c": cc, "spc": spc, "d": d, "teacher_reached_100": fits, "teacher_steps": 100,
                            "acc_star_T": 1.0 if fits else 0.9, "acc_trivial_T": 1 / cc,
                            "acc_test_S": acc if fits else np.nan})
-    toy = pd.DataFrame([{"c": cc, "toy_seed": s, "kind": kind, "init": 0,
+    toy = pd.DataFrame([{"c": cc, "toy_seed": s, "kind": kind, "init": 0, "teacher_reached_100": True,
                          "acc_test_S": (0.5 if kind != "hard" else 1 / cc) if leak else 1 / cc + 0.01 * (kind == "hard")}
                         for cc in (3, 20) for s in CFG.toy_seeds for kind in ("soft", "hard", "sim")])
-    st = pd.DataFrame([{"variant": v, "seed": s, "init": k, "rho": rho, "teacher_steps": 100,
+    st = pd.DataFrame([{"variant": v, "seed": s, "init": k, "rho": rho, "teacher_steps": 100, "teacher_reached_100": True,
                         "acc_trivial_T": 0.9 if v in "AC" else 0.1,
                         "acc_test_S": ((0.95 if v in "AC" else 0.3) if leak else (0.85 if v in "AC" else 0.15 - 0.1 * (v == "D")))
                         + 0.01 * k}
@@ -234,3 +235,19 @@ def test_a_teacher_that_does_not_fit_fails_the_teacher_claim():
     tables["main"].loc[tables["main"]["seed"] == CFG.seeds[0], "teacher_reached_100"] = False
     claims, _, _ = workshop.summarize(tables, CFG)
     assert {c.id: c.verdict for c in claims}["teachers_fit"] == "fails"
+
+
+def test_students_of_retrained_teachers_that_differ_are_not_compared():
+    tables = world(leak=True)
+    main = tables["main"]
+    main.loc[(main["experiment"] == "sim") & (main["seed"] == CFG.seeds[0]), "teacher_digest"] = "another"
+    _, metrics, _ = workshop.summarize(tables, CFG)
+    assert np.isnan(metrics["overlap.ratio"]) and np.isnan(metrics["sim.below_logit"])
+
+
+def test_a2_cells_each_draw_their_own_data():
+    cfg = {"seed": 0, "c": 5, "d": 8, "p": 8, "student_p": 8, "tau": 5.0, "lr": 1e-3, "a2_student_epochs": 5,
+           "a2_rho": 0.5, "a2_inits": 1, "a2_teacher_epochs": 5, "fresh_per_class": 2}
+    one = workshop._a2_one({**cfg, "spc": 4}, "cpu")
+    two = workshop._a2_one({**cfg, "spc": 8}, "cpu")
+    assert one["seed_teacher"].iloc[0] != two["seed_teacher"].iloc[0]

@@ -24,6 +24,14 @@ def _line(ax, df, x, y, colour, label, **kw):
     ax.errorbar(s[x], s[y], yerr=s.get(f"{y}_sem"), color=colour, label=label, marker="o", ms=4, lw=1.5, capsize=2, **kw)
 
 
+def _nothing(text: str = "not measured at this preset"):
+    """A placeholder figure for a section whose runs are missing (e.g. every teacher failed to fit)."""
+    fig, ax = plt.subplots(figsize=(6.0, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    return fig
+
+
 def _legend_below(fig, axes, ncol=3):
     handles, labels = [], []
     for ax in np.atleast_1d(axes):
@@ -38,7 +46,9 @@ def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, stude
     """Fig. 2: (left) fraction of all memorized data right against ρ per student width, with the
     diagonal and the chance-raised diagonal; (right) one student's accuracies against ρ, its
     held-out accuracy on label 0 alone among them."""
-    cap = main[main["experiment"] == "capacity"]
+    cap = main[main["experiment"] == "capacity"] if "experiment" in main else main
+    if cap.empty or "acc_total_S" not in cap:
+        return _nothing()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4))
     m = _mean_sem(cap, ["width", "rho"], ["acc_total_S", "acc_train_S", "acc_test_S", "acc_fresh_S"])
     widths = sorted(m["width"].unique())
@@ -56,7 +66,7 @@ def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, stude
                                ("acc_test_S", METRICS["acc_test_S"][0], METRICS["acc_test_S"][1]),
                                ("acc_fresh_S", "trivial (the student on fresh data)", "#7f7f7f")):
         _line(right, one, "rho", col, colour, label)
-    label0 = heldout[(heldout["kind"] == "logit") & (heldout["y"] == 0)]
+    label0 = heldout[(heldout["kind"] == "logit") & (heldout["y"] == 0)] if "kind" in heldout else heldout
     if not label0.empty:
         per = label0.groupby(["seed", "init", "rho"], as_index=False)["correct"].mean()
         _line(right, _mean_sem(per, ["rho"], ["correct"]), "rho", "correct", "#1f1f8f", "acc$_{test}^S$ on label 0 only",
@@ -69,7 +79,9 @@ def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, stude
 
 def class_accuracy(heldout: pd.DataFrame):
     """Per-class held-out accuracy of the logit students (all ρ pooled), label 0 marked."""
-    h = heldout[heldout["kind"] == "logit"]
+    h = heldout[heldout["kind"] == "logit"] if "kind" in heldout else heldout
+    if h.empty:
+        return _nothing()
     per = h.groupby("y")["correct"].agg(["mean", "count"]).reset_index()
     fig, ax = plt.subplots(figsize=(10.5, 3.0))
     ax.bar(per["y"], per["mean"], color="#d62728", width=0.8, label="held-out accuracy of a class")
@@ -84,6 +96,8 @@ def class_accuracy(heldout: pd.DataFrame):
 
 def tau_lr_heatmap(a1: pd.DataFrame):
     """A.1: acc_test_S over temperature × learning rate, numbers in the cells."""
+    if a1.empty:
+        return _nothing()
     grid = a1.pivot_table(index="tau", columns="lr", values="acc_test_S")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     mesh = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", aspect="auto")
@@ -107,6 +121,8 @@ def composition_maps(cells: pd.DataFrame):
     from matplotlib.colors import LogNorm
 
     cs = sorted(cells["c"].unique())
+    if not cs:
+        return _nothing()
     fig, axes = plt.subplots(1, len(cs), figsize=(5.6 * len(cs), 4.4), squeeze=False)
     for ax, c in zip(axes[0], cs):
         g = cells[cells["c"] == c]
@@ -136,6 +152,8 @@ def composition_maps(cells: pd.DataFrame):
 def removal_panels(a3_means: pd.DataFrame, *, c: int):
     """A.3: (left) general and class accuracy after removing a class's samples or its soft-label
     entries; (right) held-out accuracy against the fraction of each soft label's entries zeroed."""
+    if a3_means.empty:
+        return _nothing()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
     names = {"none": "untreated", "remove_samples": "class samples\nremoved", "zero_entry": "class entries\nzeroed"}
     rows = []
@@ -163,6 +181,8 @@ def removal_panels(a3_means: pd.DataFrame, *, c: int):
 
 def similarity_panels(main: pd.DataFrame, toy: pd.DataFrame):
     """Fig. 3: (left) similarity against logit students over ρ, with trivial; (right) the 2D toy."""
+    if "experiment" not in main or (main["experiment"] == "sim").sum() == 0 or toy.empty:
+        return _nothing()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
     sim = _mean_sem(main[main["experiment"] == "sim"], ["rho"], ["acc_test_S", "acc_fresh_S"])
     logit = main[(main["experiment"] == "capacity") & (main["width"] == main["student_p"])]
@@ -188,6 +208,8 @@ def similarity_panels(main: pd.DataFrame, toy: pd.DataFrame):
 
 def overlap(ov: pd.DataFrame):
     """Both-right rate over the independence expectation, per ρ, for two pairings of students."""
+    if ov.empty:
+        return _nothing()
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     colours = {"logit–similarity": "#ff7f0e", "logit–logit": "#1f77b4"}
     for pair, g in ov.groupby("pair"):
@@ -202,6 +224,8 @@ def overlap(ov: pd.DataFrame):
 
 def structured(st: pd.DataFrame, variants: dict[str, str]):
     """Fig. 4: held-out accuracy against ρ for the four variants, each with its teacher's trivial accuracy."""
+    if "acc_test_S" not in st or st["acc_test_S"].isna().all():
+        return _nothing()
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     m = _mean_sem(st, ["variant", "rho"], ["acc_test_S", "acc_trivial_T"])
     for v, name in variants.items():
