@@ -1248,6 +1248,14 @@ def reading(claims: list[Claim], metrics: dict[str, object]) -> str:
     return " ".join(text)
 
 
+def a4_table(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A.4 for the page: each student's final accuracies per τ, beside its teacher's epoch and acc_val_T."""
+    runs, teachers = out["a4"], out["a4_teachers"][["seed", "teacher", "epoch", "acc_val_T"]].round(3)
+    a4 = runs.merge(teachers, on=["seed", "teacher"])
+    return a4.assign(teacher=a4["teacher"].map(A4_NAMES)).pivot_table(
+        index=["teacher", "epoch", "acc_val_T"], columns="tau", values=["acc_train_S", "acc_test_S", "acc_val_S"]).round(3)
+
+
 def a4_reading(metrics: dict[str, object]) -> str:
     """What A.4's table shows, generated from its metrics (Markdown)."""
     e1, e2 = metrics.get("a4.teacher1.epoch"), metrics.get("a4.teacher2.epoch")
