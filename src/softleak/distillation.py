@@ -143,3 +143,138 @@ def similarity_loss(logits: torch.Tensor, target_sims: torch.Tensor, mask: torch
         raise ValueError("mask is not supported by similarity_loss: give every member the same n samples")
     gap = cosine_similarities(logits) - target_sims
     return gap.square().mean(dim=(-1, -2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Release defenses (chapter 8, :mod:`softleak.audit`): what a publisher may do to soft labels before
+# releasing them. Each is a pure function; logits and probabilities keep the class dimension at -2.
+# ---------------------------------------------------------------------------------------------
+
+def _renormalize_or_argmax(probs: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Rescale every vector to sum to 1; a vector that lost all its mass becomes the one-hot argmax
+    of ``reference`` (what the publisher would release for it: the class it would have named)."""
+    total = probs.sum(dim=-2, keepdim=True)
+    hard = torch.zeros_like(reference).scatter_(-2, reference.argmax(dim=-2, keepdim=True), 1.0)
+    return torch.where(total > 0, probs / total.clamp_min(torch.finfo(probs.dtype).tiny), hard)
+
+
+def top_k(probs: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the k largest entries of every soft label, zero the rest, renormalise to sum to 1.
+
+    ``k = 1`` is the hard label; ``k = c`` changes nothing. Ties at the k-th entry keep the entries
+    ``torch.topk`` returns (the lower class index first on CPU).
+    """
+    c = probs.shape[-2]
+    check_positive_int("k", k)
+    if k > c:
+        raise ValueError(f"k={k} is not allowed: top-k keeps 1 <= k <= c={c} entries")
+    keep = torch.zeros_like(probs, dtype=torch.bool).scatter_(-2, probs.topk(k, dim=-2).indices, True)
+    return _renormalize_or_argmax(probs * keep, probs)
+
+
+def round_decimals(probs: torch.Tensor, decimals: int) -> torch.Tensor:
+    """Round every entry to ``decimals`` decimal places, then renormalise (a vector rounded to all
+    zeros is released as its argmax). ``decimals = 0`` keeps only an entry ≥ 0.5."""
+    check_nonnegative_int("decimals", decimals)
+    return _renormalize_or_argmax(torch.round(probs, decimals=decimals), probs)
+
+
+def quantize(probs: torch.Tensor, bits: int) -> torch.Tensor:
+    """Round every entry to the nearest of the 2^bits levels 0, 1/(2^bits − 1), …, 1, then renormalise
+    (a vector rounded to all zeros is released as its argmax)."""
+    check_positive_int("bits", bits)
+    levels = 2**bits - 1
+    return _renormalize_or_argmax(torch.round(probs * levels) / levels, probs)
+
+
+def logit_noise(logits: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
+    """Add i.i.d. Gaussian noise of standard deviation ``sigma`` to every logit (drawn on the CPU
+    from ``seed``, so a CPU and a GPU run release the same labels). ``sigma = 0`` changes nothing."""
+    if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or not sigma >= 0 or sigma == float("inf"):
+        raise ValueError(f"sigma={sigma!r} is not allowed: sigma must be a finite number >= 0")
+    check_nonnegative_int("seed", seed)
+    if sigma == 0:
+        return logits.clone()
+    noise = torch.randn(logits.shape, generator=make_generator(seed), dtype=torch.float64)
+    return logits + (sigma * noise).to(device=logits.device, dtype=logits.dtype)
+
+
+def hard_labels(logits: torch.Tensor) -> torch.Tensor:
+    """The one-hot argmax of every logit vector: what a release of labels only gives away."""
+    return torch.zeros_like(logits).scatter_(-2, logits.argmax(dim=-2, keepdim=True), 1.0)
+
+
+#: defense name -> (what its knob is, whether it acts on logits before the softmax)
+DEFENSES = {
+    "none": ("no knob", False),
+    "noise": ("σ, the standard deviation of Gaussian noise added to the logits", True),
+    "topk": ("k, the entries kept", False),
+    "round": ("b, the decimals kept", False),
+    "quant": ("b, the bits per entry", False),
+    "hard": ("no knob", False),
+}
+
+
+def parse_defense(spec: str) -> tuple[tuple[str, float | int | None], ...]:
+    """``"topk:5"``, ``"noise:0.5+topk:5"``, ``"hard"``, ``"none"`` -> ((name, knob), …), in the order
+    they apply: logit defenses (noise) first, then the softmax at τ, then those on probabilities.
+
+    Raises:
+        ValueError: an unknown defense, a missing or malformed knob, or a knob out of range, naming
+            ``defense``, its value and what is allowed.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"defense={spec!r} is not allowed: give e.g. 'none', 'hard', 'topk:5', 'round:2', "
+                         "'quant:4', 'noise:0.5' or a combination such as 'noise:0.5+topk:5'")
+    steps = []
+    for part in spec.strip().split("+"):
+        name, _, knob = part.strip().partition(":")
+        if name not in DEFENSES:
+            raise ValueError(f"defense={spec!r} is not allowed: {name!r} is not a defense; allowed: "
+                             f"{', '.join(DEFENSES)}")
+        if name in ("none", "hard"):
+            if knob:
+                raise ValueError(f"defense={spec!r} is not allowed: {name!r} takes no knob")
+            steps.append((name, None))
+            continue
+        try:
+            value = float(knob) if name == "noise" else int(knob)
+        except ValueError:
+            raise ValueError(f"defense={spec!r} is not allowed: {name!r} needs a knob, "
+                             f"{DEFENSES[name][0]} (e.g. '{name}:{'0.5' if name == 'noise' else '2'}')") from None
+        if (name == "noise" and not (value >= 0 and value != float("inf"))) or (name == "topk" and value < 1) or \
+                (name == "quant" and value < 1) or (name == "round" and value < 0):
+            raise ValueError(f"defense={spec!r} is not allowed: {name}:{knob} is out of range ({DEFENSES[name][0]}: "
+                             f"{'>= 0' if name in ('noise', 'round') else '>= 1'})")
+        steps.append((name, value))
+    if len(steps) > 1 and any(n in ("none", "hard") for n, _ in steps):
+        raise ValueError(f"defense={spec!r} is not allowed: 'none' and 'hard' do not combine with other defenses")
+    names = [n for n, _ in steps]
+    if len(set(names)) != len(names):
+        raise ValueError(f"defense={spec!r} is not allowed: a defense appears twice")
+    return tuple(sorted(steps, key=lambda s: not DEFENSES[s[0]][1]))  # logit defenses first (stable)
+
+
+def release(logits: torch.Tensor, tau: float, defense: str = "none", *, seed: int = 0) -> torch.Tensor:
+    """The soft labels a publisher releases: ``defense`` (see :func:`parse_defense`) applied around the
+    softmax at temperature τ. ``seed`` draws the logit noise.
+
+    Returns:
+        Probabilities (…, c, n) summing to 1 over the class dimension.
+    """
+    check_positive("tau", tau)
+    steps = parse_defense(defense)
+    if steps[0][0] == "hard":
+        return hard_labels(logits)
+    for name, knob in steps:
+        if name == "noise":
+            logits = logit_noise(logits, knob, seed)
+    probs = soft_labels(logits, tau)
+    for name, knob in steps:
+        if name == "topk":
+            probs = top_k(probs, knob)
+        elif name == "round":
+            probs = round_decimals(probs, knob)
+        elif name == "quant":
+            probs = quantize(probs, knob)
+    return probs

@@ -22,6 +22,7 @@ SECTIONS = {
     "05_relu_mlp_jumps": "softleak.experiments.relu_mlp",
     "06_gpt2": "softleak.experiments.gpt2",
     "07_workshop": "softleak.experiments.workshop",
+    "08_release_safely": "softleak.experiments.release",
 }
 
 

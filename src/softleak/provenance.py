@@ -76,10 +76,14 @@ VERDICT_MODULES = ("rules.py", "claims.py")
 def chapter_fingerprint(notebook: str) -> str:
     """The fingerprint of everything a chapter's numbers and verdicts depend on: the core modules,
     the chapter's module and the claims modules. A chapter whose ``claims.json`` records another
-    fingerprint is stale (figures and pages-only code may change without making it so)."""
+    fingerprint is stale (figures and pages-only code may change without making it so). A chapter module's
+    ``DEPENDS_ON`` names further package modules its results depend on."""
+    import importlib
+
     from .presets import SECTIONS
 
-    return source_fingerprint(SECTIONS[notebook], *VERDICT_MODULES)
+    extra = getattr(importlib.import_module(SECTIONS[notebook]), "DEPENDS_ON", ())  # e.g. chapter 8's softleak.audit
+    return source_fingerprint(SECTIONS[notebook], *extra, *VERDICT_MODULES)
 
 
 @functools.lru_cache(maxsize=None)

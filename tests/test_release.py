@@ -1,0 +1,156 @@
+"""Chapter 8 (release defenses): bad config input, a smoke run with the metrics claims.json must hold,
+and counter-data: a constructed world WITH a leak that the defenses stop makes the findings hold; one
+where nothing leaks makes the leak findings fail (no rule passes by construction)."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from softleak import presets
+from softleak.claims import deviations_table
+from softleak.experiments import release
+
+SMOKE = release.PRESETS["smoke"]
+
+
+@pytest.mark.parametrize("override, match", [
+    ({"rho": 1.0}, "rho"), ({"tau": 0.0}, "tau"), ({"taus": (5.0,)}, "must contain tau"),
+    ({"topks": (2,)}, "c/2"), ({"topks": (1, 3)}, r"topks\[0\]"), ({"weak_alpha": 3.0}, "weak_alpha"),
+    ({"seeds": ()}, "seeds"), ({"combos": ("blur:1",)}, r"combos\[0\]"), ({"canary_count": 400}, "canary_count"),
+    ({"canary_train": 1750}, "canary_train"), ({"canary_rho": 0.01}, "canary_rho"), ({"noises": (-1.0,)}, "noises"),
+])
+def test_bad_config_fails_before_compute(override, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(SMOKE, **override)
+
+
+def test_unknown_override_and_preset_are_named():
+    with pytest.raises(ValueError, match="not a parameter"):
+        presets.resolve("08_release_safely", "smoke", sigma=3)
+    with pytest.raises(ValueError, match="preset"):
+        presets.resolve("08_release_safely", "huge")
+
+
+def test_every_preset_builds_and_its_deviations_read():
+    for name, cfg in release.PRESETS.items():
+        assert release.recipes(cfg, "random")[0]["family"] == "temperature"
+        table = deviations_table(release.DEVIATIONS, cfg, release.PRESETS, name)
+        assert not table.isna().any().any()
+
+
+def test_recipes_are_seeded_by_their_text_not_their_place():
+    a = release._recipe_index({"defense": "noise:1", "tau": 20.0})
+    assert a == release._recipe_index({"defense": "noise:1", "tau": 20.0})
+    assert a != release._recipe_index({"defense": "noise:3", "tau": 20.0})
+
+
+def test_smoke_run_writes_the_metrics_the_issue_names():
+    out = release.run(SMOKE, progress=False, workers=1)
+    cfg = SMOKE
+    rnd, can = out["random"], out["canary"]
+    recipes = len(release.recipes(cfg, "random"))
+    assert len(rnd) == 2 * len(cfg.seeds) * recipes * cfg.inits
+    assert len(can) == len(release.MODES) * len(cfg.canary_seeds) * len(release.recipes(cfg, "canary")) * cfg.canary_inits
+    for col in ("seed", "seed_data", "seed_teacher", "seed_student"):
+        assert col in rnd  # seeds recorded in the results table
+    # no canary is ever released in mode released0, and the held-out canaries are all m of them
+    r0 = can[can["mode"] == "released0"]
+    assert (r0["num_released_canaries"] == 0).all() and (r0["num_members"] == cfg.canary_count).all()
+    claims, metrics, tables = release.summarize(out, cfg)
+    for fam in ("temperature", "topk", "rounding", "quantisation", "logit_noise", "hard_labels"):
+        for part in ("knob", "leakage", "utility"):
+            assert isinstance(metrics[f"pareto.{fam}.{part}"], list)
+    for key in ("canary.released0.acc_canary_S", "canary.released0.trivial", "canary.released0.acc_test_real_S",
+                "canary.mia.auc"):
+        assert np.isfinite(metrics[key])
+    assert len({c.id for c in claims}) == len(release.SPECS)
+    again = release.run(SMOKE, progress=False, workers=1)
+    pd.testing.assert_frame_equal(out["random"], again["random"])  # repeatable from its seeds
+
+
+# ---------------------------------------------------------------------------------------------
+# Counter-data: the findings read constructed worlds as they should
+# ---------------------------------------------------------------------------------------------
+
+CPU = release.PRESETS["cpu"]
+
+
+def _world(leak: bool, seeds=(0, 1, 2, 3, 4), inits=2) -> dict[str, pd.DataFrame]:
+    """Tables shaped like release.run's. With ``leak``: the undefended release and mild defenses leak
+    (at the jump α nearly everything), strong defenses and hard labels leak nothing and lose utility.
+    Without: every recipe sits at trivial with no membership signal."""
+    rng = np.random.default_rng(0)
+    rows = []
+    strong = {"hard", "topk:2", "topk:5", "topk:10", "quant:2", "noise:10"}
+    for n, regime in ((CPU.n_weak, "weak"), (CPU.n_jump, "jump")):
+        for r in release.recipes(CPU, "random"):
+            blocked = r["defense"] in strong or (r["family"] == "temperature" and r["tau"] < 20)
+            full = 0.9 if regime == "jump" else 0.1
+            for s in seeds:
+                for k in range(inits):
+                    e = rng.normal(0, 0.005)
+                    adv = (0.0 if blocked else full) + e if leak else e
+                    rows.append({**r, "n": n, "seed": s, "init": k, "advantage": adv, "trivial": 0.05,
+                                 "acc_heldout": 0.05 + 0.95 * adv, "acc_heldout_80": 0.05 + 0.95 * adv,
+                                 "auc": (0.5 if blocked else 0.9) + e if leak else 0.5 + e,
+                                 "agreement": (0.15 if blocked else 0.95) + e, "acc_star_T": 1.0})
+    crows = []
+    for mode in release.MODES:
+        for r in release.recipes(CPU, "canary"):
+            blocked = r["defense"] == "hard"
+            for s in seeds:
+                e = rng.normal(0, 0.005)
+                adv = (0.0 if blocked else 0.2) + e if leak else e
+                crows.append({**r, "mode": mode, "seed": s, "init": 0, "advantage": adv, "trivial": 0.01,
+                              "acc_heldout": 0.01 + 0.99 * adv, "acc_heldout_80": 0.01 + 0.99 * adv,
+                              "auc": (0.5 if blocked else 0.95) + e if leak else 0.5 + e, "tpr@5%": 0.5,
+                              "acc_test": 0.9 + e, "acc_test_real_T": 0.92, "acc_star_T": 1.0, "num_nonmembers": 597,
+                              "teacher_steps": 700})
+    return {"random": pd.DataFrame(rows), "canary": pd.DataFrame(crows)}
+
+
+def test_a_world_with_a_stoppable_leak_makes_the_findings_hold():
+    claims, metrics, tables = release.summarize(_world(True), CPU)
+    verdicts = {c.id: c.verdict for c in claims}
+    assert set(verdicts.values()) == {"reproduces"}, verdicts
+    assert metrics["topk.k_stop"] == 10.0
+    best = tables["best"].set_index(["regime", "family"])
+    assert best.loc[("jump", "hard labels"), "safe"] and best.loc[("jump", "rounding"), "best stopped recipe"] == \
+        "none stops the leak"
+
+
+def test_a_world_without_a_leak_makes_the_leak_findings_fail():
+    claims, _, _ = release.summarize(_world(False), CPU)
+    verdicts = {c.id: c.verdict for c in claims}
+    for cid in ("random.jump_leaks", "random.weak_leaks", "random.jump_membership", "canary.released0.labels",
+                "canary.released0.membership", "canary.released_rho.labels"):
+        assert verdicts[cid] == "fails", (cid, verdicts[cid])
+    # the leak ratios and the cost of stopping a leak that is not there are not passes either
+    for cid in ("random.topk_whole_vector", "random.round2_leaks", "random.no_free_defense"):
+        assert verdicts[cid] != "reproduces", (cid, verdicts[cid])
+
+
+def test_every_claim_can_fail():
+    """Each rule is checked against a world built to break it: no claim reproduces by construction."""
+    broken = _world(True)
+    rnd, can = broken["random"], broken["canary"]
+    rnd["acc_star_T"] = 0.9  # teachers that did not fit
+    can["acc_star_T"] = 0.9
+    rnd.loc[rnd["defense"] == "hard", ["advantage", "auc"]] = [0.5, 0.9]  # hard labels leak
+    can.loc[can["defense"] == "hard", ["advantage", "auc"]] = [0.5, 0.9]
+    rnd.loc[rnd["defense"] == "round:2", "advantage"] = 0.0
+    rnd.loc[rnd["defense"] == f"topk:{CPU.c // 2}", "advantage"] = 0.9
+    can["acc_test"] = 0.5  # a useless release
+    claims, _, _ = release.summarize(broken, CPU)
+    verdicts = {c.id: c.verdict for c in claims}
+    for cid in ("random.teachers_fit", "random.hard_stops", "random.topk_whole_vector", "random.round2_leaks",
+                "canary.teachers_fit", "canary.useful", "canary.hard_safe"):
+        assert verdicts[cid] == "fails", (cid, verdicts[cid])
+    # with a free defense (a stopped recipe at full utility) the trade-off finding fails
+    free = _world(True)
+    f = free["random"]
+    f.loc[f["defense"] == "topk:10", "agreement"] = 0.95
+    verdicts = {c.id: c.verdict for c in release.summarize(free, CPU)[0]}
+    assert verdicts["random.no_free_defense"] == "fails"
