@@ -266,7 +266,8 @@ class AuditReport:
                 "runs": [{k: clean(v) for k, v in row.items()} for row in self.runs.to_dict("records")]}
 
     def format(self) -> str:
-        """A readable table: one row per defense, ``mean [low, high]`` over inits."""
+        """A readable table: one row per defense, ``mean ± half-width`` of the 95 % interval over inits
+        (percent, AUC as a fraction)."""
         s = self.settings
         lines = [f"soft-label release audit: {s['num_released']} of {s['num_samples']} memorized samples released, "
                  f"{s['num_heldout']} held out; τ = {s['tau']:g}; {s['inits']} student inits × {s['epochs']} epochs "
@@ -290,7 +291,7 @@ def _interval(value, low, high, metric) -> str:
     pct = metric != "auc"
     f = (lambda v: f"{100 * v:.1f}") if pct else (lambda v: f"{v:.3f}")
     if math.isfinite(low) and math.isfinite(high) and high > low:
-        return f"{f(value)} [{f(low)}, {f(high)}]"
+        return f"{f(value)} ± {f((high - low) / 2)}"  # a Student-t interval: symmetric about the mean
     return f(value)
 
 
@@ -416,9 +417,11 @@ def audit(
     defenses = list(defenses)
     if not defenses:
         raise ValueError("defenses=[] is not allowed: give at least one recipe, e.g. ['none']")
-    check_recipes(defenses, np.asarray(logits).shape[-1] if np.asarray(logits).ndim == 2 else 0)
+    for spec in defenses:
+        parse_defense(spec)
     check_release(logits, X, y, released, fresh_X=fresh_X, fresh_y=fresh_y, fresh_logits=fresh_logits,
                   test_X=test_X, test_y=test_y)
+    check_recipes(defenses, np.asarray(logits).shape[1])
     device = resolve_device(device)
     z = _as_tensor(logits, torch.float64).T.contiguous()  # (c, n), the package's class-first layout
     Xt, yt = _as_tensor(X, torch.float32), _as_tensor(y, torch.long)

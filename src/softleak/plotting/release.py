@@ -1,4 +1,4 @@
-"""Chapter 8: leakage against utility, one line per defense family."""
+"""Chapter 8: leakage against utility, one line per defense family, and the page's tables."""
 
 from __future__ import annotations
 
@@ -28,21 +28,26 @@ def _knob_text(row) -> str:
 
 def release_pareto(pareto: pd.DataFrame, by: str, panels: dict[str, str], *, utility: str, base_recipe: str,
                    stopped: float):
-    """Leakage (advantage over trivial) against utility for every recipe, a panel per value of ``by``.
+    """Leakage (advantage over trivial) against utility for every recipe, one full-width panel per value of ``by``.
 
     Each family's recipes are joined in the order of their knob; bars are 95 % intervals over teachers;
     the grey band is the declared "stopped" region (advantage ≤ ``stopped``); the undefended release is
-    ringed. Up and to the left is a leak without use; down and to the right is the goal."""
+    ringed. A knob is written beside its point unless another label already sits there."""
     if pareto.empty:
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.axis("off")
         ax.text(0.5, 0.5, "not measured at this preset", ha="center", va="center")
         return fig
     keys = [k for k in panels if k in set(pareto[by])]
-    fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.8), squeeze=False, sharey=True)
-    for ax, key in zip(axes[0], keys):
+    fig, axes = plt.subplots(len(keys), 1, figsize=(8.0, 4.6 * len(keys) + 1.2), squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
         g = pareto[pareto[by] == key]
-        ax.axhspan(-1, stopped, color="#dddddd", zorder=0, label=f"stopped (advantage ≤ {stopped:.0%})")
+        lo = min(-0.1, float(np.nanmin(g["advantage_low"])) - 0.02)
+        x0, x1 = float(np.nanmin(g["utility_low"].fillna(g["utility"]))), float(np.nanmax(g["utility_high"].fillna(g["utility"])))
+        ax.set(xlim=(x0 - 0.02, min(1.0, x1) + 0.04), ylim=(lo, 1.05))
+        ax.axhspan(lo, stopped, color="#dddddd", zorder=0, label=f"leak stopped (advantage ≤ {stopped:.0%})")
+        placed: list[tuple[float, float]] = []
+        span_x, span_y = ax.get_xlim()[1] - ax.get_xlim()[0], 1.05 - lo
         for fam, (colour, marker) in FAMILY_STYLE.items():
             f = g[g["family"] == fam].sort_values("knob")
             if f.empty:
@@ -50,21 +55,66 @@ def release_pareto(pareto: pd.DataFrame, by: str, panels: dict[str, str], *, uti
             xerr = np.vstack([f["utility"] - f["utility_low"], f["utility_high"] - f["utility"]]).clip(0)
             yerr = np.vstack([f["advantage"] - f["advantage_low"], f["advantage_high"] - f["advantage"]]).clip(0)
             ax.errorbar(f["utility"], f["advantage"], xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), color=colour,
-                        marker=marker, ms=6, lw=1.4, capsize=2, elinewidth=0.8, label=fam)
+                        marker=marker, ms=7, lw=1.6, capsize=2, elinewidth=0.8, alpha=0.9, label=fam)
             for _, r in f.iterrows():
                 t = _knob_text(r)
-                if t:
-                    ax.annotate(t, (r["utility"], r["advantage"]), textcoords="offset points", xytext=(4, 4),
-                                fontsize=9, color=colour)
+                u, v = (r["utility"] - ax.get_xlim()[0]) / span_x, (r["advantage"] - lo) / span_y
+                if t and all(abs(u - a) > 0.07 or abs(v - b) > 0.05 for a, b in placed):
+                    ax.annotate(t, (r["utility"], r["advantage"]), textcoords="offset points", xytext=(5, 5),
+                                fontsize=11, color=colour)
+                    placed.append((u, v))
         b = g[g["recipe"] == base_recipe]
         if not b.empty:
-            ax.scatter(b["utility"], b["advantage"], s=260, facecolors="none", edgecolors="k", lw=1.5, zorder=5,
+            ax.scatter(b["utility"], b["advantage"], s=320, facecolors="none", edgecolors="k", lw=1.6, zorder=5,
                        label=f"undefended ({base_recipe})")
-        ax.set(xlabel=utility, title=panels[key], ylim=(min(-0.15, float(g["advantage_low"].min()) - 0.02), 1.05))
         ax.axhline(0, color="k", lw=0.8)
-    axes[0][0].set_ylabel("leakage: advantage over trivial\n(acc − trivial) / (1 − trivial)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+        ax.set_title(panels[key], fontsize=13)
+        ax.set_xlabel(utility, fontsize=12)
+        ax.set_ylabel("leakage: advantage over trivial\n(acc − trivial) / (1 − trivial)", fontsize=12)
+        ax.tick_params(labelsize=11)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
     seen = dict(zip(labels, handles))
-    fig.legend(seen.values(), seen.keys(), loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.legend(seen.values(), seen.keys(), loc="lower center", ncol=3, frameon=False, fontsize=11,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 1.3 / (4.6 * len(keys) + 1.2), 1, 1))
     return fig
+
+
+def _pm(r, m, pct=True) -> str:
+    """``mean ± half-width`` of a Student-t interval (symmetric), percent or fraction."""
+    if not math.isfinite(r[m]):
+        return "—"
+    f = (lambda v: f"{100 * v:.1f}") if pct else (lambda v: f"{v:.2f}")
+    half = (r[f"{m}_high"] - r[f"{m}_low"]) / 2
+    return f"{f(r[m])} ± {f(half)}" if math.isfinite(half) and half > 0 else f(r[m])
+
+
+def pareto_view(pareto: pd.DataFrame, by: str, key: str) -> pd.DataFrame:
+    """One panel's recipes for the page: advantage, AUC and utility as mean ± 95 % half-width over teachers,
+    the leak's reading by the declared rules (stopped, safe, or leaks; still rising), and the share of
+    released vectors that are one-hot (a recipe at 100 % released the hard labels)."""
+    if pareto.empty:
+        return pareto
+    p = pareto[pareto[by] == key]
+    leak = np.where(p["safe"], "safe", np.where(p["stopped"], "stopped", "leaks"))
+    leak = [f"{w}, still rising" if r else w for w, r in zip(leak, p["still_rising"])]
+    return pd.DataFrame({"family": p["family"], "recipe": p["recipe"],
+                         "advantage %": [_pm(r, "advantage") for _, r in p.iterrows()],
+                         "AUC": [_pm(r, "auc", False) for _, r in p.iterrows()],
+                         "utility %": [_pm(r, "utility") for _, r in p.iterrows()], "leak": leak,
+                         "one-hot %": [f"{100 * v:.0f}" if math.isfinite(v) else "—" for v in p["one_hot_share"]]}).set_index(
+        ["family", "recipe"])
+
+
+def best_view(best: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The best-utility-at-a-stopped-leak table for the page, in percent."""
+    if best.empty:
+        return best
+
+    def pct(v):
+        return "—" if not math.isfinite(v) else f"{100 * v:.1f}"
+
+    return pd.DataFrame({by: best[by], "family": best["family"], "most useful stopped recipe": best["best stopped recipe"],
+                         "utility %": best["utility"].map(pct), "cost % (vs undefended)": best["utility cost"].map(pct),
+                         "advantage %": best["advantage"].map(pct),
+                         "safe": np.where(best["safe"], "yes", "no")}).set_index([by, "family"])
