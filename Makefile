@@ -1,11 +1,12 @@
 # Two commands do all set-up from a fresh clone with only python3: `make book` and `make test`.
 PRESET ?= cpu
+SCHEDULER ?=
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install book test lab bench clean
+.PHONY: install book test lab bench gpu-check clean
 
 install: $(STAMP)
 
@@ -15,9 +16,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-## book: execute every chapter at PRESET (default cpu) with papermill, then build the HTML book
+## book: execute every chapter at PRESET (default cpu) with papermill, then build the HTML book;
+## SCHEDULER=local (a Dask LocalCluster) or SCHEDULER=tcp://host:8786 runs every sweep on Dask
 book: install
-	$(BIN)/python -m softleak.book execute --preset $(PRESET)
+	$(BIN)/python -m softleak.book execute --preset $(PRESET) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 	$(BIN)/python -m softleak.book scoreboard --preset $(PRESET)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
@@ -34,6 +36,10 @@ lab: install
 ## bench: ensemble trainer speed against a one-model-at-a-time loop, and GFLOP/s of a large epoch
 bench: install
 	$(BIN)/python benchmarks/trainer.py
+
+## gpu-check: every chapter at smoke on CUDA against a CPU run of the same seeds (skips without a GPU)
+gpu-check: install
+	SOFTLEAK_RESULTS_DIR=$$(mktemp -d) $(BIN)/python scripts/gpu_check.py
 
 clean:
 	rm -rf _build book/chapters book/scoreboard.md results

@@ -11,6 +11,9 @@
    6 members, 696 training pairs each, soft labels, AdamW): milliseconds per step on the fast path
    (one query for every sample: score and value tables) against the general token-table path, and
    the GFLOP/s of the matmuls the step runs against the float32 matmul ceiling of the same run.
+5. One small sweep (chapter 8 at ``smoke``: 6 configs) in this process against a 2-worker Dask
+   ``LocalCluster``, as configs per second (the cluster's start is timed apart). On a 2-core machine
+   expect no gain: the number shows the overhead.
 
 Timings are wall-clock medians; this is not a test and asserts nothing.
 """
@@ -175,6 +178,36 @@ def transformer_students(device):
           f"ceiling {ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
 
 
+def dask_sweep() -> None:
+    from distributed import Client, LocalCluster
+
+    from softleak import sweeps
+    from softleak.experiments import release
+
+    cfg = release.PRESETS["smoke"]
+    n = 2 * len(cfg.seeds) + len(cfg.canary_seeds)
+    release.run(cfg, progress=False, workers=1)  # warm-up: imports, the digits
+    start = time.perf_counter()
+    release.run(cfg, progress=False, workers=1)
+    here = time.perf_counter() - start
+    start = time.perf_counter()
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    boot = time.perf_counter() - start
+    try:
+        sweeps.use_scheduler(client)
+        release.run(cfg, progress=False)  # warm-up of the workers
+        start = time.perf_counter()
+        release.run(cfg, progress=False)
+        there = time.perf_counter() - start
+    finally:
+        sweeps.use_scheduler(None)
+        client.close()
+        cluster.close()
+    print(f"{'sweep (ch. 8 smoke, 6 configs)':<38} in-process {n / here:6.2f} configs/s | 2-worker LocalCluster "
+          f"{n / there:6.2f} configs/s (cluster start {boot:.1f} s)")
+
+
 def main() -> None:
     device = default_device()
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -183,6 +216,7 @@ def main() -> None:
     large_epoch(device)
     tau_sweep(device)
     transformer_students(device)
+    dask_sweep()
 
 
 if __name__ == "__main__":

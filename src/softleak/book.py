@@ -60,11 +60,16 @@ def notebook_title(path: str | os.PathLike) -> str:
     return Path(path).stem
 
 
-def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
-    """Execute every chapter of the table of contents at ``preset`` into ``<root>/book/chapters``."""
+def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLike, only: list[str] | None = None,
+            scheduler: str | None = None) -> list[Path]:
+    """Execute every chapter of the table of contents at ``preset`` into ``<root>/book/chapters``; with a
+    ``scheduler`` ("local" or a Dask scheduler address) every chapter's sweeps run on it."""
     import papermill
 
     check_choice("preset", preset, PRESET_NAMES)
+    from .sweeps import check_scheduler
+
+    check_scheduler(scheduler)  # before any notebook runs
     root, notebooks = Path(root), Path(notebooks)
     out_dir = root / CHAPTER_PREFIX
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +82,8 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
             raise FileNotFoundError(f"_toc.yml lists {CHAPTER_PREFIX}{stem}, but {source} does not exist")
         start = time.time()
         papermill.execute_notebook(
-            str(source), str(out_dir / f"{stem}.ipynb"), parameters={"preset": preset, "progress": False},
+            str(source), str(out_dir / f"{stem}.ipynb"), parameters={"preset": preset, "progress": False,
+                                                                     **({"scheduler": scheduler} if scheduler else {})},
             kernel_name="python3", cwd=str(notebooks), progress_bar=False,
         )
         print(f"executed {stem} at preset {preset} in {time.time() - start:.0f} s", flush=True)
@@ -105,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--root", default=None, help="book root holding _toc.yml (default: the repository)")
     sub.choices["execute"].add_argument("--notebooks", default=None, help="source notebooks (default: <repo>/notebooks)")
     sub.choices["execute"].add_argument("--only", nargs="*", default=None, help="notebook stems to execute")
+    sub.choices["execute"].add_argument("--scheduler", default=None,
+                                        help="run the sweeps on Dask: 'local' (a LocalCluster) or tcp://host:8786")
     args = parser.parse_args(argv)
     root = Path(args.root) if args.root else repo_root()
     if args.command == "execute":
-        execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only)
+        execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only,
+                scheduler=args.scheduler or None)
     else:
         out = root / "book" / "scoreboard.md"
         sources = repo_root() / "notebooks"

@@ -122,6 +122,77 @@ def local_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
 
 
+#: the executor :func:`run_sweep` uses when its caller passes none (set by :func:`use_scheduler`)
+_DEFAULT_EXECUTOR = None
+
+
+def check_scheduler(scheduler) -> None:
+    """``None``, ``"local"`` or a scheduler address; anything else is a ValueError naming the parameter."""
+    if scheduler is not None and (not isinstance(scheduler, str) or not (scheduler == "local" or "://" in scheduler)):
+        raise ValueError(f"scheduler={scheduler!r} is not allowed: None (in-process), 'local' (a LocalCluster on this "
+                         "machine) or a scheduler address such as 'tcp://host:8786'")
+
+
+def connect(scheduler: str | None, *, workers: int | None = None):
+    """A Dask ``distributed`` client for ``scheduler``, or ``None`` (in-process sweeps).
+
+    Args:
+        scheduler: ``None``; ``"local"`` starts a ``LocalCluster`` of single-thread worker processes sized
+            to the machine (one per core on CPU, one per GPU when CUDA is visible, each task asking for the
+            worker's ``GPU`` resource there); an address such as ``"tcp://host:8786"`` connects to a running
+            scheduler.
+        workers: worker processes of a ``"local"`` cluster (default: as above).
+
+    Raises:
+        ValueError: for text that is neither ``"local"`` nor a scheduler address, before connecting.
+    """
+    if scheduler is None:
+        return None
+    check_scheduler(scheduler)
+    from distributed import Client, LocalCluster
+
+    if scheduler != "local":
+        return Client(scheduler)
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    n = workers or (gpus or default_workers("cpu"))
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           resources={"GPU": 1} if gpus else None)
+    return Client(cluster)
+
+
+def use_scheduler(scheduler):
+    """Make every later :func:`run_sweep` without an ``executor`` run on ``scheduler`` (a client, or text
+    for :func:`connect`); ``None`` goes back to in-process sweeps. Returns the client (or ``None``). A
+    notebook's ``scheduler`` parameter calls this once, so the chapters' sweeps need no new argument."""
+    global _DEFAULT_EXECUTOR
+    client = connect(scheduler) if scheduler is None or isinstance(scheduler, str) else scheduler
+    _DEFAULT_EXECUTOR = client
+    return client
+
+
+def _task(fn, configs: list[Config], threads: int):
+    """One batch on a Dask worker: torch on ``threads`` threads (a result does not depend on the worker); on a
+    node with several GPUs, worker k (a ``LocalCluster`` names its workers 0, 1, …) takes GPU k mod the count."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if torch.cuda.is_available() and torch.cuda.device_count() > 1:  # one GPU per worker of a multi-GPU node
+        from distributed import get_worker
+
+        name = get_worker().name
+        torch.cuda.set_device((int(name) if str(name).isdigit() else 0) % torch.cuda.device_count())
+    return fn(configs)
+
+
+def _uses_gpu(client) -> bool:
+    try:
+        return any(w.get("resources", {}).get("GPU") for w in client.scheduler_info()["workers"].values())
+    except Exception:  # noqa: BLE001 - an old scheduler without resources: run anywhere
+        return False
+
+
 def run_sweep(
     fn: Callable[[list[Config]], Sequence[Result]],
     configs: Sequence[Config],
@@ -135,6 +206,8 @@ def run_sweep(
     depends_on: Sequence[str] = (),
     workers: int = 1,
     cost: Callable[[list[Config]], float] | None = None,
+    executor=None,
+    retries: int = 2,
 ) -> Result:
     """Run ``fn`` over ``configs`` in batches and return one tidy table (or one per table name).
 
@@ -160,6 +233,13 @@ def run_sweep(
         cost: an estimate of a batch's compute (any unit); with workers, the costliest batches
             start first, so that no worker is left alone with a long batch at the end. The
             returned tables keep the configs' order either way.
+        executor: ``None`` (in-process or ``workers`` local processes, as above; or the client set by
+            :func:`use_scheduler`), ``False`` (always in this process: a sweep that must not leave it) or a
+            Dask ``distributed`` client: one task per batch, each on one torch
+            thread, the costliest submitted first. The driver (this process) alone writes the cache, as
+            each result arrives. A task that raises is reported with its configs and the sweep goes on;
+            it fails at the end listing every failed config. A task whose worker dies is retried
+            ``retries`` times on another worker.
 
     Returns:
         The concatenation of all results, each row carrying its config's fields as columns. A
@@ -203,8 +283,11 @@ def run_sweep(
                 cache.save(configs[i], res)
             results[i] = res
 
+    executor = _DEFAULT_EXECUTOR if executor is None else (None if executor is False else executor)
     with tqdm(total=len(configs), initial=num_cached, desc=desc or namespace, leave=False, disable=not progress) as bar:
-        if workers == 1 or len(batches) < 2:
+        if executor is not None and batches:
+            _run_on_dask(executor, fn, configs, batches, collect, bar, cost=cost, retries=retries, namespace=namespace)
+        elif workers == 1 or len(batches) < 2:
             for batch in batches:
                 collect(batch, fn([configs[i] for i in batch]))
                 bar.update(len(batch))
@@ -223,6 +306,7 @@ def run_sweep(
                         future.cancel()
                     raise
 
+    stats_workers = None if executor is None else len(getattr(executor, "scheduler_info", lambda: {})().get("workers", {}))
     names = list(dict.fromkeys(name for r in results for name in r))
     tables = {
         name: pd.concat(
@@ -231,9 +315,44 @@ def run_sweep(
         for name in names
     }
     stats = {"configs": len(configs), "from_cache": num_cached, "computed": len(configs) - num_cached,
-             "workers": min(int(workers), max(1, len(batches)))}  # > 1: each computed on one torch thread
+             "workers": stats_workers or min(int(workers), max(1, len(batches)))}  # > 1: each on one torch thread
     for table in tables.values():
         table.attrs["cache"] = stats
     if names in (["runs"], []):
         return tables.get("runs", pd.DataFrame())
     return tables
+
+
+def _run_on_dask(client, fn, configs, batches, collect, bar, *, cost, retries, namespace) -> None:
+    """Submit every batch to a Dask client, collect results as they finish, fail at the end on any failure."""
+    from distributed import as_completed
+
+    if cost is not None:
+        batches = sorted(batches, key=lambda b: -cost([configs[i] for i in b]))
+    bar.set_postfix_str("dask")
+    extra = {"resources": {"GPU": 1}} if _uses_gpu(client) else {}
+    futures = {}
+    for batch in batches:
+        fut = client.submit(_task, fn, [configs[i] for i in batch], 1, pure=False, retries=retries, **extra)
+        futures[fut.key] = (fut, batch)
+    failed: list[tuple[list[Config], BaseException]] = []
+    try:
+        for fut in as_completed([f for f, _ in futures.values()]):
+            _, batch = futures[fut.key]
+            try:
+                out = fut.result()
+            except Exception as err:  # noqa: BLE001 - a task's own error: reported with its configs
+                failed.append(([configs[i] for i in batch], err))
+                log.error("%s: a batch of %d config(s) failed: %r", namespace, len(batch), err)
+                continue
+            collect(batch, out)
+            bar.update(len(batch))
+    except BaseException:
+        for fut, _ in futures.values():
+            fut.cancel()
+        raise
+    if failed:
+        lines = [f"  {json.dumps(c, default=str, sort_keys=True)[:300]}: {type(err).__name__}: {err}"
+                 for confs, err in failed for c in confs]
+        raise RuntimeError(f"{namespace}: {len(lines)} config(s) failed (every other result is cached):\n"
+                           + "\n".join(lines))

@@ -331,7 +331,8 @@ def run(cfg: Gpt2Config, *, cache_dir=None, progress: bool = True, device=None) 
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items() if k != "seeds"}
     configs = [{**fields, "seed": s} for s in cfg.seeds]
     return run_sweep(lambda batch: [_run_seed(c, cfg, device, progress) for c in batch], configs,
-                     cache_dir=cache_dir, namespace=NAMESPACE, progress=progress, desc="seeds (teacher + students)")
+                     cache_dir=cache_dir, namespace=NAMESPACE, progress=progress, desc="seeds (teacher + students)",
+                     executor=False)  # in this process, on all its threads, even with a notebook's scheduler
 
 
 def apply_overrides(cfg: Gpt2Config, **overrides) -> Gpt2Config:
