@@ -272,3 +272,20 @@ def test_the_readme_audit_command_runs_as_printed(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "noise:1+round:2" in done.stdout and (tmp_path / "report.json").exists()
+
+
+def test_audit_takes_the_teacher_itself():
+    from softleak.models import MLPEnsemble
+
+    rng = np.random.default_rng(3)
+    X, Xf = rng.standard_normal((24, 4)).astype(np.float32), rng.standard_normal((30, 4)).astype(np.float32)
+    y, yf = np.arange(24) % 3, np.arange(30) % 3
+    teacher = MLPEnsemble((4, 8, 3), [7])
+    spec = audit.StudentSpec(hidden=(6,), epochs=4, inits=2)
+    by_model = audit.audit(teacher, X, y, np.arange(24) < 16, tau=2.0, fresh_X=Xf, fresh_y=yf, student=spec,
+                           progress=False)
+    L, Lf = audit.teacher_logits(teacher, X), audit.teacher_logits(teacher, Xf)
+    assert L.shape == (24, 3)
+    by_logits = audit.audit(L, X, y, np.arange(24) < 16, tau=2.0, fresh_X=Xf, fresh_y=yf, fresh_logits=Lf, student=spec,
+                            progress=False)
+    assert by_model.runs.equals(by_logits.runs) and by_model.summary["agreement"].notna().all()

@@ -378,6 +378,20 @@ def _check_labels(y, n, c, name) -> None:
                          "of the logits")
 
 
+def teacher_logits(model: nn.Module, X) -> np.ndarray:
+    """A teacher's logits (n, c) on inputs X (n, d): ``model`` maps a (n, d) tensor to (n, c) logits (a plain
+    ``nn.Module``) or to (E, c, n) (one of the package's ensembles; its first member is the teacher)."""
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    with torch.no_grad():
+        out = model(_as_tensor(X, torch.float32).to(device))
+    if out.dim() == 3:
+        out = out[0].T
+    if out.dim() != 2 or out.shape[0] != len(X):
+        raise ValueError(f"model maps {len(X)} inputs to logits of shape {tuple(out.shape)}: it must give (n, c) or (E, c, n)")
+    return out.double().cpu().numpy()
+
+
 def audit(
     logits,
     X,
@@ -398,7 +412,9 @@ def audit(
     """Audit the release of soft labels on ``released`` samples under each recipe in ``defenses``.
 
     Args:
-        logits: the teacher's logits on its memorized inputs, (n, c) (array or tensor).
+        logits: the teacher's logits on its memorized inputs, (n, c) (array or tensor), or the teacher itself
+            (an ``nn.Module``: its logits on X, and on ``fresh_X`` if no ``fresh_logits`` are given, are
+            computed by :func:`teacher_logits`).
         X, y: those inputs (n, d) and their labels (n,).
         released: (n,) booleans, the samples whose soft labels are released.
         tau: the release temperature τ > 0.
@@ -414,6 +430,10 @@ def audit(
             unknown defense, τ ≤ 0), naming the argument, before any training.
     """
     check_positive("tau", tau)
+    if isinstance(logits, nn.Module):
+        if fresh_X is not None and fresh_logits is None:
+            fresh_logits = teacher_logits(logits, fresh_X)
+        logits = teacher_logits(logits, X)
     defenses = list(defenses)
     if not defenses:
         raise ValueError("defenses=[] is not allowed: give at least one recipe, e.g. ['none']")
