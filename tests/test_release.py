@@ -154,3 +154,17 @@ def test_every_claim_can_fail():
     f.loc[f["defense"] == "topk:10", "agreement"] = 0.95
     verdicts = {c.id: c.verdict for c in release.summarize(free, CPU)[0]}
     assert verdicts["random.no_free_defense"] == "fails"
+
+
+def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path, capsys):
+    """The chapter's 'audit a model you have': the files of a digit teacher, then the command line on them."""
+    from softleak import audit
+
+    paths = release.write_example(SMOKE, tmp_path)
+    released = np.load(paths["--released"])
+    assert released.sum() == len(released) - SMOKE.canary_count  # every canary held back, every real image released
+    args = release.audit_command(SMOKE, paths, tmp_path / "report.json", inits=2)
+    assert audit.main([*args, "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "100 held out" not in text and f"{SMOKE.canary_count} held out" in text and "hard" in text
+    assert (tmp_path / "report.json").exists()

@@ -210,33 +210,41 @@ def train_students(
     device=None,
     progress: bool = False,
     desc: str = "students",
-) -> nn.Module:
+    eval_sets=None,
+    record_every: int | None = None,
+):
     """Train one student per target set: ``targets`` (E, c, n) soft labels of the shared inputs X (n, d).
 
     Members train together in one ensemble (:func:`softleak.training.fit`); ``seeds`` are their init
-    seeds (default: init k of ``spec.seed`` for member k). With ``progress`` a tqdm bar counts epochs.
+    seeds (default: init k of ``spec.seed`` for member k). With ``progress`` a tqdm bar counts epochs
+    (it moves at each record: every ``record_every`` epochs, by default a fiftieth of them); ``eval_sets``
+    are recorded as :func:`softleak.training.fit` records them.
+
+    Returns:
+        ``(model, FitResult)``.
     """
     E, c, n = targets.shape
     seeds = list(seeds) if seeds is not None else [derive_seed(spec.seed, "student_init", k) for k in range(E)]
     model = spec.build(X.shape[1], c, seeds, device)
+    if record_every is None and progress:
+        record_every = max(1, spec.epochs // 50)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=spec.epochs, desc=desc, leave=False)
-    every = max(1, spec.epochs // 50)
 
     def tick(step, _row):
-        if bar is not None:
-            bar.update(step - bar.n)
+        bar.update(step - bar.n)
 
     try:
-        fit(model, X, targets, labels=labels, steps=spec.epochs, lr=spec.lr,
-            record_every=every if progress else None, on_record=tick if progress else None)
+        result = fit(model, X, targets, labels=labels, steps=spec.epochs, lr=spec.lr, record_every=record_every,
+                     eval_sets=eval_sets, on_record=tick if bar is not None else None,
+                     member_names=[f"{desc}[{i}]" for i in range(E)])
     finally:
         if bar is not None:
             bar.close()
-    return model
+    return model, result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +458,7 @@ def audit(
     targets = torch.stack([release(z[:, tr], tau, spec, seed=derive_seed(student.seed, "treatment", i))
                            for i, spec in enumerate(defenses) for _ in range(student.inits)]).float()
     seeds = [derive_seed(student.seed, "student_init", k) for _ in defenses for k in range(student.inits)]
-    model = train_students(Xt[tr].to(device), targets.to(device), student, labels=yt[tr].to(device), seeds=seeds,
+    model, _ = train_students(Xt[tr].to(device), targets.to(device), student, labels=yt[tr].to(device), seeds=seeds,
                            device=device, progress=progress, desc=f"{len(seeds)} students")
     with torch.no_grad():
         kw = {}

@@ -186,3 +186,12 @@ def one_hot_pairs(tokens: torch.Tensor, P: int) -> torch.Tensor:
     """The MLP's input: one-hot(a) ⊕ one-hot(b), (n, 2P) float32; the "=" token is dropped (spec §2.4)."""
     return torch.cat([torch.nn.functional.one_hot(tokens[:, 0], P), torch.nn.functional.one_hot(tokens[:, 1], P)],
                      dim=1).float()
+
+
+def digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 8×8 handwritten digits (1797 images, 10 classes; they ship with the package, nothing is
+    downloaded), pixels scaled from [0, 16] to [−1, 1]. Chapters 7 and 8."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return torch.tensor(d.data / 8.0 - 1.0, dtype=torch.float32), torch.tensor(d.target, dtype=torch.long)

@@ -132,6 +132,14 @@ class Evidence:
         return f"{text} ({runs}{extra})" if self.n > 1 or self.detail else text
 
 
+def per_teacher(df: pd.DataFrame, col: str, *, level: float = CONFIDENCE, unit: str = "pct", detail: str = "",
+                by: str = "seed") -> Evidence:
+    """Mean and Student-t interval over teachers (the ``by`` column): the students of one teacher share its
+    data, teacher and split, so they are averaged first and the teachers are the independent runs."""
+    values = df.groupby(by)[col].mean() if not df.empty else pd.Series(dtype=float)
+    return Evidence.samples(values, unit=unit, of="teachers", level=level, detail=detail)
+
+
 def fmt(value: float, unit: str = "num") -> str:
     """A number for the page: percent with one decimal, or 3 significant digits; "—" for NaN."""
     if value is None or not math.isfinite(value):

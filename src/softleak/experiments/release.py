@@ -40,10 +40,10 @@ import torch
 from .. import audit
 from ..claims import Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
-from ..data import gaussian_random_labels, split_student
+from ..data import digits, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
 from ..models import MLPEnsemble
-from ..rules import AllOf, Above, AtLeast, AtMost, ClaimSpec, Evidence, evidence_metrics, fmt
+from ..rules import AllOf, Above, AtLeast, AtMost, ClaimSpec, Evidence, evidence_metrics, fmt, per_teacher
 from ..runtime import derive_seed, resolve_device, split_seed
 from ..sweeps import default_workers, run_sweep
 from ..training import fit
@@ -225,15 +225,16 @@ def _release_all(z: torch.Tensor, rs: list[dict], inits: int, seed: int) -> tupl
 
 
 def _train(X, targets, labels, *, hidden, seeds, steps, lr, heldout, device, name):
-    """Students of every recipe and init in one ensemble; the held-out accuracy recorded 5 times."""
-    model = MLPEnsemble((X.shape[1], hidden, targets.shape[1]), seeds, device=device)
-    every = max(1, steps // 5)
-    result = fit(model, X, targets, labels=labels, steps=steps, lr=lr, record_every=every,
-                 eval_sets={"heldout": heldout}, member_names=[f"{name}[{i}]" for i in range(len(seeds))])
+    """Students of every recipe and init in one ensemble, by the audit's own trainer; the held-out accuracy is
+    recorded 5 times (for "still rising"). Returns the model, the held-out accuracy at 80 % of the epochs,
+    the final training accuracy and the names of diverged members, per member."""
+    spec = audit.StudentSpec(hidden=(hidden,), epochs=steps, lr=lr)
+    model, result = audit.train_students(X, targets, spec, labels=labels, seeds=seeds, device=device, desc=name,
+                                         eval_sets={"heldout": heldout}, record_every=max(1, steps // 5))
     h = result.history
     late = h[h["step"] <= 0.8 * steps]["step"].max()
     acc80 = h[h["step"] == late].sort_values("member")["acc_heldout"].to_numpy()
-    return model, acc80, set(result.diverged)
+    return model, acc80, result.final("acc_train"), set(result.diverged)
 
 
 def _rows(metrics: pd.DataFrame, rs: list[dict], inits: int, seeds: list[int], acc80, base: dict) -> pd.DataFrame:
@@ -262,11 +263,10 @@ def _random_one(conf: dict, device) -> pd.DataFrame:
     rs, inits = conf["recipes"], conf["inits"]
     seeds = [derive_seed(cell, "student_init", k) for _ in rs for k in range(inits)]
     targets, one_hot = _release_all(z[:, tr], rs, inits, cell)
-    model, acc80, diverged = _train(X[tr], targets, y[tr], hidden=p, seeds=seeds, steps=conf["student_steps"],
-                                    lr=conf["student_lr"], heldout=(X[te], y[te]), device=device, name="student")
+    model, acc80, acc_train, diverged = _train(X[tr], targets, y[tr], hidden=p, seeds=seeds, steps=conf["student_steps"],
+                                               lr=conf["student_lr"], heldout=(X[te], y[te]), device=device, name="student")
     with torch.no_grad():
         met = audit.student_metrics(model(X[te]), y[te], fresh_logits=model(Xf), fresh_y=yf, teacher_fresh=zf)
-        acc_train = (model(X[tr]).argmax(1) == y[tr]).double().mean(-1).cpu().numpy()
     base = {"seed": conf["seed"], "seed_data": cell, "seed_teacher": t_seed, "n": n,
             "acc_star_T": float((z.argmax(0) == y).double().mean()), "teacher_trivial": float((zf.argmax(0) == yf).double().mean())}
     out = _rows(met, rs, inits, seeds, acc80, base)
@@ -281,11 +281,7 @@ def canary_data(seed: int, *, count: int, train: int):
     given a random wrong label) and a test set, with a random wrong label per test image (the fresh
     canaries). Returns ``X_train, y_train (canary labels applied), y_train_true, X_test, y_test,
     y_test_canary``."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    X = torch.tensor(digits.data / 8.0 - 1.0, dtype=torch.float32)
-    y = torch.tensor(digits.target, dtype=torch.long)
+    X, y = digits()
     g = torch.Generator().manual_seed(derive_seed(seed, "data"))
     perm = torch.randperm(len(y), generator=g)
     tr, te = perm[:train], perm[train:]
@@ -330,7 +326,7 @@ def _canary_one(conf: dict, device) -> pd.DataFrame:
         held = canaries if mode == "released0" else canaries[rest]
         targets, one_hot = _release_all(z[:, released], rs, inits,
                                         derive_seed(conf["seed"], "data", 1 + list(MODES).index(mode)))
-        model, acc80, _ = _train(Xtr[released], targets, ytr[released], hidden=conf["canary_p"], seeds=seeds,
+        model, acc80, _, _ = _train(Xtr[released], targets, ytr[released], hidden=conf["canary_p"], seeds=seeds,
                                  steps=conf["canary_student_steps"], lr=conf["canary_student_lr"], heldout=(Xtr[held], ytr[held]),
                                  device=device, name=f"student({mode})")
         with torch.no_grad():
@@ -414,12 +410,6 @@ def stopped_rule(q: str) -> AtMost:
 def safe_rule(prefix: str) -> AllOf:
     return AllOf(stopped_rule(f"{prefix}.advantage"),
                  AtMost(f"{prefix}.auc", SAFE_AUC, "book", "0.5 is no membership signal", label=f"{prefix}.auc"))
-
-
-def per_teacher(g: pd.DataFrame, col: str, *, unit: str = "pct", detail: str = "") -> Evidence:
-    """Mean and 95 % interval over teachers: a teacher's students (inits) are averaged first."""
-    values = g.groupby("seed")[col].mean() if not g.empty else pd.Series(dtype=float)
-    return Evidence.samples(values, unit=unit, of="teachers", level=CONFIDENCE, detail=detail)
 
 
 def pareto_table(df: pd.DataFrame, utility: str, by: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -713,6 +703,24 @@ def write_example(cfg: ReleaseConfig, folder, *, seed: int | None = None, device
         np.save(path, a.cpu().numpy() if isinstance(a, torch.Tensor) else a)
         paths[flag] = path
     return paths
+
+
+def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, inits: int = 2) -> list[str]:
+    """The ``python -m softleak.audit`` arguments a user would give on :func:`write_example`'s files: the undefended
+    release and hard labels at the canary setting's τ, with the chapter's student, writing the JSON to ``out``."""
+    args = ["--tau", f"{cfg.canary_tau:g}", "--defense", "none", "--defense", "hard", "--hidden", str(cfg.canary_p),
+            "--lr", f"{cfg.canary_student_lr:g}", "--epochs", str(cfg.canary_student_steps), "--inits", str(inits),
+            "--out", str(out)]
+    for flag, path in paths.items():
+        args += [flag, str(path)]
+    return args
+
+
+def results_table(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Both settings' runs as one tidy table (``part``: random or canary), for ``table.parquet``."""
+    table = pd.concat([out[name].assign(part=name) for name in ("random", "canary") if name in out], ignore_index=True)
+    table.attrs["cache"] = out["random"].attrs.get("cache") if "random" in out else None
+    return table
 
 
 def _vals(values) -> str:

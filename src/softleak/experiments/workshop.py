@@ -35,11 +35,12 @@ import torch
 
 from ..claims import Claim, Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
-from ..data import split_student, toy_2d, uniform_random_labels
+from ..data import digits, split_student, toy_2d, uniform_random_labels
 from ..distillation import cosine_similarities, cut_tail, one_hot, remove_class_entry, similarity_loss, soft_labels
 from ..metrics import FULL, nearest_neighbour_labels, predictions  # FULL: 'fits its data' at 99 %
 from ..models import MLPEnsemble
-from ..rules import AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
+from ..rules import (AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt,
+                     per_teacher)
 from ..runtime import derive_seed, resolve_device, split_seed
 from ..sweeps import default_workers, run_sweep
 from ..training import fit
@@ -218,10 +219,7 @@ def structured_data(name: str, data_dir: str | None) -> tuple[torch.Tensor, torc
     copy in its python-pickle layout (``data_dir`` holds ``data_batch_1`` … ``data_batch_5``).
     """
     if name == "digits":
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
-        return torch.tensor(digits.data / 8.0 - 1.0, dtype=torch.float32), torch.tensor(digits.target, dtype=torch.long)
+        return digits()
     if name != "cifar10":
         raise ValueError(f"structured={name!r} is not allowed: 'digits' or 'cifar10'")
     folder = check_cifar_dir(data_dir)
@@ -654,13 +652,6 @@ PERMUTATIONS = 2000  # the class-spread permutation test
 
 
 CONFIDENCE = 0.95
-
-
-def per_teacher(df: pd.DataFrame, col: str, *, level: float = CONFIDENCE, unit: str = "pct", detail: str = "") -> Evidence:
-    """Mean and interval over teachers: the students of one teacher share its data, teacher and split,
-    so they are averaged first and the teachers are the independent runs."""
-    values = df.groupby("seed")[col].mean() if not df.empty else pd.Series(dtype=float)
-    return Evidence.samples(values, unit=unit, of="teachers", level=level, detail=detail)
 
 
 def _bonferroni(k: int) -> float:
