@@ -207,7 +207,6 @@ def run_sweep(
     workers: int = 1,
     cost: Callable[[list[Config]], float] | None = None,
     executor=None,
-    retries: int = 2,
 ) -> Result:
     """Run ``fn`` over ``configs`` in batches and return one tidy table (or one per table name).
 
@@ -238,8 +237,8 @@ def run_sweep(
             Dask ``distributed`` client: one task per batch, each on one torch
             thread, the costliest submitted first. The driver (this process) alone writes the cache, as
             each result arrives. A task that raises is reported with its configs and the sweep goes on;
-            it fails at the end listing every failed config. A task whose worker dies is retried
-            ``retries`` times on another worker.
+            it fails at the end listing every failed config (it is not rerun: its error is its own). A task
+            whose worker dies is rerun on another (Dask's ``allowed-failures``).
 
     Returns:
         The concatenation of all results, each row carrying its config's fields as columns. A
@@ -286,7 +285,7 @@ def run_sweep(
     executor = _DEFAULT_EXECUTOR if executor is None else (None if executor is False else executor)
     with tqdm(total=len(configs), initial=num_cached, desc=desc or namespace, leave=False, disable=not progress) as bar:
         if executor is not None and batches:
-            _run_on_dask(executor, fn, configs, batches, collect, bar, cost=cost, retries=retries, namespace=namespace)
+            _run_on_dask(executor, fn, configs, batches, collect, bar, cost=cost, namespace=namespace)
         elif workers == 1 or len(batches) < 2:
             for batch in batches:
                 collect(batch, fn([configs[i] for i in batch]))
@@ -306,7 +305,7 @@ def run_sweep(
                         future.cancel()
                     raise
 
-    stats_workers = None if executor is None else len(getattr(executor, "scheduler_info", lambda: {})().get("workers", {}))
+    stats_workers = len(executor.scheduler_info()["workers"]) if executor is not None else None
     names = list(dict.fromkeys(name for r in results for name in r))
     tables = {
         name: pd.concat(
@@ -323,7 +322,7 @@ def run_sweep(
     return tables
 
 
-def _run_on_dask(client, fn, configs, batches, collect, bar, *, cost, retries, namespace) -> None:
+def _run_on_dask(client, fn, configs, batches, collect, bar, *, cost, namespace) -> None:
     """Submit every batch to a Dask client, collect results as they finish, fail at the end on any failure."""
     from distributed import as_completed
 
@@ -333,7 +332,7 @@ def _run_on_dask(client, fn, configs, batches, collect, bar, *, cost, retries, n
     extra = {"resources": {"GPU": 1}} if _uses_gpu(client) else {}
     futures = {}
     for batch in batches:
-        fut = client.submit(_task, fn, [configs[i] for i in batch], 1, pure=False, retries=retries, **extra)
+        fut = client.submit(_task, fn, [configs[i] for i in batch], 1, pure=False, **extra)
         futures[fut.key] = (fut, batch)
     failed: list[tuple[list[Config], BaseException]] = []
     try:
@@ -354,5 +353,5 @@ def _run_on_dask(client, fn, configs, batches, collect, bar, *, cost, retries, n
     if failed:
         lines = [f"  {json.dumps(c, default=str, sort_keys=True)[:300]}: {type(err).__name__}: {err}"
                  for confs, err in failed for c in confs]
-        raise RuntimeError(f"{namespace}: {len(lines)} config(s) failed (every other result is cached):\n"
+        raise RuntimeError(f"{namespace}: {len(lines)} config(s) failed (the finished ones are in the cache, if any):\n"
                            + "\n".join(lines))
