@@ -188,6 +188,10 @@ def one_hot_pairs(tokens: torch.Tensor, P: int) -> torch.Tensor:
                      dim=1).float()
 
 
+#: images in scikit-learn's digits (:func:`digits`), for plans that size the set without loading it
+DIGITS_IMAGES = 1797
+
+
 def digits() -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's 8×8 handwritten digits (1797 images, 10 classes; they ship with the package, nothing is
     downloaded), pixels scaled from [0, 16] to [−1, 1]. Chapters 7 and 8."""

@@ -193,6 +193,20 @@ def _uses_gpu(client) -> bool:
         return False
 
 
+def group_batches(configs: Sequence[Config], batch_key: Callable[[Config], Hashable] | None = None,
+                  max_batch: int | None = None) -> list[list[int]]:
+    """The batches :func:`run_sweep` makes of ``configs`` (none cached): indices grouped by ``batch_key`` in
+    first-seen order, each group cut into pieces of at most ``max_batch``. The compute plan uses it too."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault(batch_key(config) if batch_key else i, []).append(i)
+    out = []
+    for idx in groups.values():
+        size = max_batch or len(idx)
+        out += [idx[j : j + size] for j in range(0, len(idx), size)]
+    return out
+
+
 def run_sweep(
     fn: Callable[[list[Config]], Sequence[Result]],
     configs: Sequence[Config],
@@ -256,22 +270,18 @@ def run_sweep(
         modules.append(defined_in)
     cache = ResultCache(cache_dir, namespace, source_fingerprint(*modules)) if cache_dir is not None else None
     results: list[dict[str, pd.DataFrame] | None] = [None] * len(configs)
-    pending: dict[Hashable, list[int]] = {}
+    todo: list[int] = []
     for i, config in enumerate(configs):
         cached = cache.load(config) if cache else None
         if cached is not None:
             results[i] = cached
         else:
-            key = batch_key(config) if batch_key else i
-            pending.setdefault(key, []).append(i)
+            todo.append(i)
     num_cached = sum(r is not None for r in results)
     if num_cached:
         log.info("%s: %d of %d configs loaded from the cache", namespace, num_cached, len(configs))
 
-    batches = []
-    for idx in pending.values():
-        size = max_batch or len(idx)
-        batches += [idx[j : j + size] for j in range(0, len(idx), size)]
+    batches = [[todo[j] for j in b] for b in group_batches([configs[i] for i in todo], batch_key, max_batch)]
     def collect(batch: list[int], out: Sequence[Result]) -> None:
         if len(out) != len(batch):
             raise RuntimeError(f"{namespace}: fn returned {len(out)} results for {len(batch)} configs")

@@ -32,8 +32,10 @@ conclusion from the verdicts.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +49,7 @@ from ..distillation import soft_labels
 from ..metrics import FULL, accuracy, agreement, seed_means
 from ..rules import Above, AllOf, AtLeast, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, make_generator, resolve_device, split_seed
+from ..plan import Batch, Fit
 from ..sweeps import run_sweep
 
 NAMESPACE = "06_gpt2"
@@ -197,8 +200,11 @@ def num_parameters(model: torch.nn.Module) -> int:
 # Training
 
 
+EVAL_BATCH = 512  # sentences per forward of an evaluation
+
+
 @torch.no_grad()
-def logits_of(model, ids, mask, batch: int = 512) -> torch.Tensor:
+def logits_of(model, ids, mask, batch: int = EVAL_BATCH) -> torch.Tensor:
     """Eval-mode logits (n, c), float32."""
     model.eval()
     out = [model(input_ids=ids[i:i + batch], attention_mask=mask[i:i + batch]).logits.float()
@@ -333,6 +339,62 @@ def run(cfg: Gpt2Config, *, cache_dir=None, progress: bool = True, device=None) 
     return run_sweep(lambda batch: [_run_seed(c, cfg, device, progress) for c in batch], configs,
                      cache_dir=cache_dir, namespace=NAMESPACE, progress=progress, desc="seeds (teacher + students)",
                      executor=False)  # in this process, on all its threads, even with a notebook's scheduler
+
+
+class _Logits(torch.nn.Module):
+    """A sequence classifier as the compute plan calls it: token ids in, the last position's logits out (the
+    backbone and the head at every position, as the classifier computes them; no padding, so no mask)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.model.transformer(input_ids=ids).last_hidden_state
+        return self.model.score(hidden)[:, -1]
+
+
+def _plan_model(cfg: Gpt2Config) -> torch.nn.Module:
+    """The classifier's shape on the meta device: the offline config, or the weights' own config (GPT-2 small's,
+    transformers' defaults, when a hub name's config is not on this machine)."""
+    from transformers import AutoConfig, GPT2Config, GPT2ForSequenceClassification
+
+    if cfg.model_name_or_path is None:
+        conf = GPT2Config(vocab_size=cfg.vocab_size, n_positions=max(16, cfg.max_length), n_embd=cfg.n_embd,
+                          n_layer=cfg.n_layer, n_head=cfg.n_head, num_labels=cfg.c, bos_token_id=0, eos_token_id=0)
+    else:
+        try:
+            conf = AutoConfig.from_pretrained(cfg.model_name_or_path, local_files_only=True, num_labels=cfg.c)
+        except (OSError, ValueError):
+            conf = GPT2Config(num_labels=cfg.c)
+    conf.pad_token_id = None  # no padding in the plan's all-zero ids: nothing to look up
+    with torch.device("meta"):
+        return _Logits(GPT2ForSequenceClassification(conf))
+
+
+PLAN_NOTES = ("mini-batch AdamW: one step per batch; every evaluation forwards D*^T (and, for a student, the "
+              "validation sentences); with model_name_or_path the shape is the weights' config, GPT-2 small's "
+              "when that is not on this machine",)
+
+
+def plan(cfg: Gpt2Config) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: per seed, the teacher and one student per ρ."""
+    T, n = cfg.max_length, cfg.n
+    evals = lambda epochs: epochs // cfg.eval_every + 2  # noqa: E731
+    build = partial(_plan_model, cfg)
+    out = []
+    for _ in cfg.seeds:
+        fits = [Fit(build, (cfg.teacher_batch, T), cfg.teacher_epochs * math.ceil(n / cfg.teacher_batch),
+                    records=evals(cfg.teacher_epochs), eval_rows=n - cfg.teacher_batch, dtype=torch.long,
+                    eval_chunk=EVAL_BATCH),
+                Fit(build, (EVAL_BATCH, T), 0, records=math.ceil((n + cfg.n_val) / EVAL_BATCH), dtype=torch.long)]
+        for rho in cfg.rhos:
+            m = int(rho * n)
+            fits.append(Fit(build, (cfg.student_batch, T), cfg.student_epochs * math.ceil(m / cfg.student_batch),
+                            records=evals(cfg.student_epochs), eval_rows=n + cfg.n_val - cfg.student_batch,
+                            dtype=torch.long, eval_chunk=EVAL_BATCH))
+        out.append(Batch("seeds (teacher + students)", 1, tuple(fits)))
+    return out
 
 
 def apply_overrides(cfg: Gpt2Config, **overrides) -> Gpt2Config:

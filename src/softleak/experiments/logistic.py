@@ -19,6 +19,7 @@ the spec's rules (§3.7) and compared with the paper's number, Cover's finite-d 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -39,7 +40,8 @@ from ..metrics import FULL, seed_means
 from ..models import BinaryLogitEnsemble
 from ..rules import AllOf, AtLeast, AtMost, Above, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import default_workers, run_sweep
+from ..plan import META, Batch, Fit
+from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit, min_norm_lstsq
 
 NAMESPACE = "03_logistic_thresholds"
@@ -185,17 +187,50 @@ def run(cfg: LogisticConfig, *, cache_dir=None, progress: bool = True, device=No
         One row per (d, α, ρ, seed, shuffled) with the metrics of spec §3.5.
     """
     device = resolve_device(device)
+    configs, batch_key = _sweep(cfg)
+    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+                     batch_key=batch_key, progress=progress, desc="(d, α, seed) cells",
+                     workers=default_workers(device) if workers is None else workers)
+
+
+def _sweep(cfg: LogisticConfig) -> tuple[list[dict], Callable[[dict], tuple]]:
+    """The configs of :func:`run` and their batch key: neighbouring α values of one d share one padded
+    teacher ensemble (fewer, larger tensor programs)."""
     shared = {"teacher_lr": cfg.teacher_lr, "teacher_steps": cfg.teacher_steps}
     configs = [{"d": cfg.d, "alpha": a, "seed": s, "rhos": list(cfg.rhos), **shared}
                for a in cfg.alphas for s in cfg.seeds]
     if cfg.d_compare is not None:
         configs += [{"d": cfg.d_compare, "alpha": a, "seed": s, "rhos": [cfg.rho_focus], **shared}
                     for a in cfg.alphas for s in cfg.seeds]
-    # neighbouring α values share one padded teacher ensemble: fewer, larger tensor programs
     bucket = {a: i // cfg.alphas_per_batch for i, a in enumerate(sorted(cfg.alphas))}
-    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
-                     batch_key=lambda c: (c["d"], bucket[c["alpha"]]), progress=progress, desc="(d, α, seed) cells",
-                     workers=default_workers(device) if workers is None else workers)
+    return configs, lambda c: (c["d"], bucket[c["alpha"]])
+
+
+PLAN_NOTES = ("the students are closed-form float64 least squares (counted as 2·m·d·min(m, d) + min(m, d)³/3 "
+              "per solve); float64 runs at about half the float32 rate the estimate assumes",)
+
+
+def plan(cfg: LogisticConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: a padded teacher ensemble, then two solves per ρ."""
+    configs, batch_key = _sweep(cfg)
+    out = []
+    for idx in group_batches(configs, batch_key):
+        b = [configs[i] for i in idx]
+        d, sizes = b[0]["d"], [num_samples(c["alpha"], b[0]["d"]) for c in b]
+        E, n_max = len(b), max(sizes)
+        solve_flop = solve_ops = solve_bytes = 0.0
+        for n in set(sizes):
+            E_n = sizes.count(n)
+            for rho in b[0]["rhos"]:
+                m = 2 * int(rho * n / 2)
+                k = min(m, d)
+                solve_flop += 2 * E_n * (2 * m * d * k + k**3 / 3 + 4 * n * d)
+                solve_ops += 60
+                solve_bytes = max(solve_bytes, 8.0 * E_n * (m * d + k * k) + 4.0 * E_n * n * d)
+        out.append(Batch(f"d = {d}", E, (
+            Fit(partial(BinaryLogitEnsemble, d, range(E), device=META), (E, n_max, d), b[0]["teacher_steps"]),),
+            extra_flop=solve_flop, extra_ops=solve_ops, extra_bytes=solve_bytes + 4.0 * E * n_max * d))
+    return out
 
 
 def cell_means(runs: pd.DataFrame) -> pd.DataFrame:

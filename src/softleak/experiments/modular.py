@@ -43,7 +43,8 @@ from ..metrics import FULL, sem, seed_means
 from ..models import MLPEnsemble, TransformerEnsemble
 from ..rules import AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import default_workers, run_sweep
+from ..plan import META, Batch, Fit
+from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
 
 NAMESPACE = "02_modular_addition"
@@ -443,13 +444,8 @@ def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=Non
     archs = {arch: _arch_dict(cfg, arch) for arch in cfg.archs}
     # every architecture's teachers and the premise ladder in one sweep, every student in another: with
     # several workers the ladder and the MLP teachers train beside the transformer's
-    tconfs = [{**a, "seed": s, "role": "main"} for a in archs.values() for s in cfg.seeds]
-    if "transformer" in cfg.archs:
-        tconfs += [{**_arch_dict(cfg, "transformer", a), "seed": cfg.premise_seed, "role": "premise",
-                    "keep_logits": False} for a in cfg.premise]
-    t_out = run_sweep(partial(_run_teachers, device=device), tconfs, cache_dir=cache_dir,
-                      namespace=f"{NAMESPACE}-teacher",
-                      batch_key=lambda c: (c["role"], c["arch"], c["P"], c["frac"], c.get("d_model")),
+    t_out = run_sweep(partial(_run_teachers, device=device), _teacher_configs(cfg), cache_dir=cache_dir,
+                      namespace=f"{NAMESPACE}-teacher", batch_key=_teacher_key,
                       progress=progress, desc="teachers (one ensemble per architecture; premise ladder)",
                       workers=workers, cost=_teacher_cost)
     logits = t_out.pop("logits")
@@ -462,13 +458,8 @@ def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=Non
             ls = logits[(logits["role"] == "main") & (logits["arch"] == arch) & (logits["seed"] == s)]
             ls = ls.sort_values("teacher", kind="stable")
             teachers[arch, s] = torch.tensor(ls[zcols].to_numpy(np.float32)).reshape(3, a["P"] ** 2, a["P"]).transpose(1, 2)
-    student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
-    sconfs = [{**a, **student, "seed": s, "rho": r, "tau": t, "teacher": k, "student_epochs": e}
-              for arch, a in archs.items()
-              for t, e in zip(cfg.taus, cfg.epochs_of(arch)) for k in cfg.teachers_of(t, arch)
-              for r in cfg.rhos_of(arch) for s in cfg.seeds]
-    s_out = run_sweep(partial(_run_students, teachers=teachers, device=device), sconfs, cache_dir=cache_dir,
-                      namespace=f"{NAMESPACE}-student", batch_key=lambda c: (c["arch"], c["rho"], c["tau"], c["teacher"]),
+    s_out = run_sweep(partial(_run_students, teachers=teachers, device=device), _student_configs(cfg),
+                      cache_dir=cache_dir, namespace=f"{NAMESPACE}-student", batch_key=_student_key,
                       progress=progress, desc="students (architecture × ρ × τ × teacher, seeds together)",
                       workers=workers, cost=_student_cost)
     drop = ("stops", "betas", "teacher_record_every", "lr", "weight_decay", "warmup", "teacher_epochs", "role",
@@ -478,6 +469,59 @@ def run(cfg: ModularConfig, *, cache_dir=None, progress: bool = True, device=Non
     tf_main = out["checkpoints"][out["checkpoints"]["arch"] == "transformer"]
     out["premise"] = pd.concat([premise, tf_main], ignore_index=True).reindex(columns=PREMISE_COLUMNS).sort_values(
         ["P", "seed", "teacher"]).reset_index(drop=True)
+    return out
+
+
+def _teacher_configs(cfg: ModularConfig) -> list[dict]:
+    """Every architecture's teachers (one per seed) and the premise ladder's, for one sweep."""
+    tconfs = [{**_arch_dict(cfg, arch), "seed": s, "role": "main"} for arch in cfg.archs for s in cfg.seeds]
+    if "transformer" in cfg.archs:
+        tconfs += [{**_arch_dict(cfg, "transformer", a), "seed": cfg.premise_seed, "role": "premise",
+                    "keep_logits": False} for a in cfg.premise]
+    return tconfs
+
+
+def _teacher_key(c: dict) -> tuple:
+    return (c["role"], c["arch"], c["P"], c["frac"], c.get("d_model"))
+
+
+def _student_configs(cfg: ModularConfig) -> list[dict]:
+    """Every student: architecture × τ × teacher × ρ × seed."""
+    student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
+    return [{**_arch_dict(cfg, arch), **student, "seed": s, "rho": r, "tau": t, "teacher": k, "student_epochs": e}
+            for arch in cfg.archs
+            for t, e in zip(cfg.taus, cfg.epochs_of(arch)) for k in cfg.teachers_of(t, arch)
+            for r in cfg.rhos_of(arch) for s in cfg.seeds]
+
+
+def _student_key(c: dict) -> tuple:
+    return (c["arch"], c["rho"], c["tau"], c["teacher"])
+
+
+PLAN_NOTES = ("teachers and students stop early once their rules are met: the plan counts every epoch "
+              "(an upper bound), and a P² forward at each record for the held-out pairs (two for a teacher)",)
+
+
+def plan(cfg: ModularConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: the teacher ensembles, then the students."""
+    def fit_of(a: dict, E: int, n: int, steps: int, every: int, eval_rows: int) -> Fit:
+        tokens = a["arch"] == "transformer"
+        shape = (E, n, 3) if tokens else (E, n, 2 * a["P"])
+        return Fit(partial(_model, a, range(E), META), shape, steps, records=steps // every + 2, eval_rows=eval_rows,
+                   dtype=torch.long if tokens else torch.float32)
+
+    out = []
+    for stage, configs, key in (("teachers", _teacher_configs(cfg), _teacher_key),
+                                ("students", _student_configs(cfg), _student_key)):
+        for idx in group_batches(configs, key):
+            a = configs[idx[0]]
+            n_star = int(a["frac"] * a["P"] ** 2)
+            if stage == "teachers":
+                f = fit_of(a, len(idx), n_star, a["teacher_epochs"], a["teacher_record_every"], 2 * a["P"] ** 2)
+            else:
+                f = fit_of(a, len(idx), int(a["rho"] * n_star), a["student_epochs"], a["record_every"], a["P"] ** 2)
+            label = f"{a['arch']} {stage}" + (" (premise ladder)" if a.get("role") == "premise" else "")
+            out.append(Batch(label, len(idx), (f,)))
     return out
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -45,7 +46,8 @@ from ..metrics import FULL, accuracy, seed_means
 from ..models import GroupedLinearEnsemble, LinearEnsemble
 from ..rules import AllOf, Above, AtLeast, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import default_workers, run_sweep
+from ..plan import META, Batch, Fit
+from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
 
 NAMESPACE = "04_multinomial_scaling"
@@ -247,7 +249,13 @@ def run(cfg: MultinomialConfig, *, cache_dir=None, progress: bool = True, device
     """Run all four experiments; one row per (experiment, c, d, n, seed, ρ, τ, shuffled)."""
     device = resolve_device(device)
     configs = _experiments(cfg)
-    # cells of similar size share one padded ensemble: little padding, few tensor programs
+    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+                     batch_key=_batch_key(cfg, configs), progress=progress, desc="data cells",
+                     workers=default_workers(device) if workers is None else workers)
+
+
+def _batch_key(cfg: MultinomialConfig, configs: list[dict]) -> Callable[[dict], tuple]:
+    """Cells of similar size share one padded ensemble: little padding, few tensor programs."""
     groups: dict[tuple, list[int]] = {}
     for conf in configs:
         groups.setdefault((conf["experiment"], conf["c"], conf["d"]), []).append(conf["n_pc"])
@@ -258,9 +266,29 @@ def run(cfg: MultinomialConfig, *, cache_dir=None, progress: bool = True, device
         key = (conf["experiment"], conf["c"], conf["d"])
         return (*key, rank[key][conf["n_pc"]])
 
-    return run_sweep(partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
-                     batch_key=batch_key, progress=progress, desc="data cells",
-                     workers=default_workers(device) if workers is None else workers)
+    return batch_key
+
+
+def plan(cfg: MultinomialConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: a padded teacher ensemble, then one grouped
+    student ensemble (every ρ, τ and shuffle of every cell) and its test pass."""
+    configs = _experiments(cfg)
+    out = []
+    for idx in group_batches(configs, _batch_key(cfg, configs)):
+        b = [configs[i] for i in idx]
+        c, d, T = b[0]["c"], b[0]["d"], len(b)
+        S, rhos = 2 * len(b[0]["taus"]), b[0]["rhos"]
+        G = T * len(rhos)
+        n_max = max(conf["n_pc"] for conf in b) * c
+        m_max = max(c * int(rho * conf["n_pc"]) for conf in b for rho in rhos)
+        mte_max = max(conf["n_pc"] * c - c * int(rho * conf["n_pc"]) for conf in b for rho in rhos)
+        out.append(Batch(b[0]["experiment"], T, (
+            Fit(partial(LinearEnsemble, d, c, range(T), device=META), (T, n_max, d), b[0]["teacher_steps"]),
+            Fit(partial(GroupedLinearEnsemble, d, c, range(G * S), group_size=S, device=META), (G, m_max, d),
+                b[0]["student_steps"]),
+            Fit(partial(GroupedLinearEnsemble, d, c, range(G * S), group_size=S, device=META), (G, mte_max, d), 0),
+        )))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,11 +40,12 @@ import torch
 from .. import audit
 from ..claims import Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
-from ..data import digits, gaussian_random_labels, split_student
+from ..data import DIGITS_IMAGES, digits, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
 from ..models import MLPEnsemble
 from ..rules import AllOf, Above, AtLeast, AtMost, ClaimSpec, Evidence, evidence_metrics, fmt, per_teacher
 from ..runtime import derive_seed, resolve_device, split_seed
+from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
@@ -352,12 +353,8 @@ def _cost(batch: list[dict]) -> float:
         conf["canary_p"] * 74
 
 
-def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=None, workers: int | None = None
-        ) -> dict[str, pd.DataFrame]:
-    """Run chapter 8: ``{"random": …, "canary": …}``, one row per recipe, student init and teacher
-    (and canary mode). Each (setting, teacher) is one cached batch: an interrupted run resumes."""
-    device = resolve_device(device)
-    workers = default_workers(device) if workers is None else workers
+def _configs(cfg: ReleaseConfig) -> list[dict]:
+    """One config per (setting, teacher seed): the weak and the jump α of the random part, then the canaries."""
     shared = dataclasses.asdict(cfg)
     rkeys = ("d", "c", "p", "rho", "teacher_lr", "teacher_steps", "student_lr", "student_steps", "inits", "fresh")
     ckeys = tuple(k for k in shared if k.startswith("canary_") and k not in ("canary_seeds",) and
@@ -367,7 +364,45 @@ def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=Non
                for a, n in ((cfg.weak_alpha, cfg.n_weak), (cfg.jump_alpha, cfg.n_jump)) for s in cfg.seeds]
     configs += [{"part": "canary", "seed": s, **{k: shared[k] for k in ckeys}, "recipes": recipes(cfg, "canary")}
                 for s in cfg.canary_seeds]
-    out = run_sweep(partial(_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
+    return configs
+
+
+PLAN_NOTES = ("the canary teachers train until they fit, at most canary_teacher_steps epochs: the plan counts the cap",)
+
+
+def plan(cfg: ReleaseConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: per teacher, its training, then one student
+    ensemble of every recipe and init (two for the canaries, one per mode), each recorded 6 times."""
+    out = []
+    for conf in _configs(cfg):
+        E = len(conf["recipes"]) * (conf["inits"] if conf["part"] == "random" else conf["canary_inits"])
+        if conf["part"] == "random":
+            d, c, p, n = conf["d"], conf["c"], conf["p"], conf["n"]
+            m = c * int(conf["rho"] * (n // c))  # the stratified split
+            fits = (Fit(partial(MLPEnsemble, (d, p, c), [0], device=META), (n, d), conf["teacher_steps"]),
+                    Fit(partial(MLPEnsemble, (d, p, c), range(E), device=META), (m, d), conf["student_steps"],
+                        records=6, eval_rows=n - m),
+                    Fit(partial(MLPEnsemble, (d, p, c), range(E), device=META), (n - m + conf["fresh"], d), 0))
+        else:
+            d, p, n, k = 64, conf["canary_p"], conf["canary_train"], conf["canary_count"]
+            test = DIGITS_IMAGES - n
+            fits = [Fit(partial(MLPEnsemble, (d, p, 10), [0], device=META), (n, d), conf["canary_teacher_steps"])]
+            for trained, held in ((n - k, k), (n - k + int(conf["canary_rho"] * k), k - int(conf["canary_rho"] * k))):
+                fits += [Fit(partial(MLPEnsemble, (d, p, 10), range(E), device=META), (trained, d),
+                             conf["canary_student_steps"], records=6, eval_rows=held),
+                         Fit(partial(MLPEnsemble, (d, p, 10), range(E), device=META), (test + held, d), 0)]
+        out.append(Batch(f"{conf['part']}" + (f" α = {conf['alpha']:g}" if conf["part"] == "random" else ""), 1,
+                         tuple(fits)))
+    return out
+
+
+def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=None, workers: int | None = None
+        ) -> dict[str, pd.DataFrame]:
+    """Run chapter 8: ``{"random": …, "canary": …}``, one row per recipe, student init and teacher
+    (and canary mode). Each (setting, teacher) is one cached batch: an interrupted run resumes."""
+    device = resolve_device(device)
+    workers = default_workers(device) if workers is None else workers
+    out = run_sweep(partial(_batch, device=device), _configs(cfg), cache_dir=cache_dir, namespace=NAMESPACE,
                     desc="releases", progress=progress, workers=workers, cost=_cost, depends_on=DEPENDS_ON)
     out = out if isinstance(out, dict) else {"random": out}
     for name in ("random", "canary"):

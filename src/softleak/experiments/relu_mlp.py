@@ -55,6 +55,7 @@ from ..models import MLPEnsemble
 from ..rules import (AllOf, AnyOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Rule, Within, ladder_trend,
                      evidence_metrics, fmt)
 from ..runtime import derive_seed, resolve_device, split_seed
+from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, run_sweep
 from ..training import fit
 
@@ -378,6 +379,41 @@ def _cell_flop(cell: dict) -> float:
     teacher = 6.0 * n * (d + c) * cell["p_T"] * cell["teacher_steps"]
     students = sum(6.0 * s["rho"] * n * (d + c) * s["p_S"] * cell["student_steps"] for s in cell["students"])
     return teacher + students
+
+
+PLAN_NOTES = ("students of one width train in padded ensembles of at most max_members (chosen as the run chooses "
+              "them); every record forwards the training, test and validation rows",)
+
+
+def _train_size(student: dict, c: int, n_pc: int) -> int:
+    """A student's training rows: the stratified ρ-split, less the removed class for ``remove_samples``."""
+    per_class = int(student["rho"] * n_pc)
+    return (c - 1 if student["variant"] == "remove_samples" else c) * per_class
+
+
+def plan(cfg: ReluConfig) -> list[Batch]:
+    """The batches :func:`run` and :func:`run_ladder` train, for :mod:`softleak.plan`: per cell, its teacher, then
+    its students in the padded ensembles :func:`_chunks` makes."""
+    shared = _run_config(cfg)
+    ladder = {**shared, "student_steps": max(cfg.jump_ladder) * cfg.student_steps} if cfg.jump_ladder else None
+    out = []
+    for cells, run_fields, stage in ((_cells(cfg), shared, "cells"), (ladder_cells(cfg), ladder, "fig7c.jump ladder")):
+        for cell in cells:
+            d, c, n_pc, p_T = cell["d"], cell["c"], cell["n_pc"], cell["p_T"]
+            n, n_val = n_pc * c, run_fields["val_per_class"] * c
+            steps, every = run_fields["student_steps"], run_fields["record_every"]
+            fits = [Fit(partial(MLPEnsemble, (d, p_T, c), [0], device=META), (n, d), cell["teacher_steps"])]
+            for p_S in sorted({st["p_S"] for st in cell["students"]}):
+                group = [st for st in cell["students"] if st["p_S"] == p_S]
+                sizes = [_train_size(st, c, n_pc) for st in group]
+                for local in _chunks(sizes, 6.0 * (d * p_S + p_S * c), cfg.max_members):
+                    m_max = max(sizes[j] for j in local)
+                    test_max = n - min(c * int(group[j]["rho"] * n_pc) for j in local)
+                    fits.append(Fit(partial(MLPEnsemble, (d, p_S, c), range(len(local)), device=META),
+                                    (len(local), m_max, d), steps, records=steps // every + 2,
+                                    eval_rows=test_max + n_val))
+            out.append(Batch(stage, 1, tuple(fits)))
+    return out
 
 
 def _run_cells(batch: list[dict], device: torch.device, max_members: int) -> list[dict[str, pd.DataFrame]]:

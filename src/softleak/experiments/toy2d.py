@@ -33,7 +33,8 @@ from ..models import MLPEnsemble
 from ..config import replace_checked
 from ..rules import AllOf, Above, AtLeast, ClaimSpec, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device
-from ..sweeps import default_workers, run_sweep
+from ..plan import META, Batch, Fit
+from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
 
 NAMESPACE = "01_toy_2d"
@@ -247,18 +248,48 @@ def run(
         "points": per-point predictions on the showcase datasets}``.
     """
     device = resolve_device(device)
-    configs = [
+    return run_sweep(
+        partial(_run_batch, device=device), _configs(cfg), cache_dir=cache_dir, namespace=NAMESPACE,
+        batch_key=_batch_key, progress=progress, desc="datasets",
+        workers=default_workers(device) if workers is None else workers,
+    )
+
+
+def _configs(cfg: Toy2DConfig) -> list[dict]:
+    """One config per (case, dataset): the showcase dataset first."""
+    return [
         {**dataclasses.asdict(case), "data_seed": s, "showcase": s == cfg.showcase_seed,
          "num_student_inits": cfg.showcase_inits if s == cfg.showcase_seed else cfg.num_student_inits,
          "grid_size": cfg.grid_size}
         for case in cfg.cases
         for s in (cfg.showcase_seed, *cfg.seeds)
     ]
-    return run_sweep(
-        partial(_run_batch, device=device), configs, cache_dir=cache_dir, namespace=NAMESPACE,
-        batch_key=lambda conf: conf["c"], progress=progress, desc="datasets",
-        workers=default_workers(device) if workers is None else workers,
-    )
+
+
+def _batch_key(conf: dict) -> int:
+    return conf["c"]  # all datasets of a case train together
+
+
+PLAN_NOTES = ("teachers train until they fit their data, at most teacher_max_steps epochs: the plan counts the cap",)
+
+
+def plan(cfg: Toy2DConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: per case, the teachers, the students and the grid."""
+    configs = _configs(cfg)
+    out = []
+    for idx in group_batches(configs, _batch_key):
+        b = [configs[i] for i in idx]
+        case, T = b[0], len(b)
+        E = 2 * sum(conf["num_student_inits"] for conf in b)
+        n_train = int(case["rho"] * case["n"])
+        sizes, g2 = (2, case["p"], case["c"]), case["grid_size"] ** 2
+        out.append(Batch(f"case c = {case['c']}", T, (
+            Fit(partial(MLPEnsemble, sizes, range(T), device=META), (T, case["n"], 2), case["teacher_max_steps"]),
+            Fit(partial(MLPEnsemble, sizes, range(E), device=META), (E, n_train, 2), case["student_steps"],
+                eval_rows=case["n"]),
+            Fit(partial(MLPEnsemble, sizes, range(E + T), device=META), (g2, 2), 0),  # the decision regions
+        )))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

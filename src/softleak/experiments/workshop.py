@@ -42,7 +42,8 @@ from ..models import MLPEnsemble
 from ..rules import (AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt,
                      per_teacher)
 from ..runtime import derive_seed, resolve_device, split_seed
-from ..sweeps import default_workers, run_sweep
+from ..plan import META, Batch, Fit
+from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
 from . import modular
 from .toy2d import _C3, _C20, ToyCase
@@ -564,17 +565,9 @@ def _structured_one(cfg: dict, device) -> dict[str, pd.DataFrame]:
     return {"runs": pd.DataFrame(rows)}
 
 
-def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=None, workers: int | None = None
-        ) -> dict[str, pd.DataFrame]:
-    """Run chapter 7. Returns ``{"main", "heldout", "a2", "toy", "structured"}`` tables.
-
-    Raises:
-        ValueError: a CIFAR-10 run without a valid ``data_dir``, before any compute.
-    """
-    if cfg.structured == "cifar10":
-        check_cifar_dir(cfg.data_dir)
-    device = resolve_device(device)
-    workers = default_workers(device) if workers is None else workers
+def _main_configs(cfg: WorkshopConfig) -> list[dict]:
+    """One config per (main experiment, seed); A.1 on the first seed only. Each carries only the settings its
+    experiment reads (its cache key)."""
     shared = dataclasses.asdict(cfg)
     main_keys = ("d", "c", "samples_per_class", "p", "student_p", "widths", "tau", "lr", "teacher_epochs",
                  "student_epochs", "rhos", "inits", "fresh_per_class", "a1_taus", "a1_lrs", "a1_rho", "a1_inits",
@@ -586,30 +579,135 @@ def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=No
     specific = {k for ks in keep.values() for k in ks}
     configs = []
     for exp in MAIN_EXPERIMENTS:
-        seeds = cfg.seeds[:1] if exp == "a1" else cfg.seeds
-        for s in seeds:  # each config carries only the settings its experiment reads (its cache key)
+        for s in cfg.seeds[:1] if exp == "a1" else cfg.seeds:
             conf = {k: v for k, v in base.items() if k not in specific or k in keep[exp]}
             configs.append({**conf, "experiment": exp, "seed": s})
+    return configs
+
+
+def _a2_configs(cfg: WorkshopConfig) -> list[dict]:
+    """A.2's grid: one config per (c, samples per class, d) on the first seed."""
+    return [{"c": c, "spc": spc, "d": d, "seed": cfg.seeds[0], "p": cfg.p, "student_p": cfg.student_p, "tau": cfg.tau,
+             "lr": cfg.lr, "a2_student_epochs": cfg.a2_student_epochs or cfg.student_epochs, "a2_rho": cfg.a2_rho,
+             "a2_inits": cfg.a2_inits, "a2_teacher_epochs": cfg.a2_teacher_epochs, "fresh_per_class": cfg.fresh_per_class}
+            for c in cfg.a2_cs for spc in cfg.a2_spcs for d in cfg.a2_ds]
+
+
+def _toy_configs(cfg: WorkshopConfig) -> list[dict]:
+    """Fig. 3 in the 2D toy: one config per (case, dataset seed)."""
+    return [{**dataclasses.asdict(dataclasses.replace(case, teacher_max_steps=cfg.toy_teacher_steps,
+                                                      student_steps=cfg.toy_student_steps)),
+             "toy_seed": s, "toy_inits": cfg.toy_inits, "toy_sim_lr": cfg.toy_sim_lr}
+            for case in (_C3, _C20) for s in cfg.toy_seeds]
+
+
+def _toy_key(conf: dict) -> int:
+    return conf["c"]
+
+
+def _structured_configs(cfg: WorkshopConfig) -> list[dict]:
+    """Fig. 4: one config per (variant, seed)."""
+    shared = dataclasses.asdict(cfg)
+    return [{"variant": v, "seed": s, **{k: shared[k] for k in shared if k.startswith("structured") and k != "structured_seeds"},
+             "data_dir": cfg.data_dir} for v in VARIANTS for s in cfg.structured_seeds]
+
+
+#: (images, pixels) of the structured sets, for the plan (which does not load them)
+STRUCTURED_SHAPES = {"digits": (1797, 64), "cifar10": (50_000, 3072)}
+PLAN_NOTES = ("teachers train until they fit, at most their epoch cap, and every teacher is assumed to fit (so its "
+              "students train): the plan counts the caps",)
+
+
+class _Similarity(torch.nn.Module):
+    """A similarity student as the plan calls it: its cosine similarities (E, n, n), the loss's input."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return cosine_similarities(self.model(X))
+
+
+def _mlp(sizes, members: int, similarity: bool = False) -> torch.nn.Module:
+    model = MLPEnsemble(sizes, range(members), device=META)
+    return _Similarity(model) if similarity else model
+
+
+def plan(cfg: WorkshopConfig) -> list[Batch]:
+    """The batches :func:`run` trains, for :mod:`softleak.plan`: the main setting (each config retrains its
+    teacher), A.2's grid, the 2D toy, the structured data and A.4 (chapter 2's plan of :func:`a4_config`)."""
+    out = []
+    for conf in _main_configs(cfg):
+        d, c, p, sp = conf["d"], conf["c"], conf["p"], conf["student_p"]
+        n, n_f = conf["samples_per_class"] * c, conf["fresh_per_class"] * c
+        m_of = lambda rho: c * int(rho * conf["samples_per_class"])  # noqa: E731
+        fits = [Fit(partial(_mlp, (d, p, p, c), 1), (n, d), conf["teacher_epochs"], eval_rows=n_f)]
+        student = lambda sizes, E, rho, epochs, sim=False: Fit(  # noqa: E731
+            partial(_mlp, sizes, E, sim), (m_of(rho), d), epochs, records=2, eval_rows=n + n_f)
+        exp = conf["experiment"]
+        if exp == "capacity":
+            fits += [student((d, w, w, c), conf["inits"], rho, conf["student_epochs"])
+                     for w in conf["widths"] for rho in conf["rhos"]]
+        elif exp == "a1":
+            fits += [student((d, sp, sp, c), len(conf["a1_taus"]) * conf["a1_inits"], conf["a1_rho"], conf["student_epochs"])
+                     for _ in conf["a1_lrs"]]
+        elif exp == "a3":
+            E = (1 + 2 * len(conf["a3_classes"]) + 2 * len(conf["a3_ks"])) * conf["inits"]
+            fits.append(student((d, sp, sp, c), E, conf["a3_rho"], conf["student_epochs"]))
+        else:
+            fits += [student((d, sp, sp, c), conf["inits"], rho, conf["sim_epochs"], True)
+                     for rho in conf["sim_rhos"] or conf["rhos"]]
+        out.append(Batch(f"main: {exp}", 1, tuple(fits)))
+    for conf in _a2_configs(cfg):
+        d, c, spc = conf["d"], conf["c"], conf["spc"]
+        sp, m = conf["student_p"], c * int(conf["a2_rho"] * spc)
+        fits = [Fit(partial(_mlp, (d, conf["p"], conf["p"], c), 1), (c * spc, d), conf["a2_teacher_epochs"],
+                    eval_rows=conf["fresh_per_class"] * c)]
+        if m:
+            fits.append(Fit(partial(_mlp, (d, sp, sp, c), conf["a2_inits"]), (m, d), conf["a2_student_epochs"],
+                            records=2, eval_rows=c * spc))
+        out.append(Batch("A.2 composition", 1, tuple(fits)))
+    toys = _toy_configs(cfg)
+    for idx in group_batches(toys, _toy_key, cfg.toy_batch):
+        case, T = toys[idx[0]], len(idx)
+        E, sizes, n_tr = T * case["toy_inits"], (2, case["p"], case["c"]), int(case["rho"] * case["n"])
+        out.append(Batch("2D toy", T, (
+            Fit(partial(_mlp, sizes, T), (T, case["n"], 2), case["teacher_max_steps"]),
+            *(Fit(partial(_mlp, sizes, E, sim), (E, n_tr, 2), case["student_steps"], records=2, eval_rows=case["n"])
+              for sim in (False, False, True)))))
+    for conf in _structured_configs(cfg):
+        N, D = STRUCTURED_SHAPES[conf["structured"]]
+        m, p = int(0.8 * N), conf["structured_p"]
+        fits = [Fit(partial(_mlp, (D, p, p, 10), 1), (m, D), conf["structured_teacher_epochs"], eval_rows=N - m)]
+        fits += [Fit(partial(_mlp, (D, p, p, 10), conf["structured_inits"]), (int(rho * m), D),
+                     conf["structured_student_epochs"], records=2, eval_rows=N) for rho in conf["structured_rhos"]]
+        out.append(Batch(f"structured ({conf['structured']})", 1, tuple(fits)))
+    out += [dataclasses.replace(b, stage=f"A.4 {b.stage}") for b in modular.plan(a4_config(cfg))]
+    return out
+
+
+def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=None, workers: int | None = None
+        ) -> dict[str, pd.DataFrame]:
+    """Run chapter 7. Returns ``{"main", "heldout", "a2", "toy", "structured"}`` tables.
+
+    Raises:
+        ValueError: a CIFAR-10 run without a valid ``data_dir``, before any compute.
+    """
+    if cfg.structured == "cifar10":
+        check_cifar_dir(cfg.data_dir)
+    device = resolve_device(device)
+    workers = default_workers(device) if workers is None else workers
     kw = dict(cache_dir=cache_dir, progress=progress, workers=workers)
     cost = {"capacity": 4, "a3": 4, "sim": 3, "a1": 2}  # measured order at cpu: the longest start first
-    main = run_sweep(partial(_main_batch, device=device), configs, namespace=f"{NAMESPACE}/main", desc="main setting",
-                     cost=lambda b: cost[b[0]["experiment"]], **kw)
-    a2 = run_sweep(partial(_a2_batch, device=device), [
-        {"c": c, "spc": spc, "d": d, "seed": cfg.seeds[0], "p": cfg.p, "student_p": cfg.student_p, "tau": cfg.tau,
-         "lr": cfg.lr, "a2_student_epochs": cfg.a2_student_epochs or cfg.student_epochs, "a2_rho": cfg.a2_rho, "a2_inits": cfg.a2_inits,
-         "a2_teacher_epochs": cfg.a2_teacher_epochs, "fresh_per_class": cfg.fresh_per_class}
-        for c in cfg.a2_cs for spc in cfg.a2_spcs for d in cfg.a2_ds], namespace=f"{NAMESPACE}/a2",
-        desc="dataset composition", cost=lambda b: b[0]["c"] * b[0]["spc"] * (b[0]["d"] + 2 * b[0]["p"]), **kw)
-    toy = run_sweep(partial(_toy_batch, device=device), [
-        {**dataclasses.asdict(dataclasses.replace(case, teacher_max_steps=cfg.toy_teacher_steps,
-                                                  student_steps=cfg.toy_student_steps)),
-         "toy_seed": s, "toy_inits": cfg.toy_inits, "toy_sim_lr": cfg.toy_sim_lr}
-        for case in (_C3, _C20) for s in cfg.toy_seeds], namespace=f"{NAMESPACE}/toy", desc="2D toy",
-        batch_key=lambda conf: conf["c"], max_batch=cfg.toy_batch, **kw)
-    structured = run_sweep(partial(_structured_batch, device=device), [
-        {"variant": v, "seed": s, **{k: shared[k] for k in shared if k.startswith("structured") and k != "structured_seeds"}, "data_dir": cfg.data_dir}
-        for v in VARIANTS for s in cfg.structured_seeds], namespace=f"{NAMESPACE}/structured", desc="structured data",
-        **kw)
+    main = run_sweep(partial(_main_batch, device=device), _main_configs(cfg), namespace=f"{NAMESPACE}/main",
+                     desc="main setting", cost=lambda b: cost[b[0]["experiment"]], **kw)
+    a2 = run_sweep(partial(_a2_batch, device=device), _a2_configs(cfg), namespace=f"{NAMESPACE}/a2",
+                   desc="dataset composition", cost=lambda b: b[0]["c"] * b[0]["spc"] * (b[0]["d"] + 2 * b[0]["p"]), **kw)
+    toy = run_sweep(partial(_toy_batch, device=device), _toy_configs(cfg), namespace=f"{NAMESPACE}/toy", desc="2D toy",
+                    batch_key=_toy_key, max_batch=cfg.toy_batch, **kw)
+    structured = run_sweep(partial(_structured_batch, device=device), _structured_configs(cfg),
+                           namespace=f"{NAMESPACE}/structured", desc="structured data", **kw)
     a4 = modular.run(a4_config(cfg), cache_dir=cache_dir, progress=progress, device=device, workers=workers)
     main = main if isinstance(main, dict) else {"runs": main}
     tables = {"main": main["runs"], "heldout": main.get("heldout", pd.DataFrame()), "a2": a2, "toy": toy,
