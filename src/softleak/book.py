@@ -4,6 +4,7 @@ Usage (the Makefile calls these)::
 
     python -m softleak.book execute --preset cpu      # notebooks/NN_x.ipynb -> book/chapters/NN_x.ipynb
     python -m softleak.book scoreboard --preset cpu   # results/*/cpu/claims.json -> book/scoreboard.md
+    python -m softleak.book plan --preset paper       # what every chapter will train, before it runs
 
 The chapters to execute are the ``book/chapters/<stem>`` entries of ``_toc.yml``; a failing cell
 stops the build with papermill's error, naming the notebook and the cell.
@@ -102,10 +103,40 @@ def build_state(preset: str, stems: list[str]) -> dict[str, dict]:
                    "config": plain_config(resolve(stem, preset))} for stem in stems if stem in SECTIONS}
 
 
+def plan(preset: str, *, root: str | os.PathLike, only: list[str] | None = None, device: str | None = None,
+         calibrate: bool = True) -> str:
+    """The compute plan of every chapter of the table of contents at ``preset``, as text: a table of totals
+    (configs, batches, TFLOP, peak memory per batch, estimated hours on this machine's ``device`` from a
+    calibration of its trainer, GPU-hours at the reference GPU's peak), then each chapter's stages."""
+    import pandas as pd
+
+    from .plan import REFERENCE_GPU, plan_chapter, plan_table, rates_for
+    from .presets import SECTIONS
+
+    check_choice("preset", preset, PRESET_NAMES)
+    stems = [s for s in toc_chapters(root) if s in SECTIONS and (not only or s in only)]
+    rates = rates_for(device) if calibrate else None
+    plans = [plan_chapter(stem, preset, rates=rates) for stem in stems]
+    table = plan_table(plans)
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:,.2f}".format):
+        text = [f"Compute plan at preset {preset!r}: counted from the configs, on the meta device (nothing trained)",
+                table.drop(columns=["preset"]).to_string(index=False), ""]
+    if rates is not None:
+        text.append(f"Estimated hours: one worker of {rates.device}, from a calibration here "
+                    f"({rates.flop_per_second / 1e9:,.0f} GFLOP/s on large steps, {rates.seconds_per_op * 1e6:.1f} µs per "
+                    "operation); workers in parallel divide it. An estimate, not a measurement.")
+    text.append(f"GPU-hours ≥: the FLOPs at the dense float32 peak of the reference GPU, an {REFERENCE_GPU[0]} "
+                f"({REFERENCE_GPU[1] / 1e12:.0f} TFLOP/s, datasheet): a lower bound. No GPU has measured these rates; "
+                "a small model's steps are bound by per-operation overhead, not FLOPs. 'too large': batches whose "
+                "peak memory exceeds this machine's device.")
+    text += ["", *(p.summary() for p in plans)]
+    return "\n".join(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m softleak.book", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("execute", "scoreboard"):
+    for name in ("execute", "scoreboard", "plan"):
         p = sub.add_parser(name)
         p.add_argument("--preset", default="cpu", choices=PRESET_NAMES)
         p.add_argument("--root", default=None, help="book root holding _toc.yml (default: the repository)")
@@ -113,9 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["execute"].add_argument("--only", nargs="*", default=None, help="notebook stems to execute")
     sub.choices["execute"].add_argument("--scheduler", default=None,
                                         help="run the sweeps on Dask: 'local' (a LocalCluster) or tcp://host:8786")
+    sub.choices["plan"].add_argument("--only", nargs="*", default=None, help="notebook stems to plan")
+    sub.choices["plan"].add_argument("--device", default=None, help="device to calibrate on (default: CUDA if visible)")
+    sub.choices["plan"].add_argument("--no-calibrate", action="store_true", help="FLOPs and memory only, no timing")
     args = parser.parse_args(argv)
     root = Path(args.root) if args.root else repo_root()
-    if args.command == "execute":
+    if args.command == "plan":
+        print(plan(args.preset, root=root, only=args.only, device=args.device, calibrate=not args.no_calibrate))
+    elif args.command == "execute":
         execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only,
                 scheduler=args.scheduler or None)
     else:

@@ -250,10 +250,10 @@ class ChapterPlan:
     def totals(self) -> dict:
         b = self.batches
         out = {"chapter": self.stem, "preset": self.preset, "configs": int(b["configs"].sum()), "batches": len(b),
-               "TFLOP": float(b["flop"].sum()) / 1e12, "peak memory per batch (GiB)": float(b["peak_bytes"].max()) / 2**30,
-               "too large for the device": int((b["peak_bytes"] > self.memory_limit).sum())}
+               "TFLOP": float(b["flop"].sum()) / 1e12, "GiB per batch": float(b["peak_bytes"].max()) / 2**30,
+               "too large": int((b["peak_bytes"] > self.memory_limit).sum())}
         if self.rates is not None:
-            out["estimated hours (one worker)"] = float(b["seconds"].sum()) / 3600
+            out["est. hours, 1 worker"] = float(b["seconds"].sum()) / 3600
         return out
 
     def too_large(self) -> pd.DataFrame:
@@ -263,9 +263,9 @@ class ChapterPlan:
         """A few lines for the top of a chapter's run."""
         t = self.totals
         lines = [f"Compute plan, {self.stem} at {self.preset}: {t['configs']:,} configs in {t['batches']:,} batches, "
-                 f"{t['TFLOP']:,.2f} TFLOP of training, at most {t['peak memory per batch (GiB)']:.2f} GiB per batch"]
+                 f"{t['TFLOP']:,.2f} TFLOP of training, at most {t['GiB per batch']:.2f} GiB per batch"]
         if self.rates is not None:
-            lines.append(f"  estimated {_duration(t['estimated hours (one worker)'] * 3600)} on one worker of "
+            lines.append(f"  estimated {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of "
                          f"{self.rates.device} (calibrated here: {self.rates.flop_per_second / 1e9:,.0f} GFLOP/s, "
                          f"{self.rates.seconds_per_op * 1e6:.1f} µs per operation; an estimate, not a measurement)")
         by_stage = self.batches.groupby("stage", sort=False)[["configs", "flop"]].sum()
@@ -311,33 +311,57 @@ def cost_batches(batches: Sequence[Batch], rates: Rates | None = None) -> pd.Dat
     return pd.DataFrame(rows, columns=["stage", "configs", "flop", "ops", "peak_bytes"] + (["seconds"] if rates else []))
 
 
+_RATES: dict[str, Rates] = {}
+
+
+def rates_for(device: str | torch.device | None = None) -> Rates:
+    """:func:`calibrate` once per device and process."""
+    from .runtime import resolve_device
+
+    key = str(resolve_device(device))
+    if key not in _RATES:
+        _RATES[key] = calibrate(key, budget_s=0.4)
+    return _RATES[key]
+
+
+def plan_for(stem: str, cfg, preset: str = "", *, rates: Rates | None = None, memory_limit: float | None = None
+             ) -> ChapterPlan:
+    """The plan of chapter ``stem`` for its resolved config ``cfg`` (what a notebook prints before it runs)."""
+    import importlib
+
+    from .presets import SECTIONS
+
+    module = importlib.import_module(SECTIONS[stem])
+    if not hasattr(module, "plan"):
+        raise ValueError(f"chapter {stem!r} has no compute plan ({SECTIONS[stem]}.plan is missing)")
+    limit = device_memory(rates.device if rates else None) if memory_limit is None else memory_limit
+    return ChapterPlan(stem, preset, cost_batches(module.plan(cfg), rates), rates, limit,
+                       list(getattr(module, "PLAN_NOTES", ())))
+
+
 def plan_chapter(stem: str, preset: str, *, rates: Rates | None = None, memory_limit: float | None = None,
                  **overrides) -> ChapterPlan:
     """The plan of chapter ``stem`` at ``preset`` (with overrides), costed with ``rates`` when given.
 
     Raises:
-        ValueError: for an unknown chapter, preset or override (before any compute); and for a chapter
-            module without a ``plan`` function.
+        ValueError: for an unknown chapter, preset or override, before any compute.
     """
-    import importlib
+    from .presets import resolve
 
-    from .presets import SECTIONS, resolve
+    return plan_for(stem, resolve(stem, preset, **overrides), preset, rates=rates, memory_limit=memory_limit)
 
-    cfg = resolve(stem, preset, **overrides)
-    module = importlib.import_module(SECTIONS[stem])
-    if not hasattr(module, "plan"):
-        raise ValueError(f"chapter {stem!r} has no compute plan ({SECTIONS[stem]}.plan is missing)")
-    batches = module.plan(cfg)
-    notes = list(getattr(module, "PLAN_NOTES", ()))
-    limit = device_memory(rates.device if rates else None) if memory_limit is None else memory_limit
-    return ChapterPlan(stem, preset, cost_batches(batches, rates), rates, limit, notes)
+
+#: The GPU the plan's GPU-hours refer to, and its dense float32 peak (the vendor's datasheet; PyTorch's
+#: default float32 matmuls do not use TF32). Hours at this peak are a lower bound from FLOPs alone.
+REFERENCE_GPU = ("NVIDIA H100 SXM", 67e12)
 
 
 def plan_table(plans: Sequence[ChapterPlan]) -> pd.DataFrame:
-    """One row per chapter with its totals, and a total row."""
+    """One row per chapter with its totals and the reference GPU's lower bound, and a total row."""
     df = pd.DataFrame([p.totals for p in plans])
+    df["GPU-hours ≥"] = df["TFLOP"] * 1e12 / REFERENCE_GPU[1] / 3600  # at the reference GPU's peak
     total = {c: df[c].sum() if df[c].dtype.kind in "fi" else "" for c in df.columns}
-    total["peak memory per batch (GiB)"] = df["peak memory per batch (GiB)"].max()
+    total["GiB per batch"] = df["GiB per batch"].max()
     total["chapter"], total["preset"] = "whole book", plans[0].preset if plans else ""
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
