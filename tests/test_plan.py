@@ -106,3 +106,13 @@ def test_cli_prints_every_chapter():
     for stem in SECTIONS:
         assert f"Compute plan, {stem} at smoke" in out
     assert "whole book" in out and "GPU-hours ≥" in out and "lower bound" in out
+
+
+def test_readme_paper_row_is_the_plan(plans):
+    """The README's planned row is the plan's, number for number: a changed preset must update it."""
+    from softleak.book import toc_chapters
+    from softleak.claims import repo_root
+
+    stems = [s for s in toc_chapters(repo_root()) if s in SECTIONS]
+    row = plan.readme_row([plans[s, "paper"] for s in stems])
+    assert row in (repo_root() / "README.md").read_text()

@@ -351,9 +351,34 @@ def plan_chapter(stem: str, preset: str, *, rates: Rates | None = None, memory_l
     return plan_for(stem, resolve(stem, preset, **overrides), preset, rates=rates, memory_limit=memory_limit)
 
 
-#: The GPU the plan's GPU-hours refer to, and its dense float32 peak (the vendor's datasheet; PyTorch's
-#: default float32 matmuls do not use TF32). Hours at this peak are a lower bound from FLOPs alone.
-REFERENCE_GPU = ("NVIDIA H100 SXM", 67e12)
+#: The GPU the plan's GPU-hours refer to, its dense float32 peak and its memory (the vendor's datasheet;
+#: PyTorch's default float32 matmuls do not use TF32). Hours at this peak are a lower bound from FLOPs alone.
+REFERENCE_GPU = ("NVIDIA H100 SXM", 67e12, 80e9)
+
+
+def _flops(flop: float) -> str:
+    for prefix, scale in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9)):
+        if flop >= scale:
+            return f"{flop / scale:.3g} {prefix}FLOP"
+    return f"{flop:.3g} FLOP"
+
+
+def readme_row(plans: Sequence[ChapterPlan]) -> str:
+    """The README's preset-table row of a preset's plan (``plans`` in the table's chapter order): per chapter,
+    the training FLOPs, the largest batch's memory against the reference GPU's, and GPU-hours at its peak."""
+    name, peak, memory = REFERENCE_GPU
+    cells = []
+    for p in plans:
+        t = p.totals
+        gib = t["GiB per batch"]
+        fits = "fits" if gib * 2**30 <= memory else "over"
+        hours = t["TFLOP"] * 1e12 / peak / 3600
+        cells.append(f"{_flops(t['TFLOP'] * 1e12)}; ≤ {gib:.2g} GiB per batch ({fits} {memory / 1e9:.0f} GB); "
+                     + (f"≥ {hours:.2g} GPU-h" if hours >= 0.01 else "under 0.01 GPU-h at peak"))
+    preset = plans[0].preset if plans else ""
+    return (f"| `{preset}`, planned | `python -m softleak.book plan --preset {preset}`: training FLOPs counted from "
+            f"the configs, the largest batch's memory, and hours at an {name}'s float32 peak (a lower bound; no GPU "
+            "has measured these) | " + " | ".join(cells) + " |")
 
 
 def plan_table(plans: Sequence[ChapterPlan]) -> pd.DataFrame:
