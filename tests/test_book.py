@@ -1,6 +1,7 @@
 """End to end: execute every chapter at the smoke preset with papermill and build the book with -W."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,12 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
 
     html = book / "_build" / "html"
     assert (html / "index.html").exists()
+    # a reader with no network: every script and stylesheet comes from the build, MathJax included
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
+    remote = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"')
+    for page in html.rglob("*.html"):
+        assert not remote.findall(page.read_text()), (page, remote.findall(page.read_text()))
+    assert 'src="../../_static/mathjax/tex-chtml.js"' in (html / "book" / "chapters" / "01_toy_2d.html").read_text()
     for stem in toc_chapters(book):
         page = (html / "book" / "chapters" / f"{stem}.html").read_text()
         assert "Does it reproduce?" in page and "<img" in page
