@@ -1,6 +1,7 @@
 """The repository's own promises: pins agree, notebooks are clean, the toc matches the notebooks."""
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -44,3 +45,15 @@ def test_toc_chapters_exist_and_have_presets():
     for stem in chapters:
         assert (ROOT / "notebooks" / f"{stem}.ipynb").exists()
         assert stem in SECTIONS
+
+
+def test_citation_file_names_this_version_and_the_paper():
+    """CITATION.cff is valid YAML, carries the package's version, and lists the paper as references.bib spells it."""
+    import softleak
+
+    root = Path(__file__).resolve().parents[1]
+    cff = yaml.safe_load((root / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == softleak.__version__
+    bib = (root / "references.bib").read_text()
+    title = re.search(r"@article\{behrens2025leak,.*?title\s*=\s*\{(.*?)\},", bib, re.S).group(1)
+    assert title in [r["title"] for r in cff["references"]]
