@@ -3,7 +3,7 @@
 Usage (the Makefile calls these)::
 
     python -m softleak.book execute --preset cpu      # notebooks/NN_x.ipynb -> book/chapters/NN_x.ipynb
-    python -m softleak.book scoreboard --preset cpu   # results/*/cpu/claims.json -> book/scoreboard.md
+    python -m softleak.book scoreboard --preset cpu   # results/*/cpu/claims.json -> book/scoreboard.md, status.md, report.md
     python -m softleak.book plan --preset paper       # what every chapter will train, before it runs
 
 The chapters to execute are the ``book/chapters/<stem>`` entries of ``_toc.yml``; a failing cell
@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .claims import repo_root, scoreboard_markdown
+from .pages import report_markdown, status_markdown
 from .config import check_choice
 from .presets import PRESET_NAMES
 
@@ -70,6 +71,11 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
     check_choice("preset", preset, PRESET_NAMES)
     from .sweeps import check_scheduler
 
+    from .claims import results_dir
+    from .pages import annotate
+    from .plan import preset_costs, rates_for
+    from .presets import SECTIONS
+
     check_scheduler(scheduler)  # before any notebook runs
     root, notebooks = Path(root), Path(notebooks)
     out_dir = root / CHAPTER_PREFIX
@@ -88,6 +94,9 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
             kernel_name="python3", cwd=str(notebooks), progress_bar=False,
         )
         print(f"executed {stem} at preset {preset} in {time.time() - start:.0f} s", flush=True)
+        if stem in SECTIONS:  # the run box, the downloads and the figures' provenance
+            annotate(out_dir / f"{stem}.ipynb", stem, results_dir(stem, preset), source,
+                     preset_costs(stem, rates_for()))
         written.append(out_dir / f"{stem}.ipynb")
     return written
 
@@ -160,9 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         stems = toc_chapters(root)
         titles = {stem: notebook_title(sources / f"{stem}.ipynb") for stem in stems
                   if (sources / f"{stem}.ipynb").exists()}
-        out.write_text(scoreboard_markdown(args.preset, titles=titles, stems=stems,
-                                           expected=build_state(args.preset, stems)))
-        print(f"wrote {out}")
+        expected = build_state(args.preset, stems)
+        out.write_text(scoreboard_markdown(args.preset, titles=titles, stems=stems, expected=expected))
+        (root / "book" / "status.md").write_text(status_markdown(args.preset, stems, titles, expected=expected))
+        (root / "book" / "report.md").write_text(report_markdown(args.preset, stems, titles))
+        print(f"wrote {out}, status.md and report.md")
     return 0
 
 

@@ -381,6 +381,20 @@ def readme_row(plans: Sequence[ChapterPlan]) -> str:
             "has measured these) | " + " | ".join(cells) + " |")
 
 
+def preset_costs(stem: str, rates: Rates | None = None) -> dict[str, str]:
+    """Per preset, one line of chapter ``stem``'s planned cost (for its page's run box)."""
+    from .presets import PRESET_NAMES
+
+    out = {}
+    for preset in PRESET_NAMES:
+        t = plan_chapter(stem, preset, rates=rates).totals
+        text = f"{_flops(t['TFLOP'] * 1e12)}, ≤ {t['GiB per batch']:.2g} GiB per batch"
+        if rates is not None:
+            text += f", ≈ {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of this build's {rates.device}"
+        out[preset] = text
+    return out
+
+
 def plan_table(plans: Sequence[ChapterPlan]) -> pd.DataFrame:
     """One row per chapter with its totals and the reference GPU's lower bound, and a total row."""
     df = pd.DataFrame([p.totals for p in plans])
