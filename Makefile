@@ -21,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: install
 	$(BIN)/python -m softleak.book execute --preset $(PRESET) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 	$(BIN)/python -m softleak.book scoreboard --preset $(PRESET)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going -q
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 ## test: unit tests, every notebook at the smoke preset (nbmake), a smoke build of the book

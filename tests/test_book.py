@@ -47,6 +47,10 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
             assert key in payload["provenance"], (stem, key)
         assert payload["claims"] and all(c["kind"] in ("paper", "book") and c["rule"] for c in payload["claims"]), stem
         assert (tmp_path / "results" / stem / "smoke" / "table.parquet").exists()
+        assert "Run it yourself" in page and "-p preset paper" in page and "planned cost" in page, stem
+        assert page.count("Run: preset smoke; seeds") >= 1, stem  # every chapter's figures carry their run
+        for name in ("table.parquet", "table.csv", "claims.json", f"{stem}.ipynb"):
+            assert name in page and (book / "book" / "chapters" / "downloads" / stem / name).exists(), (stem, name)
     chapter1 = (html / "book" / "chapters" / "01_toy_2d.html").read_text()
     assert 'id="fig-toy-c3"' in chapter1 and 'id="fig-toy-c20"' in chapter1  # captioned figures
     assert "glue" not in chapter1.split("What the run shows")[1][:2000].lower()  # glued numbers rendered
@@ -54,3 +58,9 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
     assert "teacher reaches 100" in scoreboard.lower() and "tested claims reproduce" in scoreboard
     assert "inconclusive" in scoreboard and "not tested at this preset" in scoreboard
     assert "Stale" not in scoreboard  # every chapter was run by this build
+    status = (html / "book" / "status.html").read_text()
+    assert "Build status" in status and status.count(">yes<") == len(toc_chapters(book))  # every chapter current
+    report = (html / "book" / "report.html").read_text()
+    for section in ("Scope of reproducibility", "Methodology and compute", "What was difficult",
+                    "Discrepancies between the paper and the authors", "tail-cut ablation"):
+        assert section in report, section

@@ -13,6 +13,7 @@ stops the build with papermill's error, naming the notebook and the cell.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -88,17 +89,53 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
         if not source.exists():
             raise FileNotFoundError(f"_toc.yml lists {CHAPTER_PREFIX}{stem}, but {source} does not exist")
         start = time.time()
-        papermill.execute_notebook(
-            str(source), str(out_dir / f"{stem}.ipynb"), parameters={"preset": preset, "progress": False,
-                                                                     **({"scheduler": scheduler} if scheduler else {})},
-            kernel_name="python3", cwd=str(notebooks), progress_bar=False,
-        )
-        print(f"executed {stem} at preset {preset} in {time.time() - start:.0f} s", flush=True)
+        out, kernel_log = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.log"
+        try:
+            with _stderr_to(kernel_log):  # the kernel's own chatter (transport warnings, workers' logs)
+                papermill.execute_notebook(
+                    str(source), str(out), parameters={"preset": preset, "progress": False,
+                                                       **({"scheduler": scheduler} if scheduler else {})},
+                    kernel_name="python3", cwd=str(notebooks), progress_bar=False,
+                )
+        except papermill.PapermillExecutionError as err:
+            raise ChapterFailed(f"{stem} failed at preset {preset}, cell [{err.exec_count}]: {err.ename}: {err.evalue}\n"
+                                f"  the executed notebook, with the traceback: {out}\n  the kernel's log: {kernel_log}") from err
+        print(f"{stem:<24} {preset:<6} {time.time() - start:6.0f} s   {_cache_line(results_dir(stem, preset))}", flush=True)
         if stem in SECTIONS:  # the run box, the downloads and the figures' provenance
             annotate(out_dir / f"{stem}.ipynb", stem, results_dir(stem, preset), source,
                      preset_costs(stem, rates_for()))
         written.append(out_dir / f"{stem}.ipynb")
     return written
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter's notebook raised: the message names the chapter, the cell and the error."""
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send this process's standard error, and so its children's (the kernel), to ``path``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "w") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _cache_line(folder: Path) -> str:
+    """``cache 10 of 102 configs`` from a chapter's ``claims.json`` (its sweeps' cache hits)."""
+    import json
+
+    try:
+        cache = json.loads((folder / "claims.json").read_text())["provenance"].get("cache") or {}
+    except (OSError, KeyError, ValueError):
+        return "no claims.json"
+    return f"cache {cache.get('from_cache', 0)} of {cache.get('configs', 0)} configs" if cache else "no sweep cache"
 
 
 def build_state(preset: str, stems: list[str]) -> dict[str, dict]:
@@ -158,11 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["plan"].add_argument("--no-calibrate", action="store_true", help="FLOPs and memory only, no timing")
     args = parser.parse_args(argv)
     root = Path(args.root) if args.root else repo_root()
-    if args.command == "plan":
+    if args.command == "execute":
+        try:
+            execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only,
+                    scheduler=args.scheduler or None)
+        except ChapterFailed as err:
+            print(f"make book: {err}", file=sys.stderr)
+            return 1
+    elif args.command == "plan":
         print(plan(args.preset, root=root, only=args.only, device=args.device, calibrate=not args.no_calibrate))
-    elif args.command == "execute":
-        execute(args.preset, root=root, notebooks=args.notebooks or repo_root() / "notebooks", only=args.only,
-                scheduler=args.scheduler or None)
     else:
         out = root / "book" / "scoreboard.md"
         sources = repo_root() / "notebooks"
