@@ -34,12 +34,83 @@ METRICS = {
 STUDENTS = {"hard": ("independent student (hard labels)", "#7f7f7f"), "soft": ("soft-label student", "#1f77b4")}
 
 
+#: the book page's main column at a 1280 px window (sphinx-book-theme, measured in Chromium), and the
+#: figure captions' font size there (they inherit the body's 1 rem), in CSS pixels
+PAGE_COLUMN_PX = 680
+CAPTION_PX = 16
+#: a figure wider than this is shown at this width (fonts keep their size, so they grow against it)
+MAX_WIDTH_IN = 8.0
+DPI = 110
+
+
+def min_font_pt(width_in: float, *, dpi: float = DPI, column_px: float = PAGE_COLUMN_PX, min_px: float = CAPTION_PX) -> float:
+    """The smallest font size (pt) whose text is at least ``min_px`` once a figure ``width_in`` wide is shown in
+    the page's column (scaled down to it when wider)."""
+    shown_px = min(width_in * dpi, column_px)
+    return min_px * 72 * width_in / shown_px
+
+
+def legible(fig):
+    """Make ``fig`` readable in the book's column: wider than :data:`MAX_WIDTH_IN`, it is resized to that width
+    (its layout redone), and every text smaller than :func:`min_font_pt` is raised to it. The notebooks' figures
+    pass through here on display (:func:`set_theme`)."""
+    from matplotlib.text import Text
+
+    width, height = fig.get_size_inches()
+    if width > MAX_WIDTH_IN:
+        fig.set_size_inches(MAX_WIDTH_IN, height * max(MAX_WIDTH_IN / width, 0.75))
+    floor = min_font_pt(fig.get_figwidth())
+    fig.draw_without_rendering()  # create the tick labels
+    for ax in fig.axes:  # tick labels, the ones drawn later included
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
+            ax.tick_params(axis=name, which="both", labelsize=max([floor, *sizes[:1]]))
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+    return fig
+
+
+def smallest_font_px(fig, *, dpi: float = DPI, column_px: float = PAGE_COLUMN_PX) -> float:
+    """The smallest visible text of ``fig`` in CSS pixels once shown in the page's column."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
+    width = fig.get_figwidth()
+    return min(sizes) / 72 * dpi * min(width * dpi, column_px) / (width * dpi) if sizes else float("inf")
+
+
+def panels(n: int, *, panel: tuple[float, float] = (3.7, 3.2), cols: int = 2, **kw):
+    """``n`` axes wrapped ``cols`` to a row (a multi-panel figure wraps rather than shrinks): ``(fig, axes)`` with
+    ``axes`` a flat list of ``n``; unused grid cells are removed."""
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(panel[0] * cols, panel[1] * rows), constrained_layout=True,
+                             squeeze=False, **kw)
+    axes = list(grid.flatten())
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:n]
+
+
 def set_theme() -> None:
     """The book's seaborn theme and table display (call once per notebook): tables show their cells
-    whole, so a claim's rule, a measured interval or a deviation's reason is never cut to "…"."""
+    whole, so a claim's rule, a measured interval or a deviation's reason is never cut to "…"; figures
+    shown with ``display`` pass through :func:`legible`."""
     pd.set_option("display.max_colwidth", None)
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.titlesize": "medium"})
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titlesize": "medium"})
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda fig: print_figure(legible(fig), "png", bbox_inches="tight"))
 
 
 def class_colours(c: int) -> ListedColormap:

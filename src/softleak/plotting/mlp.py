@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from .core import METRICS, _edges, _errorbars, heatmap, region_legend
+from .core import METRICS, _edges, _errorbars, heatmap, panels, region_legend
 
 #: Fig. 7A regions of the MLP phase diagram -> (colour, description)
 MLP_REGIONS = region_legend({
@@ -84,7 +84,7 @@ def mlp_phase_diagram(regions: pd.DataFrame, thresholds: pd.DataFrame, *, column
 
 def mlp_maps(means: pd.DataFrame, *, c: int, marks: list[tuple[float, float]] = ()):
     """Paper Fig. 7B: acc_star_T, acc_train_S and acc_test_S over (α, ρ), colour 0–1."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.0), constrained_layout=True, sharey=True)
+    fig, axes = panels(3, panel=(4.0, 3.3))
     for ax, metric, tag in zip(axes, ("acc_star_T", "acc_train_S", "acc_test_S"), ("B.1", "B.2", "B.3")):
         heatmap(ax, means, metric, vmin=0, vmax=1, xlabel=ALPHA_MLP)
         for a, r in marks:
@@ -147,8 +147,8 @@ def training_curves(curves: pd.DataFrame, jumps: pd.DataFrame, *, alphas, metric
 def loss_curves(curves: pd.DataFrame, jumps: pd.DataFrame, *, alphas):
     """Paper Fig. 17: the soft-label loss on D_train^S and D_test^S against epochs, as the excess over
     its floor (KL to the teacher's soft labels, log scale); mean ± std band and single runs."""
-    fig, axes = plt.subplots(1, len(alphas), figsize=(4.0 * len(alphas), 3.6), constrained_layout=True, squeeze=False)
-    for ax, a in zip(axes[0], alphas):
+    fig, axes = panels(len(alphas))
+    for ax, a in zip(axes, alphas):
         std = curves[np.isclose(curves["alpha"], a) & (curves["variant"] == "standard")]
         for metric, label in (("kl_train_S", r"KL on $\mathcal{D}_{train}^S$"), ("kl_test_S", r"KL on $\mathcal{D}_{test}^S$")):
             colour = METRICS[metric.replace("kl", "loss")][1]
@@ -161,8 +161,8 @@ def loss_curves(curves: pd.DataFrame, jumps: pd.DataFrame, *, alphas):
         for e in jumps.loc[np.isclose(jumps["alpha"], a) & (jumps["variant"] == "standard"), "epoch"].dropna():
             ax.axvline(e, color="grey", lw=0.8, ls="-.")
         ax.set(yscale="log", title=f"α = {a:g}", xlabel="epoch")
-    axes[0, 0].set_ylabel("soft CE − its floor (KL)")
-    axes[0, 0].legend(fontsize="small")
+    axes[0].set_ylabel("soft CE − its floor (KL)")
+    axes[0].legend(fontsize="small")
     return fig
 
 
@@ -201,16 +201,15 @@ def grouped_curves(means: pd.DataFrame, *, x: str, group: str, metrics=("acc_sta
     values = sorted(means[group].unique())
     norm = (LogNorm if log_colour else Normalize)(vmin=min(values), vmax=max(values) if len(values) > 1 else min(values) * 2)
     cmap = plt.get_cmap("viridis")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.6 * len(metrics), 7.5), 3.8), constrained_layout=True,
-                             sharey=True, squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    fig, axes = panels(len(metrics), sharey=True)
+    for ax, metric in zip(axes, metrics):
         for v in values:
             _errorbars(ax, means[means[group] == v], x, metric, cmap(norm(v)), f"{group_label} = {v:g}")
         if reference is not None:
             _errorbars(ax, reference, x, metric.replace("acc_test_S", "acc_val_S"), "grey", reference_label, ls=":")
         ax.set(title=METRICS[metric][0], xlabel=xlabel, ylim=(-0.02, 1.05))
-    axes[0, 0].set_ylabel("accuracy (mean ± SEM)")
-    axes[0, -1].legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    axes[0].set_ylabel("accuracy (mean ± SEM)")
+    axes[-1].legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return fig
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.colors import ListedColormap
 
-from .core import METRICS, _edges, _inverse_rho, heatmap, region_legend
+from .core import METRICS, _edges, _inverse_rho, heatmap, panels, region_legend
 
 #: phase-diagram region -> (colour, description), paper Fig. 4B
 REGIONS = region_legend({
@@ -32,7 +32,7 @@ def accuracies_vs_alpha(means: pd.DataFrame, *, rho: float, d_main: int, d_compa
     """
     metrics = ("acc_star_T", "acc_train_S", "acc_test_S")
     names = {"acc_star_T": r"$\alpha_{label}^T$", "acc_train_S": r"$\alpha_{label}^S$", "acc_test_S": r"$\alpha_{id}^S$"}
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), constrained_layout=True, sharey=True)
+    fig, axes = panels(3, panel=(4.0, 3.4))
     sub = means[np.isclose(means["rho"], rho) & ~means["shuffled"]]
     for ax, metric, tag in zip(axes, metrics, ("A.1", "A.2", "A.3")):
         for d, colour in ((d_compare, "#9e9e9e"), (d_main, METRICS[metric][1])):
@@ -150,8 +150,8 @@ def threshold_curves(th: pd.DataFrame, *, alpha_id_theory: float, title: str):
 def rho_alpha_maps(means: pd.DataFrame, *, c: int):
     """Paper Fig. 13: acc_test_S over (α, ρ), one panel per τ, with α = 1/(ρc)."""
     taus = sorted(means["tau"].unique())
-    fig, axes = plt.subplots(1, len(taus), figsize=(5 * len(taus), 4.2), constrained_layout=True, squeeze=False)
-    for ax, tau in zip(axes[0], taus):
+    fig, axes = panels(len(taus), panel=(4.0, 3.4))
+    for ax, tau in zip(axes, taus):
         heatmap(ax, means[means["tau"] == tau], "acc_test_S", vmin=0.3, vmax=1.0, xlabel=r"$\alpha = n/(dc)$")
         _inverse_rho(ax, means["rho"].unique(), c=c, color="white", lw=1.2)
         ax.set(title=rf"acc$_{{test}}^S$ at $\tau$ = {tau:g}", ylim=(means["rho"].min() - 0.05, means["rho"].max() + 0.05))
@@ -164,12 +164,12 @@ def scaling_panels(runs: pd.DataFrame, transitions: pd.DataFrame, paper: dict[st
     sub = runs[runs["experiment"] == "scaling"]
     means = sub.groupby(["c", "alpha", "shuffled"], as_index=False)[["acc_star_T", "acc_train_S", "acc_test_S"]].mean()
     axis_fn = {"ln": (np.log, r"$\alpha \ln c$"), "sqrt": (np.sqrt, r"$\alpha \sqrt{c}$"), "lin": (lambda c: c, r"$\alpha c$")}
-    panels = [("acc_star_T", False, "B.1 teacher on its data"), ("acc_train_S", False, "B.2 student on D_train^S"),
+    specs = [("acc_star_T", False, "B.1 teacher on its data"), ("acc_train_S", False, "B.2 student on D_train^S"),
               ("acc_test_S", False, "B.3 student on D_test^S"), ("shuffle_acc_train_S", True, "B.4 shuffled student on D_train^S")]
     cs = sorted(means["c"].unique())
     colours = sns.color_palette("crest", len(cs))
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4), constrained_layout=True, sharey=True)
-    for ax, (metric, shuffled, title) in zip(axes, panels):
+    fig, axes = panels(4, panel=(4.0, 3.4), sharey=True)
+    for ax, (metric, shuffled, title) in zip(axes, specs):
         axis, ref = paper[metric]
         f, xlabel = axis_fn[axis]
         column = metric.replace("shuffle_", "")

@@ -1,0 +1,37 @@
+"""The book's figure rules: readable at the page's column width, multi-panel figures wrapped."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from softleak.plotting import core  # noqa: E402
+
+
+def test_min_font_follows_the_shown_width():
+    # a figure narrower than the column is shown at its size: 16 px is 16 px × 72 / 110 pt
+    assert core.min_font_pt(5.0) == pytest.approx(16 * 72 / 110)
+    # a figure 8 in wide is shrunk to 680 px: its fonts must be larger in pt
+    assert core.min_font_pt(8.0) == pytest.approx(16 * 72 * 8 / 680)
+
+
+def test_legible_resizes_wide_figures_and_raises_small_text():
+    fig, axes = core.plt.subplots(1, 4, figsize=(17, 4))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.set_title("small", fontsize=6)
+        ax.legend(fontsize=5)
+    assert core.smallest_font_px(fig) < core.CAPTION_PX
+    core.legible(fig)
+    assert fig.get_figwidth() == core.MAX_WIDTH_IN
+    assert core.smallest_font_px(fig) >= core.CAPTION_PX - 1e-9
+    core.plt.close(fig)
+
+
+def test_panels_wrap_two_to_a_row():
+    fig, axes = core.panels(3)
+    assert len(axes) == 3 and len(fig.axes) == 3
+    assert {round(ax.get_position().y0, 2) for ax in axes}.__len__() == 2  # two rows
+    assert fig.get_figwidth() <= core.MAX_WIDTH_IN
+    core.plt.close(fig)
