@@ -20,6 +20,7 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
     book.mkdir()
     for name in ("_config.yml", "_toc.yml", "references.bib", "pyproject.toml"):
         shutil.copy(ROOT / name, book / name)
+    shutil.copytree(ROOT / "_static", book / "_static")
     shutil.copytree(ROOT / "book", book / "book", ignore=shutil.ignore_patterns("chapters", "scoreboard.md", "status.md", "report.md"))
     monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
     python = sys.executable

@@ -106,6 +106,9 @@ def annotate(executed: str | os.PathLike, stem: str, results: str | os.PathLike,
     nb = json.loads(executed.read_text())
     tag = caption_tag(prov)
     for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:  # papermill's: the run box says the preset
+            cell["metadata"]["tags"] = [*tags, "hide-input"]
         fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
         if fig and "caption" in fig and not fig["caption"].endswith(tag):
             fig["caption"] = f"{fig['caption']} {tag}"
