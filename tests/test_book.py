@@ -48,7 +48,8 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
             assert key in payload["provenance"], (stem, key)
         assert payload["claims"] and all(c["kind"] in ("paper", "book") and c["rule"] for c in payload["claims"]), stem
         assert (tmp_path / "results" / stem / "smoke" / "table.parquet").exists()
-        assert "Run it yourself" in page and "-p preset paper" in page and "planned cost" in page, stem
+        text = " ".join(re.sub(r"<[^>]+>", " ", page).split())  # the page's words, code spans joined
+        assert "Run it yourself" in text and "-p preset paper" in text and "planned cost" in text, stem
         assert page.count("Run: preset smoke; seeds") >= 1, stem  # every chapter's figures carry their run
         for name in ("table.parquet", "table.csv", "claims.json", f"{stem}.ipynb"):
             assert name in page and (book / "book" / "chapters" / "downloads" / stem / name).exists(), (stem, name)
