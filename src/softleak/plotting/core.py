@@ -109,6 +109,7 @@ def set_theme() -> None:
         return
     shell = get_ipython()
     if shell is not None:
+        plt.close(plt.figure())  # resolve the backend now: the inline backend registers its own formatter then
         shell.display_formatter.formatters["image/png"].for_type(
             Figure, lambda fig: print_figure(legible(fig), "png", bbox_inches="tight"))
 
