@@ -35,3 +35,23 @@ def test_panels_wrap_two_to_a_row():
     assert {round(ax.get_position().y0, 2) for ax in axes}.__len__() == 2  # two rows
     assert fig.get_figwidth() <= core.MAX_WIDTH_IN
     core.plt.close(fig)
+
+
+def test_displayed_figures_pass_through_legible():
+    """In a notebook, set_theme makes the PNG of every displayed figure the legible one (8 in at most)."""
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    shell = InteractiveShell.instance()
+    try:
+        core.set_theme()
+        fig, _ = core.plt.subplots(1, 4, figsize=(17, 4))
+        png = shell.display_formatter.formatters["image/png"].lookup_by_type(Figure)(fig)
+        width = Image.open(io.BytesIO(png)).size[0]
+        assert width <= core.MAX_WIDTH_IN * core.DPI and fig.get_figwidth() == core.MAX_WIDTH_IN
+        core.plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()
