@@ -50,34 +50,95 @@ def min_font_pt(width_in: float, *, dpi: float = DPI, column_px: float = PAGE_CO
     return min_px * 72 * width_in / shown_px
 
 
+def _shown_width_in(fig) -> float:
+    """The width of what ``bbox_inches="tight"`` saves: the figure, plus legends placed outside its axes."""
+    fig.draw_without_rendering()
+    return max(fig.get_tightbbox().width, 1e-3)
+
+
 def legible(fig):
-    """Make ``fig`` readable in the book's column: wider than :data:`MAX_WIDTH_IN`, it is resized to that width
-    (its layout redone), and every text smaller than :func:`min_font_pt` is raised to it. The notebooks' figures
-    pass through here on display (:func:`set_theme`)."""
+    """Make ``fig`` readable in the book's column: wider than :data:`MAX_WIDTH_IN`, it is resized to that width,
+    every text smaller than :func:`min_font_pt` is raised to it, the layout is redone (constrained), and legends
+    and titles are kept within the width (:func:`_fit_within`). The notebooks' figures pass through here on
+    display (:func:`set_theme`)."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
     from matplotlib.text import Text
 
     width, height = fig.get_size_inches()
     if width > MAX_WIDTH_IN:
         fig.set_size_inches(MAX_WIDTH_IN, height * max(MAX_WIDTH_IN / width, 0.75))
+    if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.set_layout_engine("constrained")  # larger text needs the layout redone
     floor = min_font_pt(fig.get_figwidth())
     fig.draw_without_rendering()  # create the tick labels
     for ax in fig.axes:  # tick labels, the ones drawn later included
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
-            ax.tick_params(axis=name, which="both", labelsize=max([floor, *sizes[:1]]))
+            if sizes and sizes[0] < floor:
+                ax.tick_params(axis=name, which="both", labelsize=floor)
     for text in fig.findobj(Text):
-        if text.get_text() and text.get_fontsize() < floor:
+        if text.get_text() and text.get_fontsize() < floor - 1e-6:
             text.set_fontsize(floor)
+    _fit_within(fig)
     return fig
 
 
+def _rewrap(text: str, shrink: float) -> str:
+    """``text`` wrapped so that its longest line is about ``shrink`` times as long (its own line breaks kept)."""
+    import textwrap
+
+    lines = text.split("\n")
+    chars = max(6, int(max(len(line) for line in lines) * shrink))
+    return "\n".join(part for line in lines for part in (textwrap.wrap(line, chars) or [""]))
+
+
+def _fit_within(fig) -> None:
+    """Keep the larger text inside the figure's width: legends lose columns, titles wrap onto more lines."""
+    fig.draw_without_rendering()
+    width = fig.bbox.width
+    for leg in list(fig.legends):  # a figure legend wider than the figure: rebuilt with fewer columns
+        ncols = leg._ncols
+        while leg.get_window_extent().width > width and ncols > 1:
+            ncols -= 1
+            handles, labels = leg.legend_handles, [t.get_text() for t in leg.texts]
+            outside = getattr(leg, "_outside_loc", None)
+            loc = "outside lower center" if outside else leg._loc
+            fig.legends.remove(leg)
+            size = max([leg._fontsize, *(t.get_fontsize() for t in leg.texts)])
+            leg = fig.legend(handles, labels, loc=loc, ncol=ncols, frameon=leg.get_frame_on(), fontsize=size)
+            fig.draw_without_rendering()
+    for ax in fig.axes:  # category names along x that run into each other: onto more lines
+        ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+        if ticks and not any(ch.isdigit() for t in ticks for ch in t.get_text()[:1]):
+            room, labels = ax.get_window_extent().width / len(ticks), []
+            for t in ticks:
+                w, text = t.get_window_extent().width, t.get_text()
+                if w > room * 0.85 and "$" not in text and (" " in text or "\n" in text):
+                    text = _rewrap(text, room * 0.9 / w)
+                labels.append(text)
+            if labels != [t.get_text() for t in ticks]:
+                ax.set_xticks([t.get_position()[0] for t in ticks], labels)
+    for ax in fig.axes:  # an axis label longer than its axes: onto more lines
+        for label, room in ((ax.xaxis.label, ax.get_window_extent().width), (ax.yaxis.label, ax.get_window_extent().height)):
+            text, extent = label.get_text(), label.get_window_extent()
+            long = extent.width if label is ax.xaxis.label else extent.height
+            if text and long > room * 1.05 and "$" not in text:
+                label.set_text(_rewrap(text, room / long))
+    for ax in fig.axes:
+        room = ax.get_window_extent().width * 1.05
+        for title in (ax.title, ax._left_title, ax._right_title):
+            text = title.get_text()
+            extent = title.get_window_extent().width
+            if text and extent > room and "$" not in text:
+                title.set_text(_rewrap(text, room / extent))
+
+
 def smallest_font_px(fig, *, dpi: float = DPI, column_px: float = PAGE_COLUMN_PX) -> float:
-    """The smallest visible text of ``fig`` in CSS pixels once shown in the page's column."""
+    """The smallest visible text of ``fig`` in CSS pixels once saved tight and shown in the page's column."""
     from matplotlib.text import Text
 
-    fig.draw_without_rendering()
+    width = _shown_width_in(fig)
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
-    width = fig.get_figwidth()
     return min(sizes) / 72 * dpi * min(width * dpi, column_px) / (width * dpi) if sizes else float("inf")
 
 
@@ -188,7 +249,7 @@ def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
 def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True,
            ylim=None):
     """A claim's quantity over a scale ladder (sizes or budgets), with the paper's value as a line."""
-    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    fig, ax = plt.subplots(figsize=(4.8, 3.2), layout="constrained")
     ax.plot(table[x], table[y], "o-", color="#1f77b4", lw=1.6, ms=7, label="this book")
     ax.axhline(paper, color="#d62728", ls="--", lw=1.2, label="paper")
     if log_x:
@@ -199,5 +260,4 @@ def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, tit
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.legend(fontsize="small", loc="best")
-    fig.tight_layout()
     return fig

@@ -11,7 +11,7 @@ from .core import METRICS
 def gpt2_curves(curves: pd.DataFrame, teacher_curve: pd.DataFrame, *, chance: float):
     """Fig. 9: acc_train_S (dotted) and acc_test_S (solid) vs epoch per ρ, seed means thick and seeds thin;
     the teacher's accuracy on its sentences on the right."""
-    fig, (ax, axT) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, (ax, axT) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2.2, 1]}, layout="constrained")
     rhos = sorted(curves["rho"].unique())
     colours = sns.color_palette("viridis", len(rhos))
     for rho, colour in zip(rhos, colours):
@@ -27,5 +27,4 @@ def gpt2_curves(curves: pd.DataFrame, teacher_curve: pd.DataFrame, *, chance: fl
     for _, s in teacher_curve.groupby("seed"):
         axT.plot(s["epoch"], s["acc_star_T"], color=METRICS["acc_star_T"][1], lw=1.2)
     axT.set(xlabel="teacher epoch", ylabel=METRICS["acc_star_T"][0], ylim=(-0.02, 1.02), title="teacher")
-    fig.tight_layout()
     return fig

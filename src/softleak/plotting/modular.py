@@ -14,7 +14,7 @@ TEACHER_MARKS = {1: "①", 2: "②", 3: "③"}
 def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str):
     """Fig. 3A / 11A: teacher accuracy on D*^T, on D_val and on D_val's fresh pairs vs epoch, one line style
     per seed, with the epochs of checkpoints ① ② ③ marked and a star at each checkpoint's acc_val_T."""
-    fig, ax = plt.subplots(figsize=(8.4, 4.0))
+    fig, ax = plt.subplots(figsize=(8.4, 4.0), layout="constrained")
     styles = ["-", "--", ":", "-."]
     for i, (seed, c) in enumerate(curve.groupby("seed")):
         ls = styles[i % len(styles)]
@@ -31,7 +31,6 @@ def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
     ax.set_title(title, pad=18)
     ax.legend(fontsize="x-small", loc="center right", ncol=1)
-    fig.tight_layout()
     return fig
 
 
@@ -39,7 +38,8 @@ def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, ti
     """Fig. 3B / 11B: rows teachers ① ② ③, columns τ from high to low; seed means ± s.e. of acc_train_S,
     acc_test_S (×) and acc_val_S (dashed, +) over ρ, the teacher's acc_val_T as a line and a star."""
     taus = sorted((t for t in taus if (means["tau"] == t).any()), reverse=True)  # a τ no teacher ran at: no column
-    fig, axes = plt.subplots(3, len(taus), figsize=(3.3 * len(taus), 7.6), sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(3, len(taus), figsize=(3.3 * len(taus), 7.6), sharex=True, sharey=True, squeeze=False,
+                             layout="constrained")
     style = {"acc_train_S": ("o", "-"), "acc_test_S": ("x", "-"), "acc_val_S": ("+", "--")}
     for i, k in enumerate((1, 2, 3)):
         val_T = float(checkpoints.loc[checkpoints["teacher"] == k, "acc_val_T"].iloc[0])
@@ -65,9 +65,8 @@ def teacher_tau_grid(means: pd.DataFrame, checkpoints: pd.DataFrame, *, taus, ti
     handles = [Line2D([], [], color=METRICS[m][1], marker=s[0], ls=s[1], label=METRICS[m][0]) for m, s in style.items()]
     handles.append(Line2D([], [], color=METRICS["acc_val_T"][1], ls=":", marker="*", mfc="#ff7f0e", mec="#ff7f0e",
                           label=r"teacher acc$_{val}^T$"))
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize="small", bbox_to_anchor=(0.5, -0.01))
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
@@ -76,7 +75,7 @@ def premise_ladder(table: pd.DataFrame, *, paper_epochs=(2500, 5000)):
     and their accuracy on fresh pairs (neither the pair nor its mirror trained on), and the epoch each was
     taken at, against the authors' fixed checkpoint epochs. The paper-configuration rung is ringed; a rung
     whose rule was not met (the teacher answered fresh pairs already when it fitted) is crossed."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 4.8))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 4.8), layout="constrained")
     colours = {1: "#1f77b4", 2: "#d62728"}
     for k in (1, 2):
         t = table[table["teacher"] == k].sort_values("P")
@@ -98,15 +97,14 @@ def premise_ladder(table: pd.DataFrame, *, paper_epochs=(2500, 5000)):
     cross = Line2D([], [], ls="none", marker="x", ms=10, mew=2, color="#555555",
                    label="rule not met: no memorizing window")
     handles = [*ax.get_legend_handles_labels()[0], *bx.get_legend_handles_labels()[0], ring, cross]
-    fig.legend(handles=handles, fontsize="small", loc="lower center", ncol=3, frameon=False)
-    fig.tight_layout(rect=(0, 0.22, 1, 1))
+    fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
 def student_curves(curves: pd.DataFrame, panels, *, teacher: int = 3):
     """Fig. 10: student accuracies vs epoch for teacher ``teacher`` at each (ρ, τ) of ``panels``, one line
     style per seed."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False, layout="constrained")
     styles = ["-", "--", ":", "-."]
     for ax, (rho, tau) in zip(axes[0], panels):
         c = curves[(curves["teacher"] == teacher) & (curves["rho"] == rho) & (curves["tau"] == tau)]
@@ -119,8 +117,7 @@ def student_curves(curves: pd.DataFrame, panels, *, teacher: int = 3):
     handles = [Line2D([], [], color=METRICS[m][1], label=METRICS[m][0]) for m in ("acc_train_S", "acc_test_S", "acc_val_S")]
     handles += [Line2D([], [], color="#555555", ls=ls, label=f"seed {s}")
                 for ls, s in zip(styles, sorted(curves["seed"].unique()))]
-    fig.legend(handles=handles, fontsize="small", loc="lower center", ncol=len(handles), frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=len(handles), frameon=False)
     return fig
 
 

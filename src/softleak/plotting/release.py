@@ -34,12 +34,12 @@ def release_pareto(pareto: pd.DataFrame, by: str, panels: dict[str, str], *, uti
     the grey band is the declared "stopped" region (advantage ≤ ``stopped``); the undefended release is
     ringed. A knob is written beside its point unless another label already sits there."""
     if pareto.empty:
-        fig, ax = plt.subplots(figsize=(6, 2))
+        fig, ax = plt.subplots(figsize=(6, 2), layout="constrained")
         ax.axis("off")
         ax.text(0.5, 0.5, "not measured at this preset", ha="center", va="center")
         return fig
     keys = [k for k in panels if k in set(pareto[by])]
-    fig, axes = plt.subplots(len(keys), 1, figsize=(8.0, 4.6 * len(keys) + 1.2), squeeze=False)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(8.0, 4.6 * len(keys) + 1.2), squeeze=False, layout="constrained")
     for ax, key in zip(axes[:, 0], keys):
         g = pareto[pareto[by] == key]
         lo = min(-0.1, float(np.nanmin(g["advantage_low"])) - 0.02)
@@ -74,9 +74,7 @@ def release_pareto(pareto: pd.DataFrame, by: str, panels: dict[str, str], *, uti
         ax.tick_params(labelsize=11)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     seen = dict(zip(labels, handles))
-    fig.legend(seen.values(), seen.keys(), loc="lower center", ncol=3, frameon=False, fontsize=11,
-               bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 1.3 / (4.6 * len(keys) + 1.2), 1, 1))
+    fig.legend(seen.values(), seen.keys(), loc="outside lower center", ncol=3, frameon=False, fontsize=11)
     return fig
 
 

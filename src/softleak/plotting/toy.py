@@ -56,7 +56,7 @@ def toy_figure(grid: pd.DataFrame, points: pd.DataFrame, runs: pd.DataFrame, *, 
         init: which student initialisation to draw.
     """
     c = int(points["c"].iloc[0])
-    fig, axes = plt.subplots(2, 2, figsize=(10, 10.6), constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(8, 8.8), constrained_layout=True)
     axes = axes.flatten()
 
     def pick(df, model, k):
@@ -77,10 +77,10 @@ def toy_figure(grid: pd.DataFrame, points: pd.DataFrame, runs: pd.DataFrame, *, 
     _boundaries(axes[3], pick(grid, "hard", init), STUDENTS["hard"][1], lw=1.0, linestyles="dashed")
     _boundaries(axes[3], pick(grid, "soft", init), STUDENTS["soft"][1], lw=1.6)
     _boundaries(axes[3], pick(grid, "teacher", -1), "black", lw=1.0)
-    axes[3].legend(handles=[Line2D([], [], color="black", label="teacher"),
-                            Line2D([], [], color=STUDENTS["soft"][1], lw=1.6, label="soft-label student"),
-                            Line2D([], [], color=STUDENTS["hard"][1], ls="--", label="independent student")],
-                   loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize="small", frameon=False)
+    fig.legend(handles=[Line2D([], [], color="black", label="teacher"),
+                        Line2D([], [], color=STUDENTS["soft"][1], lw=1.6, label="soft-label student"),
+                        Line2D([], [], color=STUDENTS["hard"][1], ls="--", label="independent student")],
+               loc="outside lower center", ncol=3, fontsize="small", frameon=False, title="(D)")
     axes[3].set_title("(D) decision boundaries")
     for ax in axes:
         _square(ax)

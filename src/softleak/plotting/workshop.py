@@ -26,7 +26,7 @@ def _line(ax, df, x, y, colour, label, **kw):
 
 def _nothing(text: str = "not measured at this preset"):
     """A placeholder figure for a section whose runs are missing (e.g. every teacher failed to fit)."""
-    fig, ax = plt.subplots(figsize=(6.0, 1.2))
+    fig, ax = plt.subplots(figsize=(6.0, 1.2), layout="constrained")
     ax.axis("off")
     ax.text(0.5, 0.5, text, ha="center", va="center")
     return fig
@@ -39,7 +39,7 @@ def _legend_below(fig, axes, ncol=3):
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
 
 
 def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, student_p: int):
@@ -49,7 +49,7 @@ def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, stude
     cap = main[main["experiment"] == "capacity"] if "experiment" in main else main
     if cap.empty or "acc_total_S" not in cap:
         return _nothing()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4), layout="constrained")
     m = _mean_sem(cap, ["width", "rho"], ["acc_total_S", "acc_train_S", "acc_test_S", "acc_fresh_S"])
     widths = sorted(m["width"].unique())
     colours = plt.cm.viridis(np.linspace(0.1, 0.85, len(widths)))
@@ -73,7 +73,6 @@ def capacity(main: pd.DataFrame, heldout: pd.DataFrame, *, teacher_p: int, stude
               ls="--")
     right.set(xlabel=r"$\rho$", ylabel="accuracy", title=f"one student, $p_S$ = {student_p} (mean ± SEM)", ylim=(0, 1.05))
     _legend_below(fig, [left, right], ncol=3)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return fig
 
 
@@ -83,14 +82,13 @@ def class_accuracy(heldout: pd.DataFrame):
     if h.empty:
         return _nothing()
     per = h.groupby("y")["correct"].agg(["mean", "count"]).reset_index()
-    fig, ax = plt.subplots(figsize=(10.5, 3.0))
+    fig, ax = plt.subplots(figsize=(10.5, 3.0), layout="constrained")
     ax.bar(per["y"], per["mean"], color="#d62728", width=0.8, label="held-out accuracy of a class")
     ax.bar(per.loc[per["y"] == 0, "y"], per.loc[per["y"] == 0, "mean"], color="k", width=0.8, label="label 0")
     ax.axhline(h["correct"].mean(), color="k", ls="--", lw=1, label="all classes")
     ax.set(xlabel="class", ylabel=r"acc$_{test}^S$", title="held-out accuracy per class (students and ρ pooled)",
            xlim=(-1, per["y"].max() + 1))
     ax.legend(loc="upper right", ncol=3, frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -99,7 +97,7 @@ def tau_lr_heatmap(a1: pd.DataFrame):
     if a1.empty:
         return _nothing()
     grid = a1.pivot_table(index="tau", columns="lr", values="acc_test_S")
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
     mesh = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(grid.columns)), [f"{v:g}" for v in grid.columns])
     ax.set_yticks(range(len(grid.index)), [f"{v:g}" for v in grid.index])
@@ -110,7 +108,6 @@ def tau_lr_heatmap(a1: pd.DataFrame):
     ax.set(xlabel="learning rate (Adam)", ylabel=r"temperature $\tau$", title=r"acc$_{test}^S$ (mean over students)")
     ax.grid(False)
     fig.colorbar(mesh, ax=ax, shrink=0.85)
-    fig.tight_layout()
     return fig
 
 
@@ -145,7 +142,6 @@ def composition_maps(cells: pd.DataFrame):
         ax.set(xlabel="input dimension d", ylabel="samples per class", title=f"c = {c} (white: teacher did not fit)")
         ax.grid(False)
         fig.colorbar(mesh, ax=ax, shrink=0.85, label=r"acc$_{test}^S$ / trivial (log)")
-    fig.tight_layout()
     return fig
 
 
@@ -154,7 +150,7 @@ def removal_panels(a3_means: pd.DataFrame, *, c: int):
     entries; (right) held-out accuracy against the fraction of each soft label's entries zeroed."""
     if a3_means.empty:
         return _nothing()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2), layout="constrained")
     names = {"none": "untreated", "remove_samples": "class samples\nremoved", "zero_entry": "class entries\nzeroed"}
     rows = []
     for key, label in names.items():
@@ -175,7 +171,6 @@ def removal_panels(a3_means: pd.DataFrame, *, c: int):
     right.axhline(float(none["acc_fresh_S"].mean()), color="#7f7f7f", ls="--", lw=1, label="trivial (fresh data)")
     right.set(xlabel="fraction k/c of each soft label zeroed", ylabel=r"acc$_{test}^S$", title="cutting the tail")
     _legend_below(fig, [left, right], ncol=3)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
@@ -183,7 +178,7 @@ def similarity_panels(main: pd.DataFrame, toy: pd.DataFrame):
     """Fig. 3: (left) similarity against logit students over ρ, with trivial; (right) the 2D toy."""
     if "experiment" not in main or (main["experiment"] == "sim").sum() == 0 or toy.empty:
         return _nothing()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2), layout="constrained")
     sim = _mean_sem(main[main["experiment"] == "sim"], ["rho"], ["acc_test_S", "acc_fresh_S"])
     logit = main[(main["experiment"] == "capacity") & (main["width"] == main["student_p"])]
     lg = _mean_sem(logit, ["rho"], ["acc_test_S"])
@@ -202,7 +197,6 @@ def similarity_panels(main: pd.DataFrame, toy: pd.DataFrame):
     right.set_xticks(range(len(cs)), [f"c = {c}" for c in cs])
     right.set(ylabel=r"acc$_{test}^S$", title="chapter 1's 2D toy (mean ± SEM over datasets)")
     _legend_below(fig, [left, right], ncol=3)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return fig
 
 
@@ -210,7 +204,7 @@ def overlap(ov: pd.DataFrame):
     """Both-right rate over the independence expectation, per ρ, for two pairings of students."""
     if ov.empty:
         return _nothing()
-    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    fig, ax = plt.subplots(figsize=(6.0, 3.8), layout="constrained")
     colours = {"logit–similarity": "#ff7f0e", "logit–logit": "#1f77b4"}
     for pair, g in ov.groupby("pair"):
         m = _mean_sem(g, ["rho"], ["ratio"])
@@ -218,7 +212,6 @@ def overlap(ov: pd.DataFrame):
     ax.axhline(1.0, color="k", ls="--", lw=1, label="independent students")
     ax.set(xlabel=r"$\rho$", ylabel="P(both right) / product of accuracies", title="do two students know the same samples?")
     ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -226,7 +219,7 @@ def structured(st: pd.DataFrame, variants: dict[str, str]):
     """Fig. 4: held-out accuracy against ρ for the four variants, each with its teacher's trivial accuracy."""
     if "acc_test_S" not in st or st["acc_test_S"].isna().all():
         return _nothing()
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), layout="constrained")
     m = _mean_sem(st, ["variant", "rho"], ["acc_test_S", "acc_trivial_T"])
     for v, name in variants.items():
         g = m[m["variant"] == v]
@@ -237,5 +230,4 @@ def structured(st: pd.DataFrame, variants: dict[str, str]):
     ax.set(xlabel=r"$\rho$", ylabel=r"acc$_{test}^S$ (held-out memorized images)",
            title="dotted: the teacher's trivial accuracy on the other 20 %", ylim=(0, 1.02))
     ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
     return fig
