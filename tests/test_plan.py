@@ -86,7 +86,7 @@ def test_calibrated_time_estimate():
     assert rates.seconds(2e10, 1000) == pytest.approx(2.01)
     p = plan.plan_for("03_logistic_thresholds", resolve("03_logistic_thresholds", "smoke"), "smoke", rates=rates)
     assert p.batches["seconds"].sum() == pytest.approx(sum(rates.seconds(f, o) for f, o in zip(p.batches["flop"], p.batches["ops"])))
-    assert "estimated" in p.summary() and "an estimate, not a measurement" in p.summary()
+    assert "at least" in p.summary() and "a lower bound, not a measurement" in p.summary()
     real = plan.calibrate("cpu", budget_s=0.2)
     assert real.flop_per_second > 1e8 and 0 < real.seconds_per_op < 1e-2
 

@@ -168,9 +168,10 @@ def plan(preset: str, *, root: str | os.PathLike, only: list[str] | None = None,
         text = [f"Compute plan at preset {preset!r}: counted from the configs, on the meta device (nothing trained)",
                 table.drop(columns=["preset"]).to_string(index=False), ""]
     if rates is not None:
-        text.append(f"Estimated hours: one worker of {rates.device}, from a calibration here "
+        text.append(f"est. hours: one worker of {rates.device}, from a calibration here "
                     f"({rates.flop_per_second / 1e9:,.0f} GFLOP/s on large steps, {rates.seconds_per_op * 1e6:.1f} µs per "
-                    "operation); workers in parallel divide it. An estimate, not a measurement.")
+                    "operation); workers in parallel divide it. A lower bound, not a measurement: it leaves out "
+                    "memory-bound element-wise work, data making and Python between the steps.")
     text.append(f"GPU-hours ≥: the FLOPs at the dense float32 peak of the reference GPU, an {REFERENCE_GPU[0]} "
                 f"({REFERENCE_GPU[1] / 1e12:.0f} TFLOP/s, datasheet): a lower bound. No GPU has measured these rates; "
                 "a small model's steps are bound by per-operation overhead, not FLOPs. 'too large': batches whose "

@@ -77,7 +77,7 @@ def run_box(stem: str, preset: str, costs: Mapping[str, str], source: str | os.P
         lines.append(f"| `{name}` | `{default}` | {comment.replace('|', '/')} |")
     lines += ["", f"`python -m softleak.book plan --preset paper --only {stem}` prints the chapter's compute plan "
               "in full; costs are counted from the configs (teachers that stop early at their caps) and times are "
-              "estimates on the machine that built this page.", "```"]
+              "lower bounds on the machine that built this page (they leave out element-wise work, data making and Python between the steps).", "```"]
     return "\n".join(lines)
 
 

@@ -12,8 +12,9 @@ planned on a laptop. One forward and backward of each model on meta tensors give
 - the number of tensor operations a step dispatches, which sets a small model's time: on a CPU or
   a GPU alike, an ensemble of toy networks is bound by per-operation overhead, not by FLOPs.
 
-Time is estimated as ``ops × t_op + FLOPs / rate`` per step, from a short :func:`calibrate` of this
-machine's trainer (two real fits of a few hundred milliseconds each): an estimate, labelled as one,
+Time is bounded below by ``ops × t_op + FLOPs / rate`` per step, from a short :func:`calibrate` of this
+machine's trainer (two real fits of a few hundred milliseconds each): a lower bound, labelled as one (it
+leaves out memory-bound element-wise work, data making and Python between the steps),
 that the book's own runs check (``plan`` at ``cpu`` against the wall time ``claims.json`` records).
 """
 
@@ -265,9 +266,9 @@ class ChapterPlan:
         lines = [f"Compute plan, {self.stem} at {self.preset}: {t['configs']:,} configs in {t['batches']:,} batches, "
                  f"{t['TFLOP']:,.2f} TFLOP of training, at most {t['GiB per batch']:.2f} GiB per batch"]
         if self.rates is not None:
-            lines.append(f"  estimated {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of "
+            lines.append(f"  at least {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of "
                          f"{self.rates.device} (calibrated here: {self.rates.flop_per_second / 1e9:,.0f} GFLOP/s, "
-                         f"{self.rates.seconds_per_op * 1e6:.1f} µs per operation; an estimate, not a measurement)")
+                         f"{self.rates.seconds_per_op * 1e6:.1f} µs per operation; a lower bound, not a measurement)")
         by_stage = self.batches.groupby("stage", sort=False)[["configs", "flop"]].sum()
         for stage, row in by_stage.iterrows():
             lines.append(f"  {stage}: {int(row['configs']):,} configs, {row['flop'] / 1e12:,.3f} TFLOP")
@@ -390,7 +391,7 @@ def preset_costs(stem: str, rates: Rates | None = None) -> dict[str, str]:
         t = plan_chapter(stem, preset, rates=rates).totals
         text = f"{_flops(t['TFLOP'] * 1e12)}, ≤ {t['GiB per batch']:.2g} GiB per batch"
         if rates is not None:
-            text += f", ≈ {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of this build's {rates.device}"
+            text += f", at least {_duration(t['est. hours, 1 worker'] * 3600)} on one worker of this build's {rates.device}"
         out[preset] = text
     return out
 
