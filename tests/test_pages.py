@@ -71,7 +71,7 @@ def test_status_page_marks_stale_and_missing_chapters(tmp_path):
     stems = ["01_toy_2d", STEM]
     page = pages.status_markdown("smoke", stems, {}, root=tmp_path, expected={"01_toy_2d": {"commit": "0" * 40}})
     assert "`abcdef1234`" in page and "4 of 10 configs" in page and "12.5 s" in page
-    assert "no: it was run at commit abcdef1234" in page and f"| {STEM} | — | not run |" in page
+    assert "no (1)" in page and "it was run at commit abcdef1234" in page and f"| {STEM} | not run |" in page
     assert "yes" in pages.status_markdown("smoke", stems, {}, root=tmp_path)
 
 

@@ -132,22 +132,28 @@ def status_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str]
              f"Where and when each chapter of this build ran, at the `{preset}` preset, from the provenance its "
              "`claims.json` records. A chapter is *current* when its commit, source fingerprint and config are this "
              "build's; otherwise the scoreboard shows it as stale.", "",
-             "| chapter | preset | wall time | commit | device | torch | date | from the cache | current |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| chapter | preset, wall time | commit, torch | device | finished (UTC) | from the cache | current |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    reasons = []
     for stem in stems:
         title = titles.get(stem, stem)
         f = files.get(stem)
         if f is None:
-            lines.append(f"| {title} | — | not run | | | | | | no |")
+            lines.append(f"| {title} | not run | | | | | no |")
             continue
         p = f.get("provenance") or {}
         cache = p.get("cache") or {}
         why = staleness(f, (expected or {}).get(stem))
         commit = (p.get("commit") or "no git")[:10] + (" (dirty)" if p.get("dirty") else "")
         cached = f"{cache.get('from_cache', 0)} of {cache.get('configs', 0)} configs" if cache else "—"
-        lines.append(f"| [{title}](chapters/{stem}.ipynb) | `{p.get('preset')}` | {p.get('seconds')} s | `{commit}` | "
-                     f"{p.get('device')} ({p.get('device_name')}) | {p.get('torch')} | {p.get('date')} | {cached} | "
-                     + ("yes" if not why else "no: " + "; ".join(why).replace("|", "/")) + " |")
+        date = str(p.get("date") or "").replace("T", " ")[:16]
+        if why:
+            reasons.append(f"{len(reasons) + 1}. {title}: " + "; ".join(why) + ".")
+        lines.append(f"| [{title}](chapters/{stem}.ipynb) | `{p.get('preset')}`, {p.get('seconds')} s | `{commit}`, torch "
+                     f"{p.get('torch')} | {p.get('device')} ({p.get('device_name')}) | {date} | {cached} | "
+                     + ("yes" if not why else f"no ({len(reasons)})") + " |")
+    if reasons:
+        lines += ["", "Not this build's:", "", *reasons]
     total = sum((files[s].get("provenance") or {}).get("seconds") or 0 for s in stems if s in files)
     lines += ["", f"Chapters' wall time in all: {total / 60:.1f} min."]
     return "\n".join(lines) + "\n"
