@@ -52,7 +52,6 @@ class Fit:
         eval_rows: rows of held-out sets forwarded at each recording, beside the training rows.
         dtype: the input's dtype (``torch.long`` for tokens).
         eval_chunk: rows per forward of a recording pass (``None``: all of them in one forward).
-        repeat: identical trainings run one after another in the batch (e.g. one per student size).
     """
 
     model: Callable[[], nn.Module]
@@ -62,7 +61,6 @@ class Fit:
     eval_rows: int = 0
     dtype: torch.dtype = torch.float32
     eval_chunk: int | None = None
-    repeat: int = 1
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,6 @@ class FitCost:
     forward_ops: int
     param_bytes: int
     input_bytes: int
-    output_bytes: int
     step_live_bytes: int  # the most bytes of a step's own tensors alive at once (activations, gradients)
     forward_live_bytes: int  # the same for a forward pass without gradients
 
@@ -167,7 +164,7 @@ def measure(fit: Fit, memo: dict | None = None) -> FitCost:
         step_flop=float(step.get_total_flops()) + ADAM_FLOP_PER_PARAM * num_params,
         forward_flop=float(fwd.get_total_flops()), step_ops=step_ops.count + STEP_OPS, forward_ops=fwd_ops.count,
         param_bytes=sum(_nbytes(p) for p in params), input_bytes=_nbytes(X),
-        output_bytes=_nbytes(out), step_live_bytes=step_ops.peak, forward_live_bytes=fwd_ops.peak)
+        step_live_bytes=step_ops.peak, forward_live_bytes=fwd_ops.peak)
     if memo is not None:
         memo[key] = cost
     return cost
@@ -180,7 +177,6 @@ class Rates:
     device: str
     seconds_per_op: float
     flop_per_second: float
-    measured: bool = True
 
     def seconds(self, flop: float, ops: float) -> float:
         return ops * self.seconds_per_op + flop / self.flop_per_second
@@ -299,9 +295,9 @@ def cost_batches(batches: Sequence[Batch], rates: Rates | None = None) -> pd.Dat
             cost = measure(f, memo)
             n = f.shape[-2]  # rows: (n, d), (E, n, d) and tokens (E, n, T) alike
             record_flop = cost.forward_flop * (1 + f.eval_rows / max(n, 1))
-            flop += f.repeat * (f.steps * cost.step_flop + f.records * record_flop)
+            flop += (f.steps * cost.step_flop + f.records * record_flop)
             forwards = 2 if f.eval_chunk is None else 1 + math.ceil((n + f.eval_rows) / f.eval_chunk)
-            ops += f.repeat * (f.steps * cost.step_ops + f.records * cost.forward_ops * forwards)
+            ops += (f.steps * cost.step_ops + f.records * cost.forward_ops * forwards)
             at_once = n + f.eval_rows if f.eval_chunk is None else f.eval_chunk
             scale = at_once / max(n, 1)  # a recording pass forwards the held-out rows too
             peak = max(peak, cost.train_peak_bytes if f.steps else 0.0, cost.forward_peak_bytes * scale)
