@@ -24,10 +24,11 @@ book: install
 	$(BIN)/jupyter-book build . -W -n --keep-going -q
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-## test: unit tests, every notebook at the smoke preset (nbmake), a smoke build of the book
+## test: unit tests, every notebook at the smoke preset (nbmake), a smoke build of the book;
+## one pytest worker per core (pytest-xdist), each on one thread so that the workers do not oversubscribe the cores
 test: install
-	SOFTLEAK_PRESET=smoke SOFTLEAK_RESULTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks \
-		--nbmake --nbmake-timeout=300 -p no:cacheprovider
+	OMP_NUM_THREADS=1 SOFTLEAK_PRESET=smoke SOFTLEAK_RESULTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks \
+		--nbmake --nbmake-timeout=300 -p no:cacheprovider -n auto --dist worksteal
 
 ## lab: JupyterLab on the source notebooks
 lab: install
