@@ -56,3 +56,27 @@ def test_displayed_figures_pass_through_legible():
         core.plt.close(fig)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_wide_legend_on_the_right_moves_below_the_plot():
+    fig, ax = core.plt.subplots(figsize=(8.6, 5.0), constrained_layout=True)
+    for k in range(7):
+        ax.plot([0, 1], [k, k + 1], label=f"region {k}: a long description of what this colour means")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    height = fig.get_figheight()
+    core.legible(fig)
+    fig.draw_without_rendering()
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert fig.legends[0].get_window_extent().y1 <= ax.get_window_extent().y0  # below the axes
+    assert ax.get_window_extent().width > 0.7 * fig.bbox.width  # the plot keeps the column, not a strip
+    assert fig.get_figheight() > height  # the figure grew by the legend's height
+    core.plt.close(fig)
+
+
+def test_a_small_legend_on_the_right_stays():
+    fig, ax = core.plt.subplots(figsize=(6, 4))
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    core.legible(fig)
+    assert ax.get_legend() is not None and not fig.legends
+    core.plt.close(fig)

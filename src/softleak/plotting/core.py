@@ -79,8 +79,32 @@ def legible(fig):
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < floor - 1e-6:
             text.set_fontsize(floor)
+    _legend_below(fig)
     _fit_within(fig)
     return fig
+
+
+def _legend_below(fig, share: float = 0.3) -> None:
+    """An axes legend outside the right edge that takes more than ``share`` of the figure's width leaves the plot a
+    strip once the text is raised: it becomes a figure legend below the axes, and the figure grows by its height."""
+    if fig.legends:  # the figure has its legend already
+        return
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or leg.get_bbox_to_anchor().x0 < ax.get_window_extent().x1 - 1:
+            continue
+        if leg.get_window_extent().width <= share * fig.bbox.width:
+            continue
+        handles, labels = leg.legend_handles, [t.get_text() for t in leg.texts]
+        size = max([leg._fontsize, *(t.get_fontsize() for t in leg.texts)])
+        leg.remove()
+        new = fig.legend(handles, labels, loc="outside lower center", ncol=2 if len(labels) > 3 else 1,
+                         frameon=leg.get_frame_on(), fontsize=size)
+        fig.draw_without_rendering()
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height + new.get_window_extent().height / fig.dpi)
+        return  # one figure legend at most
 
 
 def _rewrap(text: str, shrink: float) -> str:
