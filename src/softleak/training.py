@@ -65,10 +65,17 @@ def _adam_step(params, grads, m, v, step, step_tensors, lr, beta1, beta2, eps, w
     measured here), else the multi-tensor ops with the same maths. ``step_tensors`` (one float
     tensor per parameter, holding ``step``) feed the fused kernel; ``None`` selects the fallback.
 
+    The fused kernel walks every tensor's memory as if it were contiguous: a gradient with other
+    strides than its parameter would be read in the wrong order (the transformer's attention
+    matrices get such gradients from ``torch.autograd.grad``; spec/probes.md §D). Such gradients are
+    copied to contiguous memory first, and parameters or moments that are not contiguous take the
+    multi-tensor path, which honours strides.
+
     Returns:
         Whether the fused kernel ran.
     """
-    if step_tensors is not None:
+    if step_tensors is not None and all(t.is_contiguous() for t in (*params, *m, *v)):
+        grads = [g if g.is_contiguous() else g.contiguous() for g in grads]
         fused = torch._fused_adamw_ if weight_decay else torch._fused_adam_
         try:
             fused(params, grads, m, v, [], step_tensors, amsgrad=False, lr=lr, beta1=beta1, beta2=beta2,
