@@ -52,6 +52,8 @@ class MLPEnsemble(nn.Module):
             loss from underflowing to an exact 0; chapter 2).
     """
 
+    compactable = True  # every parameter carries the members on dim 0: fit may drop stopped members
+
     def __init__(
         self,
         sizes: Sequence[int],
@@ -154,6 +156,8 @@ class GroupedLinearEnsemble(MLPEnsemble):
         group_size: S, the members per group; ``len(seeds)`` must be a multiple of it.
     """
 
+    compactable = False  # members are tied to their group's inputs: stopped members stay in the batch
+
     def __init__(self, d: int, c: int, seeds: Sequence[int], *, group_size: int, **kw) -> None:
         super().__init__((d, c), seeds, bias=False, **kw)
         check_positive_int("group_size", group_size)
@@ -210,6 +214,7 @@ class TransformerEnsemble(nn.Module):
         device: str | torch.device | None = None,
     ) -> None:
         super().__init__()
+        self.compactable = True  # every parameter carries the members on dim 0: fit may drop stopped members
         for name, v in (("vocab", vocab), ("num_classes", num_classes), ("seq_len", seq_len), ("d_model", d_model),
                         ("num_heads", num_heads), ("d_mlp", d_mlp)):
             check_positive_int(name, v)

@@ -146,6 +146,7 @@ def fit(
     member_names: Sequence[str] | None = None,
     on_record: Callable[[int, dict[str, torch.Tensor]], bool | None] | None = None,
     loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None,
+    compact: bool = True,
 ) -> FitResult:
     """Train every member of ``model`` by full-batch Adam (one step = one epoch).
 
@@ -171,11 +172,20 @@ def fit(
             input tensor (e.g. one set scored against several labelings) share one forward pass.
         member_names: names used in the history and in divergence reports.
         on_record: called after every record with the step and the recorded metrics ((E,) tensors,
-            e.g. ``row["acc_val"]``); the model holds that step's parameters, so it can snapshot
-            them (early-stopped checkpoints). Returning True ends training for every member.
+            e.g. ``row["acc_val"]``, one entry per member of the whole ensemble; a member that has
+            stopped repeats its last values). The model holds that step's parameters, so it can
+            snapshot them (early-stopped checkpoints); ``row["_members"]`` names the member of each
+            row of the model's current batch (``model(X)[i]`` is member ``row["_members"][i]``), which
+            shrinks as members stop. Returning True ends training for every member; returning a bool
+            (E,) tensor stops the members it marks (they keep this record's parameters).
         loss: ``loss(logits, targets, sample_mask) -> (E,)`` per-member losses, for objectives other
             than cross-entropy (e.g. matching similarity scores, chapter 7); ``None`` is the hard or
             soft cross-entropy chosen by the targets' dtype.
+        compact: let stopped members leave the batch (default): their parameters are written back,
+            and the remaining members train on the rows that are theirs of the model, the optimizer
+            state and every per-member input. Needs a model whose parameters all carry the members
+            on their first dimension and no ``compactable = False`` (grouped inputs); otherwise, or
+            with ``compact=False``, a stopped member is carried along and restored after each step.
 
     Returns:
         A :class:`FitResult`.
@@ -199,74 +209,133 @@ def fit(
     device = params[0].device
     if device.type == "cpu":
         tune_cpu()
+    compact = (compact and getattr(model, "compactable", False)
+               and all(p.dim() and p.shape[0] == num_members for p in model.parameters()))
+    batch = whole = _Batch(num_members, X, targets, labels, sample_mask, eval_sets)
+    # where each trained parameter lives, to put smaller ones in its place as members leave
+    slots = [(model.get_submodule(name.rpartition(".")[0]), name.rpartition(".")[2], p)
+             for name, p in model.named_parameters() if p.requires_grad] if compact else []
 
-    active = torch.ones(num_members, dtype=torch.bool, device=device)
+    active = torch.ones(num_members, dtype=torch.bool, device=device)  # every member, in ensemble order
+    members = torch.arange(num_members, device=device)  # the member of each row of the current batch
+    full: list[torch.Tensor] | None = None  # every member's parameters, once some have left the batch
     steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
     reached = torch.zeros(num_members, dtype=torch.bool, device=device)
     diverged: list[str] = []
     records: list[tuple[int, dict[str, torch.Tensor]]] = []
+    last: dict[str, torch.Tensor] = {}  # each metric's latest values for every member
+    changed = False  # whether a member stopped since the batch was last compacted
 
-    def check_divergence(loss_per_member: torch.Tensor) -> None:
-        bad = ~torch.isfinite(loss_per_member) & active
+    def check_divergence(loss_rows: torch.Tensor) -> None:
+        nonlocal changed
+        bad = ~torch.isfinite(loss_rows) & active[members]
         if bool(bad.any()):
-            for e in torch.nonzero(bad).flatten().tolist():
+            for e in members[bad].tolist():
                 diverged.append(names[e])
-                log.warning("member %s diverged (loss %s); it is frozen", names[e], loss_per_member[e].item())
-            active.masked_fill_(bad, False)
+                log.warning("member %s diverged (loss %s); it is frozen", names[e],
+                            loss_rows[(members == e).nonzero()[0, 0]].item())
+            active[members[bad]] = False
+            changed = True
 
     @torch.no_grad()
-    def record(step: int) -> bool:
-        logits = model(X)
-        row = {"loss_train": loss_fn(logits, targets, sample_mask)}
-        if labels is not None:
-            row["acc_train"] = accuracy(logits, labels, sample_mask)
+    def measure() -> dict[str, torch.Tensor]:
+        """Every metric of the members in the batch, one row each."""
+        logits = model(batch.X)
+        row = {"loss_train": loss_fn(logits, batch.targets, batch.mask)}
+        if batch.labels is not None:
+            row["acc_train"] = accuracy(logits, batch.labels, batch.mask)
         forwards: dict[int, torch.Tensor] = {}  # eval sets on the same input tensor share one forward
-        for name, es in eval_sets.items():
+        for name, es in batch.eval_sets.items():
             if id(es[0]) not in forwards:
                 forwards[id(es[0])] = model(es[0])
             for key, value in evaluate(model, *es, logits=forwards[id(es[0])]).items():
                 row[f"{key}_{name}"] = value
+        return row
+
+    @torch.no_grad()
+    def record(step: int) -> bool:
+        nonlocal changed
+        row = measure()
         check_divergence(row["loss_train"])
-        records.append((step, row))
-        return bool(on_record(step, row)) if on_record is not None else False
+        for key, value in row.items():  # members that left the batch repeat their last values
+            last[key] = value if key not in last or len(members) == num_members else last[key].index_copy(0, members, value)
+        records.append((step, dict(last)))
+        if on_record is None:
+            return False
+        out = on_record(step, {**last, "_members": members})
+        if isinstance(out, torch.Tensor) and out.dim() == 1:
+            stop = out.to(device=device, dtype=torch.bool) & active
+            if bool(stop.any()):
+                active.masked_fill_(stop, False)
+                changed = True
+            return not bool(active.any())
+        return bool(out)
 
     m = [torch.zeros_like(p) for p in params]
     v = [torch.zeros_like(p) for p in params]
     step_tensors = [torch.zeros((), device=p.device) for p in params] if hasattr(torch, "_fused_adam_") else None
-    any_frozen = False
     beta1, beta2 = betas
     stop = record(0) if record_every is not None else False
     step = 0
     for step in range(1, 0 if stop else steps + 1):
-        logits = model(X)
-        per_member = loss_fn(logits, targets, sample_mask)  # (E,)
+        logits = model(batch.X)
+        per_member = loss_fn(logits, batch.targets, batch.mask)  # (rows,)
         if stop_at_acc is not None:
             with torch.no_grad():
-                done = (accuracy(logits, labels, sample_mask) >= stop_at_acc) & active
+                done = torch.zeros_like(active)
+                done[members] = accuracy(logits, batch.labels, batch.mask) >= stop_at_acc
+                done &= active
                 reached |= done
                 active &= ~done
                 check_divergence(per_member)
+                if bool(done.any()):
+                    changed = True
             if not bool(active.any()):
                 step -= 1
                 break
-        grads = torch.autograd.grad(per_member.sum(), params)
+        grads = list(torch.autograd.grad(per_member.sum(), params))
         with torch.no_grad():
-            any_frozen = any_frozen or bool(diverged) or (stop_at_acc is not None and not bool(active.all()))
-            if any_frozen:
-                frozen = torch.nonzero(~active).flatten()
+            keep = active[members]
+            saved = None
+            if changed and compact:  # the stopped members leave the batch, with their current parameters
+                if full is None:
+                    full = [p.detach().clone() for p in params]
+                for f, p in zip(full, params):
+                    f.index_copy_(0, members, p.detach())
+                if last:  # the leaving members' metrics at the parameters they keep, for the later records
+                    leaving = (~keep).nonzero().flatten()
+                    for key, value in measure().items():
+                        last[key] = last[key].index_copy(0, members[leaving], value[leaving])
+                rows = keep.nonzero().flatten()
+                members = members[rows]
+                for i, (owner, attr, _) in enumerate(slots):  # new leaves: autograd keeps a leaf's shape
+                    params[i] = nn.Parameter(params[i].detach()[rows])
+                    setattr(owner, attr, params[i])
+                    m[i], v[i], grads[i] = m[i][rows], v[i][rows], grads[i][rows]
+                batch = batch.select(rows)
+                changed = False
+            elif changed:  # carried along: restored after the step
+                frozen = (~keep).nonzero().flatten()
                 saved = [t[frozen].clone() for t in (*params, *m, *v)]
             lr_t = lr(step - 1) if callable(lr) else lr
             if step_tensors is not None:
                 torch._foreach_add_(step_tensors, 1.0)
-            if not _adam_step(params, list(grads), m, v, step, step_tensors, lr_t, beta1, beta2, eps, weight_decay):
+            if not _adam_step(params, grads, m, v, step, step_tensors, lr_t, beta1, beta2, eps, weight_decay):
                 step_tensors = None  # no fused kernel here: stay on the multi-tensor path
-            if any_frozen:
-                for t, s in zip((*params, *m, *v), saved):
-                    t[frozen] = s
-            steps_taken += active
+            if saved is not None:
+                for t, s_ in zip((*params, *m, *v), saved):
+                    t[frozen] = s_
+            steps_taken[members] += active[members]
         if record_every is not None and step % record_every == 0 and step < steps:
             if record(step):
                 break
+    if full is not None:  # every member back in the model's own parameters, in ensemble order
+        with torch.no_grad():
+            for f, p, (owner, attr, original) in zip(full, params, slots):
+                f.index_copy_(0, members, p.detach())
+                original.copy_(f)
+                setattr(owner, attr, original)
+        members, batch = torch.arange(num_members, device=device), whole
     if not records or records[-1][0] != step:
         record(step)
 
@@ -282,6 +351,47 @@ def fit(
         diverged=diverged,
         member_names=names,
     )
+
+
+class _Batch:
+    """The inputs of :func:`fit` that carry one entry per member, sliced together as members leave.
+
+    Per member: inputs (E, n, ...) of 3 dimensions, float targets (E, c, n) and integer targets or
+    labels (E, n), the sample mask, and in each eval set those of its inputs, labels, soft targets
+    and mask with the same shapes; everything else is shared by all members and never sliced.
+    """
+
+    def __init__(self, E, X, targets, labels, mask, eval_sets, _per=None) -> None:
+        self.E, self.X, self.targets, self.labels, self.mask, self.eval_sets = E, X, targets, labels, mask, eval_sets
+
+    @staticmethod
+    def _per_member(t, E: int, dims: int) -> bool:
+        return isinstance(t, torch.Tensor) and t.dim() == dims and t.shape[0] == E
+
+    def select(self, rows: torch.Tensor) -> "_Batch":
+        E = self.E
+        cache: dict[int, torch.Tensor] = {}  # one slice per tensor, so sets that shared an input still do
+
+        def cut(t, dims):
+            if not self._per_member(t, E, dims):
+                return t
+            if id(t) not in cache:
+                cache[id(t)] = t[rows]
+            return cache[id(t)]
+
+        def cut_target(t):
+            return None if t is None else cut(t, 3 if t.is_floating_point() else 2)
+
+        eval_sets = {}
+        for name, es in self.eval_sets.items():
+            parts = [cut(es[0], 3), cut(es[1], 2)]
+            if len(es) > 2:
+                parts.append(cut_target(es[2]))
+            if len(es) > 3:
+                parts.append(cut(es[3], 2))
+            eval_sets[name] = tuple(parts)
+        return _Batch(len(rows), cut(self.X, 3), cut_target(self.targets), cut(self.labels, 2) if self.labels is not None
+                      else None, cut(self.mask, 2), eval_sets)
 
 
 def min_norm_lstsq(X: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
