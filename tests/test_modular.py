@@ -149,3 +149,75 @@ def test_low_temperature_targets_are_the_teacher_argmax():
     z = torch.stack([torch.randperm(7, generator=g) for _ in range(30)], dim=1).double()  # logit gaps >= 1
     q = modular.soft_labels(z, 0.01)
     assert torch.equal(q.argmax(0), z.argmax(0)) and float(q.max(0).values.min()) > 0.99
+
+
+def test_fit_multiple_rules_parse_and_fail_on_bad_input():
+    assert parse_stop("fit*10") == ("fit", ">=", 10.0) and parse_stop("fit×2.5") == ("fit", ">=", 2.5)
+    for bad in ("fit>=10", "fit*0", "epoch*3", "fit<2", "fit*-1"):
+        with pytest.raises(ValueError, match="stop rule"):
+            parse_stop(bad)
+
+
+def _tiny(stops, separate=False, epochs=400):
+    cfg = presets.resolve("02_modular_addition", "smoke")
+    t = modular.replace_checked(cfg.transformer, teacher_epochs=epochs, stops=stops, separate_runs=separate)
+    return modular.apply_overrides(cfg, transformer=t, archs=("transformer",), rhos=(0.9,), taus=(10.0,),
+                                   student_epochs=(20,), fig10=((0.9, 10.0),), small_rho=0.9, premise=())
+
+
+def test_checkpoints_at_multiples_of_the_runs_own_fit_epoch():
+    cfg = _tiny(("fit*1", "fit*2", "fit*3"))
+    out = modular.run(cfg, progress=False, device="cpu", workers=1)
+    ck, curve = out["checkpoints"], out["teacher_curve"]
+    every = modular._teacher_record_every(cfg)
+    for seed in cfg.seeds:
+        c = curve[curve["seed"] == seed]
+        fit_epoch = c.loc[c["acc_star_T"] >= 1, "epoch"].min()
+        for k, m in ((1, 1), (2, 2), (3, 3)):
+            row = ck[(ck["seed"] == seed) & (ck["teacher"] == k)].iloc[0]
+            assert row["fit_epoch"] == fit_epoch
+            if m * fit_epoch <= cfg.transformer.teacher_epochs:  # the first record at or after m × the fit epoch
+                assert row["met"] and row["epoch"] == -(-m * fit_epoch // every) * every
+
+
+def test_separate_runs_train_each_teacher_from_its_own_init_and_stop_it_at_its_epoch():
+    """The authors' script: ① ② ③ are three runs; each leaves the ensemble at its epoch (compaction)."""
+    cfg = _tiny(("epoch>=50", "epoch>=100", "epoch>=200"), separate=True, epochs=200)
+    out = modular.run(cfg, progress=False, device="cpu", workers=1)
+    ck, curve = out["checkpoints"], out["teacher_curve"]
+    for seed in cfg.seeds:
+        rows = ck[ck["seed"] == seed].set_index("teacher")
+        assert list(rows["epoch"]) == [50, 100, 200] and rows["met"].all()
+        assert rows["init_seed"].nunique() == 3  # recorded: the authors did not seed theirs
+        assert curve[curve["seed"] == seed].groupby("run")["epoch"].max().to_dict() == {1: 50, 2: 100, 3: 200}
+    # the run of ① is the same run as a solo teacher of 50 epochs from that init
+    solo = _tiny(("epoch>=50", "epoch>=50", "epoch>=50"), separate=True, epochs=50)
+    one = modular.run(solo, progress=False, device="cpu", workers=1)["checkpoints"]
+    first = ck[ck["teacher"] == 1].set_index("seed")["acc_val_T"]
+    assert one[one["teacher"] == 1].set_index("seed")["acc_val_T"].to_dict() == pytest.approx(first.to_dict())
+
+
+def test_the_student_budget_is_declared_from_the_teachers():
+    cfg = modular.PRESETS["cpu"]
+    # max(5 · E②, E③) in lr × epochs, at the student's lr
+    assert modular.student_budget(cfg, 4000, 8000) == round(5 * 4000 * 1e-3 / 3e-3)
+    assert modular.student_budget(cfg, 1000, 9000) == 3000
+    capped = modular.apply_overrides(cfg, student_cap=500)
+    assert modular.student_budget(capped, 4000, 8000) == 500
+    ck = pd.DataFrame({"arch": "transformer", "teacher": [1, 2, 3, 1, 2, 3], "epoch": [2000, 4000, 8000, 2500, 5000, 10_000]})
+    b = modular.budget_table(ck, modular.apply_overrides(cfg, archs=("transformer",)))
+    assert (b["student_epochs"] == modular.student_budget(cfg, 5000, 10_000)).all() and not b["capped"].any()
+    assert list(b["tau"]) == [10.0, 1.0, 0.1]
+
+
+def test_the_convergence_rule():
+    flat = pd.DataFrame({"loss": [1.0, 1.004, 1.002], "a": [1.0, 1.0, 1.0], "t": [0.5, 0.505, 0.5], "v": [0.2] * 3})
+    assert modular.converged(flat.to_numpy())
+    assert not modular.converged(flat.assign(v=[0.2, 0.2, 0.22]).to_numpy())  # an accuracy still moving
+    assert not modular.converged(flat.assign(loss=[1.0, 0.97, 0.95]).to_numpy())  # the loss still falling
+
+
+def test_the_threshold_is_read_at_the_papers_share_of_all_pairs():
+    assert modular.threshold_rhos(modular.PRESETS["paper"].transformer) == (0.7, 0.9)
+    fail, success = modular.threshold_rhos(modular.PRESETS["cpu"].transformer)
+    assert (fail, success) == (0.525, 0.675) and {fail, success} <= set(modular.PRESETS["cpu"].rhos)
