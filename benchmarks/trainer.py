@@ -7,10 +7,10 @@
 2. GFLOP/s of one full-batch epoch (forward, backward, Adam) of a large MLP (d = 1000, p = 500,
    c = 100, n = 25 000) against a float32 matmul ceiling measured in the same run (target ≥ 70 %).
 3. Chapter 4's temperature sweep: linear students on soft labels, grouped ensemble vs a loop.
-4. Chapter 2's transformer students at their ``cpu`` shape (P = 59, d_model 64, 4 heads, d_mlp 256;
-   6 members, 696 training pairs each, soft labels, AdamW): milliseconds per step on the fast path
-   (one query for every sample: score and value tables) against the general token-table path, and
-   the GFLOP/s of the matmuls the step runs against the float32 matmul ceiling of the same run.
+4. Chapter 2's transformer at its ``cpu`` preset's shapes (read from the preset): a teacher step and a
+   student step, milliseconds on the fused Adam kernel (after the contiguous-gradient fix) and on the
+   multi-tensor path, and the GFLOP/s of the step's matmuls against the float32 matmul ceiling of the
+   same run; then the fast forward path against the general token-table path.
 5. One small sweep (chapter 8 at ``smoke``: 6 configs) in this process against a 2-worker Dask
    ``LocalCluster``, as configs per second (the cluster's start is timed apart). On a 2-core machine
    expect no gain: the number shows the overhead.
@@ -147,35 +147,83 @@ def matmul_ceiling(device) -> float:
     return 2 * 2048**3 / timed(lambda: S @ S, 5, device)
 
 
-def transformer_students(device):
-    P, dm, H, d_mlp, E, n = 59, 64, 4, 256, 6, 696
-    V, T, c = P + 1, 3, P
+def transformer_steps(device):
+    """Chapter 2's transformer at its ``cpu`` preset: one teacher step (every seed together, on D*^T, hard labels)
+    and one student step (every seed and teacher at the largest ρ, soft labels), AdamW as the chapter trains them.
+    Each on the fused Adam kernel (gradients made contiguous first, the fix of spec/probes.md §D) and on the
+    multi-tensor path that needs no copy, with the GFLOP/s of the step's matmuls against the float32 matmul
+    ceiling measured in the same run."""
+    from softleak.experiments import modular
+
+    cfg = modular.PRESETS["cpu"]
+    a = cfg.transformer
+    P, dm, H, d_mlp, c = a.P, a.d_model, a.num_heads, a.d_mlp, a.P
+    n_star = int(a.frac * P**2)
+    shapes = {"teacher": (len(cfg.seeds), n_star, False),
+              "student": (len(cfg.seeds) * 3, int(max(cfg.rhos_of("transformer")) * n_star), True)}
     gen = torch.Generator().manual_seed(0)
-    tokens = torch.randint(0, P, (E, n, T), generator=gen)
-    tokens[..., -1] = P  # the "=" token
-    targets = soft_labels(torch.randn(E, c, n, generator=gen, dtype=torch.float64) * 5, 10.0)
-    targets = targets.transpose(1, 2).contiguous().transpose(1, 2)  # sample-major memory, as chapter 2 passes them
-    tokens, targets = tokens.to(device), targets.to(device)
+    ceiling = matmul_ceiling(device)
+    for name, (E, n, soft) in shapes.items():
+        tokens = torch.randint(0, P, (E, n, 3), generator=gen)
+        tokens[..., -1] = P  # the "=" token
+        if soft:
+            targets = soft_labels(torch.randn(E, c, n, generator=gen, dtype=torch.float64) * 5, 10.0)
+            targets = targets.transpose(1, 2).contiguous().transpose(1, 2)  # sample-major, as chapter 2 passes them
+        else:
+            targets = torch.randint(0, c, (E, n), generator=gen)
+        tokens, targets = tokens.to(device), targets.to(device)
+
+        def step_time(fused: bool) -> float:
+            model = TransformerEnsemble(P + 1, c, 3, d_model=dm, num_heads=H, d_mlp=d_mlp, seeds=range(E), device=device)
+            saved = torch._fused_adamw_
+            if not fused:
+                torch._fused_adamw_ = _no_fused
+            try:
+                def train(steps):
+                    fit(model, tokens, targets, steps=steps, lr=1e-3, betas=(0.9, 0.98), weight_decay=1.0)
+
+                extra = 20
+                return (timed(lambda: train(extra + 1), 3, device) - timed(lambda: train(1), 3, device)) / extra
+            finally:
+                torch._fused_adamw_ = saved
+
+        t_fused, t_multi = step_time(True), step_time(False)
+        # matmul FLOPs of the forward: per sample W_O, the MLP and the unembedding (the tables over the
+        # vocabulary are a few percent of it); the backward costs about twice the forward
+        achieved = 3 * 2 * E * n * (dm * dm + 2 * dm * d_mlp + dm * c) / t_fused
+        print(f"{f'transformer {name} (ch. 2 cpu, E={E}, n={n})':<38} {t_fused * 1e3:6.1f} ms/step fused "
+              f"(multi-tensor {t_multi * 1e3:.1f}), {achieved / 1e9:.1f} GFLOP/s vs float32 matmul ceiling "
+              f"{ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
+
+
+def _no_fused(*args, **kwargs):
+    raise RuntimeError("fused kernel disabled by the benchmark")
+
+
+def transformer_paths(device):
+    """The fast forward path (one query for every sample: score and value tables) against the general
+    token-table path, at chapter 2's student shape."""
+    from softleak.experiments import modular
+
+    a = modular.PRESETS["cpu"].transformer
+    P, E, n = a.P, 6, int(0.5 * a.frac * a.P**2)
+    gen = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, P, (E, n, 3), generator=gen)
+    tokens[..., -1] = P
+    targets = soft_labels(torch.randn(E, P, n, generator=gen, dtype=torch.float64) * 5, 10.0).to(device)
+    tokens = tokens.to(device)
 
     def step_time(model) -> float:
-        def train(steps):
-            fit(model, tokens, targets, steps=steps, lr=1e-3, betas=(0.9, 0.98), weight_decay=1.0)
-
         extra = 20
+        train = lambda k: fit(model, tokens, targets, steps=k, lr=1e-3, betas=(0.9, 0.98), weight_decay=1.0)  # noqa: E731
         return (timed(lambda: train(extra + 1), 3, device) - timed(lambda: train(1), 3, device)) / extra
 
-    fast = TransformerEnsemble(V, c, T, d_model=dm, num_heads=H, d_mlp=d_mlp, seeds=range(E), device=device)
-    general = TransformerEnsemble(V, c, T, d_model=dm, num_heads=H, d_mlp=d_mlp, seeds=range(E), device=device)
+    kw = dict(d_model=a.d_model, num_heads=a.num_heads, d_mlp=a.d_mlp, seeds=range(E), device=device)
+    fast, general = TransformerEnsemble(P + 1, P, 3, **kw), TransformerEnsemble(P + 1, P, 3, **kw)
     general.forward = general._forward_tables  # the path for tokens that do not all end alike
     t_fast, t_general = step_time(fast), step_time(general)
-    # matmul FLOPs of the forward: per sample W_O, the MLP and the unembedding (the tables over the
-    # vocabulary are a few percent of it); the backward costs about twice the forward
-    forward = 2 * E * n * (dm * dm + 2 * dm * d_mlp + dm * c)
-    achieved = 3 * forward / t_fast
-    ceiling = matmul_ceiling(device)
-    print(f"{'transformer students (ch. 2 cpu, E=6)':<38} {t_fast * 1e3:6.1f} ms/step (general path "
-          f"{t_general * 1e3:.1f}: {t_general / t_fast:.2f}x), {achieved / 1e9:.1f} GFLOP/s vs float32 matmul "
-          f"ceiling {ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
+    print(f"{'transformer forward paths (E=6)':<38} fixed query {t_fast * 1e3:6.1f} ms/step | general "
+          f"{t_general * 1e3:.1f} ms/step: {t_general / t_fast:.2f}x")
 
 
 def dask_sweep() -> None:
@@ -215,7 +263,8 @@ def main() -> None:
     speedup("small MLP (100→50→10, n=2000, E=20)", (100, 50, 10), 2000, 20, 50, device, 2)
     large_epoch(device)
     tau_sweep(device)
-    transformer_students(device)
+    transformer_steps(device)
+    transformer_paths(device)
     dask_sweep()
 
 

@@ -150,3 +150,15 @@ def test_modular_addition_labels_and_one_hot_inputs_against_numpy():
     onehot = one_hot_pairs(tokens, P).numpy()
     eye = np.eye(P)
     np.testing.assert_array_equal(onehot, np.concatenate([eye[tokens[:, 0]], eye[tokens[:, 1]]], axis=1))
+
+
+def test_evidence_intervals_are_scipys():
+    from softleak.rules import Evidence
+
+    v = [0.31, 0.42, 0.38, 0.5]
+    ev = Evidence.samples(v)
+    assert (ev.low, ev.high) == pytest.approx(stats.t.interval(0.95, df=3, loc=np.mean(v), scale=stats.sem(v)), rel=1e-12)
+    for k, n in ((0, 5), (2, 3), (7, 7), (13, 40)):
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        ev = Evidence.proportion(k, n)
+        assert (ev.low, ev.high) == pytest.approx((ci.low, ci.high), abs=1e-12)

@@ -1488,10 +1488,10 @@ def reading(claims: list[Claim], metrics: dict[str, object], cfg: ModularConfig)
                     + (f" ({_budget_note(cfg, arch)})." if block != "untested" else "."))
         conv = by.get(f"{fig}b.converged")
         if conv is not None and conv.verdict != "reproduces":
-            gain = metrics.get(f"{pre}.student_late_gain", float("nan"))
-            text.append(f"The students have not converged (the slowest setting still gains {fmt(gain, 'pct')} over the "
-                        "last fifth of its budget): the verdicts on the students are read at this budget, and a longer "
-                        "one may move those that rest on the slow settings.")
+            share = metrics.get(f"{arch}.students.converged", float("nan"))
+            text.append(f"Only {fmt(share, 'pct')} of the students converged within the budget (the rule: "
+                        f"{CONVERGENCE_TEXT}); every claim that reads a setting with an unconverged student is "
+                        "inconclusive (not converged), whatever its numbers, and says which students.")
         tally_ = [c.verdict for c in claims if c.id.startswith(fig) and c.kind == "paper"]
         text.append(f"Of this figure's {len(tally_)} claims, {tally_.count('reproduces')} reproduce, "
                     f"{tally_.count('fails')} do not, {tally_.count('inconclusive')} are inconclusive and "

@@ -1351,11 +1351,9 @@ def a4_reading(metrics: dict[str, object]) -> str:
     if e1 is None or e2 is None:
         return "A.4 did not run at this preset."
     if e1 == e2:
-        return (f"In this run teachers ① and ② are one checkpoint (epoch {e1:g}): the teacher's accuracy on fresh pairs "
-                "was already at ½ % or more when it first fitted, so chapter 2's rule takes the fit itself. Chapter 2 "
-                "trains its teachers as one ensemble of seeds, and this rule reads a handful of fresh pairs: where it "
-                "falls can move with the rounding of another ensemble size.")
-    return f"Teacher ① is taken at epoch {e1:g} and ② at epoch {e2:g}."
+        return (f"In this run teachers ① and ② are one checkpoint (epoch {e1:g}): the run ended before 10× its fit "
+                "epoch, so chapter 2's rule fell back to the last record.")
+    return f"Teacher ① is taken at epoch {e1:g} (its fit) and ② at epoch {e2:g} (10× its fit, chapter 2's ①)."
 
 
 def config_table(cfg: WorkshopConfig) -> pd.DataFrame:
