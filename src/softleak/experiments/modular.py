@@ -891,6 +891,14 @@ def _budgets(out: dict | None, cfg: ModularConfig, arch: str) -> dict[float, int
     return cfg.budgets(arch)
 
 
+def _budget_frame(metrics: dict, arch: str) -> pd.DataFrame | None:
+    """The run's student budgets as :func:`budget_table` rows, from ``metrics["student_epochs"]`` (None if absent)."""
+    epochs = metrics.get("student_epochs", {}).get(arch)
+    if not epochs:
+        return None
+    return pd.DataFrame({"arch": arch, "tau": [float(t) for t in epochs], "student_epochs": list(epochs.values())})
+
+
 def _budget_note(cfg: ModularConfig, arch: str, teacher_epoch: float | None = None, out: dict | None = None) -> str:
     eps = _budgets(out, cfg, arch)
     text = ("student budget " + ", ".join(f"{e} epochs at τ = {t:g}" for t, e in eps.items())
@@ -1404,7 +1412,8 @@ def run_metrics(out: dict[str, pd.DataFrame], cfg: ModularConfig) -> dict[str, o
             ck_k = c[c["teacher"] == k].sort_values("seed")
             for col in ("epoch", "fit_epoch", "init_seed", "acc_val_T", "acc_fresh_T"):
                 if col in ck_k:
-                    own[f"teacher{k}.{col}"] = [float(v) if np.isfinite(v) else None for v in ck_k[col]]  # None: never
+                    own[f"teacher{k}.{col}"] = ([int(v) for v in ck_k[col]] if col == "init_seed"  # exact: up to 2⁶⁴
+                                                else [float(v) if np.isfinite(v) else None for v in ck_k[col]])  # None: never
         b = out.get("budgets")
         if b is not None and (b["arch"] == arch).any():
             own["student_budget"] = float(b.loc[b["arch"] == arch, "lr_epochs"].max())
@@ -1494,7 +1503,8 @@ def reading(claims: list[Claim], metrics: dict[str, object], cfg: ModularConfig)
                               "largest ρ, so this run does not show soft labels blocking generalization",
                      "inconclusive": f"Whether the τ = {hi:g} soft labels block generalization is not settled by this run",
                      "untested": "The blocking of generalization is not tested at this preset"}[block]
-                    + (f" ({_budget_note(cfg, arch)})." if block != "untested" else "."))
+                    + (f" ({_budget_note(cfg, arch, out={'budgets': _budget_frame(metrics, arch)})})."
+                       if block != "untested" else "."))
         conv = by.get(f"{fig}b.converged")
         if conv is not None and conv.verdict != "reproduces":
             share = metrics.get(arch, {}).get("students.converged", float("nan"))

@@ -34,7 +34,8 @@ def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str
                         ha="center", fontsize=11)
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
     ax.set_title(title, pad=18)
-    ax.legend(fontsize="x-small", loc="center right", ncol=1)
+    handles, labels = ax.get_legend_handles_labels()  # below the plot: it would hide the curves and stars
+    fig.legend(handles, labels, fontsize="x-small", loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
