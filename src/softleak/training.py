@@ -209,8 +209,8 @@ def fit(
     device = params[0].device
     if device.type == "cpu":
         tune_cpu()
-    compact = (compact and getattr(model, "compactable", False)
-               and all(p.dim() and p.shape[0] == num_members for p in model.parameters()))
+    compact = (compact and getattr(model, "compactable", False)  # every parameter trainable and per member
+               and all(p.requires_grad and p.dim() and p.shape[0] == num_members for p in model.parameters()))
     batch = whole = _Batch(num_members, X, targets, labels, sample_mask, eval_sets)
     # where each trained parameter lives, to put smaller ones in its place as members leave
     slots = [(model.get_submodule(name.rpartition(".")[0]), name.rpartition(".")[2], p)
