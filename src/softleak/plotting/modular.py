@@ -18,15 +18,13 @@ def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str
     styles = ["-", "--", ":", "-."]
     for i, (seed, c) in enumerate(curve.groupby("seed")):
         ls = styles[i % len(styles)]
-        # separate runs per teacher (the paper preset): one line per run, labelled once
-        runs = list(c.groupby("run")) if "run" in c else [(0, c)]
-        for j, (_, cr) in enumerate(runs):
+        # separate runs per teacher (the paper preset): one line per run
+        for _, cr in (c.groupby("run") if "run" in c else [(0, c)]):
             for metric in ("acc_star_T", "acc_val_T", "acc_fresh_T"):
                 if metric not in cr:
                     continue
-                label, colour = METRICS[metric]
-                ax.plot(cr["epoch"], cr[metric], ls, color=colour, lw=1.4,
-                        label=f"{label}, seed {seed}" if j == 0 else None)
+                colour = METRICS[metric][1]
+                ax.plot(cr["epoch"], cr[metric], ls, color=colour, lw=1.4)
         for _, r in checkpoints[checkpoints["seed"] == seed].iterrows():
             ax.axvline(r["epoch"], color="#bbbbbb", lw=0.8, ls=ls, zorder=0)
             ax.plot(r["epoch"], r["acc_val_T"], "*", color="#ff7f0e", ms=11, zorder=5)
@@ -34,8 +32,13 @@ def teacher_curves(curve: pd.DataFrame, checkpoints: pd.DataFrame, *, title: str
                         ha="center", fontsize=11)
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
     ax.set_title(title, pad=18)
-    handles, labels = ax.get_legend_handles_labels()  # below the plot: it would hide the curves and stars
-    fig.legend(handles, labels, fontsize="x-small", loc="outside lower center", ncol=3, frameon=False)
+    # below the plot, colours for the metrics and line styles for the seeds: inside it would hide the curves
+    handles = [Line2D([], [], color=METRICS[m][1], label=METRICS[m][0])
+               for m in ("acc_star_T", "acc_val_T", "acc_fresh_T") if m in curve]
+    handles += [Line2D([], [], color="#555555", ls=styles[i % len(styles)], label=f"seed {seed}")
+                for i, seed in enumerate(sorted(curve["seed"].unique()))]
+    handles.append(Line2D([], [], ls="none", marker="*", ms=10, color="#ff7f0e", label="acc$_{val}^T$ at ① ② ③"))
+    fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
