@@ -228,3 +228,13 @@ def test_deviations_table_reads_both_presets():
     assert table.loc["temperatures τ", "`cpu` preset"] == (
         "transformer: τ = 10: teachers ① ② ③; τ = 1: teachers ②; τ = 0.1: teachers ① ② ③ | "
         "mlp: τ = 10: teachers ① ② ③; τ = 1: teachers none; τ = 0.1: teachers ① ② ③")
+
+
+def test_students_that_converged_without_fitting_fail_the_train_claim():
+    """With every student converged, a table where the students do not fit D_train^S fails `b.train` (the
+    no-phenomenon table above leaves it inconclusive through its one unconverged setting)."""
+    out = synthetic_out(False)
+    out["runs"]["converged"] = True
+    by, _ = verdicts(out)
+    assert by["fig3b.train"].verdict == "fails" and by["fig11b.train"].verdict == "fails"
+    assert by["fig3b.converged"].verdict == "reproduces"

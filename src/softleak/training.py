@@ -361,7 +361,7 @@ class _Batch:
     and mask with the same shapes; everything else is shared by all members and never sliced.
     """
 
-    def __init__(self, E, X, targets, labels, mask, eval_sets, _per=None) -> None:
+    def __init__(self, E, X, targets, labels, mask, eval_sets) -> None:
         self.E, self.X, self.targets, self.labels, self.mask, self.eval_sets = E, X, targets, labels, mask, eval_sets
 
     @staticmethod

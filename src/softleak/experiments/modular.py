@@ -829,9 +829,6 @@ ORDER_MARGIN = 0.02  # book: "more leakage" read as 2 points more, averaged over
 MIRROR_RECALL = 0.8  # book: the fitted transformer answers most mirrored D_val pairs (b, a) from memory
 FRESH_CHANCE = 0.05  # book: "at chance" on fresh pairs read as below 5 % (chance 1/P ≈ 1–2 %)
 LONGER = 5.0  # paper: students train "5× longer than the teacher" (§4), in training time lr × epochs
-CONVERGED = 0.02  # book: "the slowest setting shows only small improvement": ≤ 2 points over the budget's last fifth
-LAST_PART = 0.2  # the last fifth of the student budget
-PAPER_CHECKPOINT1 = 2500  # paper (authors' code): teacher ① is the epoch-2500 snapshot
 ARCH = {"transformer": ("tf", "fig3", "transformer"), "mlp": ("mlp", "fig11", "MLP")}  # key prefix, figure, name
 ROMAN = {1: "①", 2: "②", 3: "③"}
 
@@ -1075,32 +1072,6 @@ def budget_ratio(checkpoints: pd.DataFrame, cfg: ModularConfig, arch: str, out: 
         f"at lr {cfg.lr:g}: {shortest / float(second.max()):.1f}× the epochs"))
 
 
-def late_gain(curves: pd.DataFrame, cfg: ModularConfig, arch: str) -> Evidence:
-    """Largest gain of a setting's seed-mean acc_test_S or acc_val_S over the last fifth of its budget.
-
-    A run's value at the end of its budget is compared with its last record at or before 80 % of it;
-    a run that ended early (every accuracy ≥ FULL) keeps its final value, so it gains nothing after."""
-    if curves.empty:
-        return Evidence.none("no student curve")
-    rows = []
-    for key, c in curves.groupby(["teacher", "tau", "rho", "seed"]):
-        budget = float(c["student_epochs"].iloc[0]) if "student_epochs" in c else float(c["epoch"].max())
-        before = c[c["epoch"] <= (1 - LAST_PART) * budget]
-        if before.empty:
-            continue
-        end, mid = c.iloc[-1], before.iloc[-1]
-        rows.append({"teacher": key[0], "tau": key[1], "rho": key[2], "seed": key[3],
-                     **{m: float(end[m] - mid[m]) for m in ("acc_test_S", "acc_val_S")}})
-    if not rows:
-        return Evidence.none("no student curve reaches 80 % of its budget")
-    gains = pd.DataFrame(rows).groupby(["teacher", "tau", "rho"])[["acc_test_S", "acc_val_S"]].mean()
-    worst = gains.max(axis=1)
-    at = worst.idxmax()
-    return Evidence.exact(float(worst.max()), unit="pct", n=len(worst), of="settings", detail=(
-        f"largest at teacher {ROMAN[int(at[0])]}, τ = {at[1]:g}, ρ = {at[2]:g}; gains over the last "
-        f"{fmt(LAST_PART, 'pct')} of the budget, seed means"))
-
-
 def _largest_rise(runs: pd.DataFrame, arch: str, k: int, tau: float) -> pd.Series:
     """Per seed: the largest increase of acc_test_S between neighbouring ρ of the grid."""
     r = runs[(runs["arch"] == arch) & (runs["teacher"] == k) & (runs["tau"] == tau)]
@@ -1146,8 +1117,6 @@ def student_claims(out: dict[str, pd.DataFrame], cfg: ModularConfig, arch: str) 
         f"{int(worst['teacher'])}, τ = {worst['tau']:g}, ρ = {worst['rho']:g}")) if len(means)
         else Evidence.none("no student ran"))
     ev[f"{pre}.student_budget_ratio"] = budget_ratio(ck, cfg, arch, out)
-    curves = out["curves"][out["curves"]["arch"] == arch] if "curves" in out else pd.DataFrame()
-    ev[f"{pre}.student_late_gain"] = late_gain(curves, cfg, arch)
     ev[f"{pre}.students.converged"] = converged_share(runs)
     for k in TEACHERS:
         for where, rho in (("small", small), ("top", top)):
