@@ -158,7 +158,12 @@ def test_evidence_intervals_are_scipys():
     v = [0.31, 0.42, 0.38, 0.5]
     ev = Evidence.samples(v)
     assert (ev.low, ev.high) == pytest.approx(stats.t.interval(0.95, df=3, loc=np.mean(v), scale=stats.sem(v)), rel=1e-12)
+    ev = Evidence.samples(v, looks=12)  # Bonferroni over 12 cells: a 1 − 0.05 / 12 interval
+    assert (ev.low, ev.high) == pytest.approx(stats.t.interval(1 - 0.05 / 12, df=3, loc=np.mean(v), scale=stats.sem(v)),
+                                              rel=1e-12)
     for k, n in ((0, 5), (2, 3), (7, 7), (13, 40)):
-        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-        ev = Evidence.proportion(k, n)
-        assert (ev.low, ev.high) == pytest.approx((ci.low, ci.high), abs=1e-12)
+        # Clopper–Pearson from its definition by beta quantiles (an independent path from binomtest's)
+        low = stats.beta.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
+        high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+        ev = Evidence.share(k, n)
+        assert (ev.low, ev.high) == pytest.approx((low, high), abs=1e-10)

@@ -2,6 +2,7 @@
 it every claim fails; a weaker version than the paper's fails the rule it would have passed before."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from softleak.claims import deviations_table
@@ -9,7 +10,7 @@ from softleak.experiments import modular
 
 RHOS = (0.1, 0.3, 0.5, 0.7, 0.9)
 TAUS = (10.0, 1.0, 0.1)
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4, 5)  # six: "every run" claims need 6 of 6 to clear one half (Clopper–Pearson)
 VAL_T = {1: 0.2, 2: 0.3, 3: 1.0}  # teachers ① ② memorize, ③ generalizes
 EPOCH_T = {True: {1: 200, 2: 400, 3: 3000}, False: {1: 500, 2: 1000, 3: 1500}}  # 2000 student epochs: 5× ②, or 2×
 GROKS = np.array([0.05, 0.05, 0.1, 0.2, 1.0])  # a low-τ student: fails up to ρ = 0.7, generalizes at 0.9
@@ -103,8 +104,8 @@ def test_every_claim_reproduces_with_the_phenomenon():
     # per seed, in the order of .seeds; the glued seed mean beside it
     assert metrics["transformer"]["seeds"] == list(SEEDS) and len(metrics["teacher2.acc_val_T"]) == len(SEEDS)
     assert np.mean(metrics["teacher2.acc_val_T"]) == metrics["tf.teacher2.acc_val_T"]
-    assert metrics["mlp"]["teacher1.epoch"] == [200.0] * 3 and metrics["students.converged"] == 1.0
-    assert metrics["transformer"]["students.epochs"]["teacher1 tau10 rho0.1"] == [2000] * 3
+    assert metrics["mlp"]["teacher1.epoch"] == [200.0] * len(SEEDS) and metrics["students.converged"] == 1.0
+    assert metrics["transformer"]["students.epochs"]["teacher1 tau10 rho0.1"] == [2000] * len(SEEDS)
     assert metrics["student_epochs"]["transformer"] == {"10": 2000, "1": 2000, "0.1": 2000}
     assert "tf.hi.teacher1.small.leak.ci_low" in metrics and metrics["tf.P"] == 113
 
@@ -179,7 +180,7 @@ def test_two_seeds_straddling_a_threshold_are_inconclusive():
     out = synthetic_out(True)
     runs = out["runs"]
     sel = (runs["arch"] == "transformer") & (runs["tau"] == 10.0) & (runs["rho"] == 0.1) & (runs["teacher"] == 1)
-    runs.loc[sel, "acc_test_S"] = runs.loc[sel, "acc_val_S"] + np.array([0.0, 0.1, 0.05])
+    runs.loc[sel, "acc_test_S"] = runs.loc[sel, "acc_val_S"] + np.tile([0.0, 0.1, 0.05], len(SEEDS) // 3)
     by, _ = verdicts(out)
     assert by["fig3b.tau10.teacher1_leaks"].verdict == "inconclusive"
 
@@ -238,3 +239,58 @@ def test_students_that_converged_without_fitting_fail_the_train_claim():
     by, _ = verdicts(out)
     assert by["fig3b.train"].verdict == "fails" and by["fig11b.train"].verdict == "fails"
     assert by["fig3b.converged"].verdict == "reproduces"
+
+
+def test_a_student_that_never_generalizes_is_a_censored_failure_not_rho_one():
+    """Teacher ③: the high-τ student generalizes at no ρ of the grid in any seed. The old rule counted it at
+    ρ = 1 and could read a 'saving' against a low-τ student that also never did; now it is no saving (−∞)."""
+    out = synthetic_out(True)
+    runs = out["runs"]
+    runs.loc[(runs["teacher"] == 3) & (runs["tau"] == 10.0), "acc_val_S"] = 0.3
+    by, metrics = verdicts(out)
+    claim = by["fig3b.tau10.teacher3_generalizes"]
+    assert claim.verdict == "fails"
+    saving = next(e for e in claim.evidence if e["name"] == "tf.teacher3.rho_gen_saving")
+    assert saving["censored"] == len(SEEDS) and saving["low"] == -np.inf and saving["high"] == 0.0
+    # one seed's high-τ student generalizes at 0.3 while its low-τ one never does: a lower bound, still decided
+    runs.loc[(runs["teacher"] == 3) & (runs["tau"] == 10.0) & (runs["seed"] == 0) & (runs["rho"] >= 0.3), "acc_val_S"] = 1.0
+    by, _ = verdicts(out)
+    assert by["fig3b.tau10.teacher3_generalizes"].verdict != "reproduces"
+
+
+def test_a_saving_read_off_the_grid_carries_half_a_step():
+    out = synthetic_out(True)
+    by, _ = verdicts(out)
+    ev = next(e for e in by["fig3b.tau10.teacher3_generalizes"].evidence if e["name"] == "tf.teacher3.rho_gen_saving")
+    assert ev["resolution"] == max(np.diff(RHOS)) and ev["high"] - ev["low"] >= ev["resolution"]
+
+
+def test_every_run_claims_rest_on_a_clopper_pearson_share():
+    """3 of 3 runs that grok late do not show 'every run' at the declared level; 6 of 6 do."""
+    from softleak.experiments.modular import teacher_claims
+
+    cfg = config()
+    out = synthetic_out(True)
+    claims, ev = teacher_claims(out, cfg, "transformer")
+    assert ev["tf.teacher.grokked_late"].method == "clopper-pearson"
+    assert {c.id: c.verdict for c in claims}["fig3a.delayed"] == "reproduces"
+    three = {k: v[v["seed"] < 3] if "seed" in v else v for k, v in out.items()}
+    claims, ev = teacher_claims(three, cfg, "transformer")
+    assert {c.id: c.verdict for c in claims}["fig3a.delayed"] == "inconclusive"
+    assert ev["tf.teacher.grokked_late"].low == pytest.approx(0.025 ** (1 / 3))
+
+
+def test_fit_of_checkpoints_taken_after_the_fit_is_a_premise():
+    assert modular.fit_is_premise(modular.PRESETS["cpu"].arch("transformer"))
+    assert not modular.fit_is_premise(modular.PRESETS["paper"].arch("transformer"))
+    kinds = {s.id: s.kind for s in modular.teacher_specs("transformer", premise=True)}
+    assert kinds["fig3a.fit"] == "premise"
+
+
+def test_fast_means_no_delay_after_the_fit():
+    out = synthetic_out(True)
+    runs = out["runs"]
+    fast = (runs["arch"] == "transformer") & (runs["teacher"] == 3) & (runs["tau"] == 10.0) & (runs["rho"] == 0.3)
+    runs.loc[fast, "gen_epoch"] = 450.0  # 4.5× the fit epoch: generalizes, but not "after only few epochs"
+    by, _ = verdicts(out)
+    assert by["fig10.fast"].verdict == "fails"

@@ -131,11 +131,12 @@ def test_workers_give_the_in_process_table_and_cache_as_results_arrive(tmp_path)
 
 
 def _claims():
-    ev = {"a": Evidence.exact(0.6), "b": Evidence.exact(0.2), "c": Evidence.none()}
+    ev = {"a": Evidence.samples([0.6, 0.6, 0.6]), "b": Evidence.exact(0.2, n=3), "c": Evidence.none()}
     specs = [ClaimSpec("a", "A holds", "≈ 50 %", AtLeast("a", 0.5, "paper", "p")),
              ClaimSpec("b", "B | pipe", "yes", AtLeast("b", 0.5, "paper", "p")),
              ClaimSpec("c", "C", "—", AtLeast("c", 0.5, "paper", "p")),
-             ClaimSpec("d", "D", "—", AtLeast("a", 0.9, "book", "b"), kind="book")]
+             ClaimSpec("d", "D", "—", AtLeast("a", 0.9, "book", "b"), kind="book"),
+             ClaimSpec("e", "E by construction", "—", AtLeast("a", 0.5, "paper", "p"), kind="premise")]
     return [s.check(ev) for s in specs]
 
 
@@ -164,6 +165,11 @@ def test_claims_round_trip_provenance_and_scoreboard():
     md = scoreboard_markdown("smoke")
     assert "1 of 2 tested claims reproduce; 0 inconclusive; 1 not tested at this preset" in md
     assert "The book's own checks: 0 of 1 hold" in md
+    assert "of the 2 decided verdicts about 0.1 are expected to be wrong by chance alone" in md
+    assert "Premises (true by the setup; not counted)" in md and "E by construction" in md  # shown, not counted
+    a = payload["claims"][0]["evidence"][0]
+    assert a == {"name": "a", "value": 0.6, "low": 0.6, "high": 0.6, "n": 3, "of": "runs", "method": "t",
+                 "resolution": 0.0, "looks": 1, "censored": 0, "unit": "num"}
     assert "≈ 50 %" in md and "B \\| pipe" in md and "stale" not in md.lower()
     assert list(claims_frame(claims)["verdict"])[:3] == [
         "✓ reproduces", "✗ does not reproduce", "– not tested at this preset (c: not measured at this preset)"]

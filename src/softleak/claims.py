@@ -4,7 +4,8 @@ At its end a notebook writes, under ``results/<notebook stem>/<preset>/``:
 
 - ``table.parquet``: its tidy results table;
 - ``claims.json``: ``{"notebook", "preset", "provenance", "claims": [{"id", "kind", "statement",
-  "rule", "paper", "ours", "holds", "verdict", "note", "post_hoc"}], "metrics": {name: number or
+  "rule", "paper", "ours", "holds", "verdict", "note", "post_hoc", "evidence": [{name, value, low,
+  high, n, of, method, resolution, looks, censored, unit}]}], "metrics": {name: number or
   list}}``.
 
 Claims come from declared rules (:mod:`softleak.rules`): ``rule`` is the rule's derived text and
@@ -35,8 +36,9 @@ class Claim:
 
     Attributes:
         id: short stable identifier, e.g. ``"c3.soft_beats_independent"``.
-        kind: ``"paper"`` (a statement of the paper) or ``"book"`` (a control, an extension, a check
-            of the authors' code); only ``paper`` claims count as reproductions.
+        kind: ``"paper"`` (a statement of the paper), ``"book"`` (a control, an extension, a check
+            of the authors' code) or ``"premise"`` (a statement of the paper the setup makes true); only
+            ``paper`` claims count as reproductions.
         statement: the claim in words.
         rule: the text of the declared rule that decided it.
         paper: what the paper reports (text, with its number).
@@ -46,6 +48,9 @@ class Claim:
         note: why a verdict is inconclusive or untested (e.g. how many seeds would decide it).
         post_hoc: the setting chosen after seeing this preset's results that this claim is decided
             at, if any.
+        evidence: every quantity the rule reads, as data (:meth:`softleak.rules.Evidence.record`:
+            name, value, low, high, n, of, method, resolution, looks, censored, unit), so that a verdict
+            can be checked without parsing ``ours``.
     """
 
     id: str
@@ -58,6 +63,7 @@ class Claim:
     verdict: str
     note: str = ""
     post_hoc: str = ""
+    evidence: tuple = ()
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -86,6 +92,8 @@ def results_dir(notebook: str, preset: str) -> Path:
 def _plain(value):
     """numpy scalars and arrays to JSON numbers and lists; NaN and ±inf (e.g. a threshold beyond the
     grid) to None, as JSON has no such numbers."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (np.ndarray, list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (np.floating, float)):
@@ -220,6 +228,11 @@ def headline(counts: Mapping[str, int]) -> str:
             f"{counts[UNTESTED]} not tested at this preset")
 
 
+def expected_wrong(decided: int, level: float = 0.95) -> float:
+    """About how many of ``decided`` verdicts, each at confidence ``level``, are wrong by chance: (1 − level)·T."""
+    return (1 - level) * decided
+
+
 def load_claims(preset: str, root: str | os.PathLike | None = None, stems: Sequence[str] | None = None) -> list[dict]:
     """Every chapter's ``claims.json`` for one preset (only ``stems``, in their order, if given)."""
     root = Path(root) if root is not None else results_root()
@@ -292,10 +305,12 @@ def scoreboard_markdown(
         "",
         f"Every claim the chapters check, as measured by the build at the `{preset}` preset. Each "
         "verdict comes from a rule declared once in the chapter's code; the rule's text below is "
-        "derived from the same object. A verdict is decided on the interval over seeds: "
-        "*inconclusive* when that interval straddles the rule's threshold, *not tested* when the "
-        "evidence is missing at this preset. Claims of the paper count in the headline; the book's "
-        "own checks (controls, extensions, checks of the authors' code) are listed apart.",
+        "derived from the same object. A verdict is decided on the interval over the replicated unit "
+        "(teachers or seeds; exact Clopper–Pearson for shares of runs): *inconclusive* when that "
+        "interval straddles the rule's threshold or rests on fewer than 3 independent runs, *not "
+        "tested* when nothing was measured at this preset. Claims of the paper count in the headline; "
+        "the book's own checks (controls, extensions, checks of the authors' code) are listed apart, and "
+        "so are the paper's statements that the setup makes true (premises), which are not counted.",
         "",
     ]
     if not files:
@@ -305,7 +320,11 @@ def scoreboard_markdown(
     current = [f for f in files if not stale[f["notebook"]]]
     total = tally([c for f in current for c in f["claims"]])
     book = tally([c for f in current for c in f["claims"]], kind="book")
+    decided = total[REPRODUCES] + total[FAILS]
     lines += [f"**{headline(total)}** ({total[FAILS]} tested claims of the paper do not reproduce).", ""]
+    lines += [f"Each verdict is decided at 95 % confidence, so of the {decided} decided verdicts about "
+              f"{expected_wrong(decided):.1f} are expected to be wrong by chance alone (5 % each, not "
+              "corrected across the book): read any single verdict with that in mind.", ""]
     lines += [f"The book's own checks: {book[REPRODUCES]} of {book['tested']} hold; {book[INCONCLUSIVE]} "
               f"inconclusive; {book[UNTESTED]} not tested.", ""]
     if len(current) < len(files):
@@ -326,7 +345,8 @@ def scoreboard_markdown(
         if stale[f["notebook"]]:
             lines += ["```{warning}", "Stale: these results are not this build's: " + "; ".join(stale[f["notebook"]])
                       + ". Re-run the chapter.", "```", ""]
-        for kind, heading in (("paper", "Claims of the paper"), ("book", "The book's own checks")):
+        for kind, heading in (("paper", "Claims of the paper"), ("book", "The book's own checks"),
+                              ("premise", "Premises (true by the setup; not counted)")):
             rows = [c for c in f["claims"] if c.get("kind") == kind]
             if not rows:
                 continue

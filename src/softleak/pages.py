@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .claims import headline, load_claims, staleness, tally, verdict_text
+from .claims import expected_wrong, headline, load_claims, staleness, tally, verdict_text
 from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED
 
 DOWNLOADS = "downloads"  # book/chapters/downloads/<stem>/: the source notebook and the run's results
@@ -223,14 +223,16 @@ def report_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str]
              "ρ of its training set recovers labels of the held-out rest, which no rule could predict, and under "
              "conditions the paper maps (sample size, temperature, capacity) recovers them perfectly by matching the "
              "teacher as a function. The book tests each figure's statements as separate claims:", "",
-             "| chapter | claims of the paper tested | the book's own checks |", "| --- | --- | --- |"]
+             "| chapter | claims of the paper tested | the book's own checks | premises (not counted) |",
+             "| --- | --- | --- | --- |"]
     for s in stems:
         f = files.get(s)
         if f is None:
-            lines.append(f"| {link(s)} | not run | not run |")
+            lines.append(f"| {link(s)} | not run | not run | not run |")
             continue
         t, b = tally(f["claims"]), tally(f["claims"], kind="book")
-        lines.append(f"| {link(s)} | {t['tested']} of {t['tested'] + t[UNTESTED]} | {b['tested']} |")
+        premises = sum(1 for c in f["claims"] if c.get("kind") == "premise")
+        lines.append(f"| {link(s)} | {t['tested']} of {t['tested'] + t[UNTESTED]} | {b['tested']} | {premises} |")
     lines += ["", "## Methodology and compute", "",
               "Everything is reimplemented from the paper's text and the facts and hyperparameters of the authors' "
               "released code (none of their code is used). Every model of a sweep trains as one stacked ensemble "
@@ -245,7 +247,9 @@ def report_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str]
     secs = sum(((files.get(s) or {}).get("provenance") or {}).get("seconds") or 0 for s in stems)
     lines += ["", f"In all {secs / 60:.1f} min. `python -m softleak.book plan --preset paper` counts what the paper's "
               "own sizes would train.", "",
-              "## Results", "", f"**{headline(total)}**; {total[FAILS]} tested claims of the paper do not reproduce.", ""]
+              "## Results", "", f"**{headline(total)}**; {total[FAILS]} tested claims of the paper do not reproduce. "
+              f"At 95 % per verdict, about {expected_wrong(total[REPRODUCES] + total[FAILS]):.1f} of the "
+              f"{total[REPRODUCES] + total[FAILS]} decided verdicts are expected to be wrong by chance alone.", ""]
     for verdict, heading in ((FAILS, "Claims that do not reproduce"), (INCONCLUSIVE, "Claims left inconclusive")):
         rows = [(s, c) for s in stems if s in files for c in files[s]["claims"]
                 if c.get("kind") == "paper" and c.get("verdict") == verdict]

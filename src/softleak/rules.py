@@ -8,15 +8,26 @@ them) names the quantity it reads, the comparison, the threshold and where the t
 turns evidence into a :class:`softleak.claims.Claim` whose ``rule`` text and ``holds`` come from the
 same object, so the two cannot drift.
 
-Verdicts carry the uncertainty. Each quantity is an interval ``[low, high]`` (a Student-t 95 % CI
-over seeds, a Wilson interval for a count, or a single exact value). A rule's region is compared
-with the interval:
+Verdicts carry the uncertainty. Each quantity is an interval ``[low, high]`` over the unit that was
+replicated (teachers, seeds): a Student-t 95 % CI over runs, an exact Clopper–Pearson interval for
+"k of n runs", a fit's interval, or a number exact by nature (a closed form, a count over a fixed
+set). The interval is widened by half the grid step for a quantity read off a grid
+(``resolution``), Bonferroni-corrected when the quantity is the best of ``looks`` cells, and open
+(``high = +∞`` or ``low = −∞``) when some runs never reached a threshold on the grid (censored: a
+failure is evidence, not a missing value). A rule's region is compared with the interval:
 
+- fewer than :data:`MIN_RUNS` independent runs under a measured quantity: **inconclusive**, whatever
+  the numbers (one run, or two that agree, is not an interval);
 - the interval lies inside the region: **reproduces**;
 - the interval lies outside it: **fails**;
 - the interval straddles the region's edge: **inconclusive** at this preset (with the number of
   seeds that would decide it at the measured spread);
 - the quantity is missing or NaN: **untested**, never a pass.
+
+:class:`AllOf` fails when one part fails, whatever the others; it is inconclusive when no part fails and
+one is inconclusive or unmeasured, and untested only when nothing was measured. Sameness ("as good
+as", "independent of", "evenly") is decided by :class:`Equivalent`: two one-sided tests against a
+declared margin, never by a test that fails to reject.
 """
 
 from __future__ import annotations
@@ -34,6 +45,14 @@ VERDICTS = (REPRODUCES, FAILS, INCONCLUSIVE, UNTESTED)
 HOLDS = {REPRODUCES: True, FAILS: False, INCONCLUSIVE: None, UNTESTED: None}
 SOURCES = ("paper", "theory", "chance", "book")
 CONFIDENCE = 0.95
+#: fewer independent runs than this decide nothing about a measured quantity (see :attr:`Evidence.decides`)
+MIN_RUNS = 3
+#: methods whose number is exact by nature (no runs to replicate): exempt from :data:`MIN_RUNS`
+BY_NATURE = ("closed form", "count")
+#: the declared level of an "every run" claim read as a share of runs: most runs, with 95 % confidence (the
+#: Clopper–Pearson lower end above one half; 6 of 6 clear it, 3 of 3 do not)
+MOST_RUNS = 0.5
+METHODS = ("t", "clopper-pearson", "exact", "fit", "closed form", "count", "given", "none")
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,15 @@ class Evidence:
         unit: ``"pct"`` (shown as percent) or ``"num"``.
         detail: a few words shown after the numbers (e.g. "over 20 datasets").
         of: what ``n`` counts ("runs", "datasets", "widths" for a fit …).
+        method: how the interval was made: ``"t"`` (Student-t over runs), ``"clopper-pearson"`` (exact
+            binomial, a share of runs), ``"exact"`` (a number without spread taken from runs, e.g. the
+            worst of k runs), ``"fit"``, ``"closed form"`` / ``"count"`` (exact by nature), ``"given"``
+            (built by hand), ``"none"`` (nothing measured).
+        resolution: the grid step the runs were read off (0: not read off a grid); the interval
+            carries half of it on each side.
+        looks: how many cells were looked at to pick this one (Bonferroni: the interval is at level
+            ``1 − 0.05 / looks``); 1 when nothing was selected.
+        censored: how many runs never reached the quantity on the grid (their value lies beyond its end).
     """
 
     value: float
@@ -58,43 +86,107 @@ class Evidence:
     unit: str = "num"
     detail: str = ""
     of: str = "runs"
+    method: str = "given"
+    resolution: float = 0.0
+    looks: int = 1
+    censored: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method={self.method!r} is not allowed: method must be one of {', '.join(METHODS)}")
+        if int(self.looks) < 1:
+            raise ValueError(f"looks={self.looks!r} is not allowed: looks must be >= 1")
+        if not self.resolution >= 0:
+            raise ValueError(f"resolution={self.resolution!r} is not allowed: resolution must be >= 0")
 
     @property
     def missing(self) -> bool:
-        return self.n == 0 or not all(map(math.isfinite, (self.value, self.low, self.high)))
+        """Nothing measured: no runs, or a NaN. An open end (±∞, a censored run) is a measurement."""
+        return self.n == 0 or any(map(math.isnan, (self.value, self.low, self.high)))
+
+    @property
+    def by_nature(self) -> bool:
+        """Exact by nature (a closed form, a count over a fixed set): no runs to replicate."""
+        return self.method in BY_NATURE
+
+    @property
+    def decides(self) -> bool:
+        """Enough independent runs to decide a rule: :data:`MIN_RUNS` or more, or exact by nature."""
+        return self.by_nature or self.n >= MIN_RUNS
+
+    def record(self, name: str) -> dict[str, object]:
+        """The evidence as data for ``claims.json``: ``{name, value, low, high, n, of, method, resolution,
+        looks, censored, unit}`` (±∞ and NaN written as None by the writer)."""
+        return {"name": name, "value": self.value, "low": self.low, "high": self.high, "n": int(self.n),
+                "of": self.of, "method": self.method, "resolution": self.resolution, "looks": int(self.looks),
+                "censored": int(self.censored), "unit": self.unit}
 
     @classmethod
     def none(cls, why: str = "not measured at this preset", unit: str = "num") -> "Evidence":
         nan = float("nan")
-        return cls(nan, nan, nan, n=0, unit=unit, detail=why)
+        return cls(nan, nan, nan, n=0, unit=unit, detail=why, method="none")
 
     @classmethod
-    def exact(cls, value: float, *, unit: str = "num", detail: str = "", n: int = 1, of: str = "runs") -> "Evidence":
-        """A number without spread: a count, a theory value, a deterministic result."""
+    def exact(cls, value: float, *, unit: str = "num", detail: str = "", n: int = 1, of: str = "runs",
+              by_nature: str | None = None) -> "Evidence":
+        """A number without spread. Taken from ``n`` runs (the worst of k runs, one aggregate) it is a
+        measured quantity, which decides nothing below :data:`MIN_RUNS` runs. ``by_nature`` ("closed
+        form" or "count": a theory value, a count over a fixed set) makes it exact by nature."""
+        if by_nature is not None and by_nature not in BY_NATURE:
+            raise ValueError(f"by_nature={by_nature!r} is not allowed: by_nature must be one of {', '.join(BY_NATURE)}")
         v = float(value)
-        return cls(v, v, v, n=n, unit=unit, detail=detail, of=of)
+        return cls(v, v, v, n=n, unit=unit, detail=detail, of=of, method=by_nature or "exact")
 
     @classmethod
     def fit(cls, value: float, low: float, high: float, *, n: int, of: str, unit: str = "num",
             detail: str = "") -> "Evidence":
         """An estimate from a fit over ``n`` points (e.g. an exponent over widths) with its interval."""
-        return cls(float(value), float(low), float(high), n=n, unit=unit, detail=detail, of=of)
+        return cls(float(value), float(low), float(high), n=n, unit=unit, detail=detail, of=of, method="fit")
 
     @classmethod
     def samples(cls, values, *, unit: str = "num", detail: str = "", level: float = CONFIDENCE,
-                of: str = "runs") -> "Evidence":
-        """Mean and Student-t interval over independent runs (seeds). One NaN run makes it missing:
-        evidence is never filtered to make a rule pass. One run gives an interval of zero width."""
+                of: str = "runs", resolution: float = 0.0, looks: int = 1, grid_end: float | None = None) -> "Evidence":
+        """Mean and Student-t interval over independent runs (seeds).
+
+        Args:
+            values: one number per run. NaN is a missing run and makes the whole quantity missing
+                (evidence is never filtered to make a rule pass). ``+inf`` / ``−inf`` is a run that never
+                reached the quantity on the grid (censored beyond its upper / lower end); it needs
+                ``grid_end``.
+            resolution: the grid step the values were read off; the interval grows by half of it on each
+                side (times the share of runs that are readings, not censored bounds), so runs on the same
+                grid point never make an exact number.
+            looks: cells looked at to select this one: the level becomes ``1 − (1 − level) / looks``
+                (Bonferroni).
+            grid_end: the grid's last value in the direction of the censored runs. A censored run counts
+                as ``grid_end`` in the mean, which is then a bound: the interval stays open on that side.
+
+        One run, or several with zero spread, gives a zero-width interval (plus the resolution): it
+        decides nothing below :data:`MIN_RUNS` runs (:attr:`decides`).
+        """
         v = np.asarray(values, dtype=float).ravel()
-        if v.size == 0 or not np.all(np.isfinite(v)):
-            why = "no runs" if v.size == 0 else f"{int((~np.isfinite(v)).sum())} of {v.size} runs missing"
+        if v.size == 0 or np.isnan(v).any():
+            why = "no runs" if v.size == 0 else f"{int(np.isnan(v).sum())} of {v.size} runs missing"
             return cls.none(why, unit=unit)
-        m = float(v.mean())
-        if v.size == 1:
-            return cls(m, m, m, n=1, unit=unit, detail=detail, of=of)
-        sd = float(v.std(ddof=1))
-        half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sd / math.sqrt(v.size)
-        return cls(m, m - half, m + half, n=int(v.size), sd=sd, unit=unit, detail=detail, of=of)
+        up, down = np.isposinf(v), np.isneginf(v)
+        if (up.any() or down.any()) and (grid_end is None or not math.isfinite(grid_end)):
+            raise ValueError("values beyond the grid (±inf) need a finite grid_end")
+        if up.any() and down.any():
+            raise ValueError("values are censored on both ends of the grid: give one direction")
+        filled = np.where(up | down, grid_end if grid_end is not None else 0.0, v)
+        level = 1 - (1 - level) / int(looks)
+        m = float(filled.mean())
+        sd = float(filled.std(ddof=1)) if v.size > 1 else float("nan")
+        half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sd / math.sqrt(v.size) if v.size > 1 else 0.0
+        censored = int(up.sum() + down.sum())
+        grid = resolution / 2 * (v.size - censored) / v.size  # a censored run counts as its bound, not a reading
+        low, high = m - half - grid, m + half + grid
+        if up.any():
+            high = math.inf
+        if down.any():
+            low = -math.inf
+        return cls(m, low, high, n=int(v.size), sd=sd, unit=unit, detail=detail, of=of, method="t",
+                   resolution=float(resolution), looks=int(looks), censored=censored)
 
     @classmethod
     def paired(cls, a, b, **kwargs) -> "Evidence":
@@ -105,16 +197,33 @@ class Evidence:
         return cls.samples(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), **kwargs)
 
     @classmethod
-    def proportion(cls, k: int, n: int, *, detail: str = "", level: float = CONFIDENCE) -> "Evidence":
-        """``k`` successes of ``n`` runs, with the Wilson score interval (unit: fraction of runs)."""
+    def share(cls, k: int, n: int, *, detail: str = "", level: float = CONFIDENCE, of: str = "runs",
+              looks: int = 1) -> "Evidence":
+        """``k`` of ``n`` independent runs (that jump, fit, grok…), with the exact Clopper–Pearson interval
+        (``scipy.stats.binomtest``; unit: fraction of runs). A claim about "every run" reproduces when
+        the interval's lower end clears its declared level and fails when the upper end is below it."""
+        k, n = int(k), int(n)
+        if not 0 <= k <= n:
+            raise ValueError(f"k={k}, n={n} is not allowed: need 0 <= k <= n")
         if n == 0:
-            return cls.none("no runs")
-        z = float(stats.norm.ppf(0.5 + level / 2))
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return cls(p, max(0.0, centre - half), min(1.0, centre + half), n=n, unit="frac",
-                   detail=detail or f"{k} of {n} runs")
+            return cls.none(f"no {of}")
+        level = 1 - (1 - level) / int(looks)
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
+        return cls(k / n, float(ci.low), float(ci.high), n=n, unit="frac", detail=detail or f"{k} of {n} {of}",
+                   of=of, method="clopper-pearson", looks=int(looks))
+
+    @classmethod
+    def share_of(cls, outcomes, **kwargs) -> "Evidence":
+        """:meth:`share` from one 0/1 (or bool) outcome per run; a NaN run makes it missing."""
+        v = np.asarray(outcomes, dtype=float).ravel()
+        if v.size and np.isnan(v).any():
+            return cls.none(f"{int(np.isnan(v).sum())} of {v.size} runs missing", unit="frac")
+        if not np.isin(v, (0.0, 1.0)).all():
+            raise ValueError("share_of needs one 0/1 outcome per run")
+        return cls.share(int(v.sum()), int(v.size), **kwargs)
+
+    #: the binomial interval for "k of n" (Clopper–Pearson); kept under its old name
+    proportion = share
 
     def format(self, value: float | None = None) -> str:
         return fmt(self.value if value is None else value, self.unit)
@@ -122,22 +231,38 @@ class Evidence:
     def __str__(self) -> str:
         if self.missing:
             return f"not measured ({self.detail})" if self.detail else "not measured"
+        level = f"{100 * (1 - (1 - CONFIDENCE) / self.looks):.4g} %"
         if self.unit == "frac":
-            return f"{self.detail} ({fmt(self.value, 'pct')}, 95 % interval [{fmt(self.low, 'pct')}, {fmt(self.high, 'pct')}])"
+            return (f"{self.detail} ({fmt(self.value, 'pct')}, {level} Clopper–Pearson interval "
+                    f"[{fmt(self.low, 'pct')}, {fmt(self.high, 'pct')}]{self._extras()})")
         text = self.format()
-        if self.n > 1 and self.high > self.low:
+        if self.censored:
+            text = ("≥ " if self.high == math.inf else "≤ ") + text
+        if self.high > self.low:
             text += f" [{self.format(self.low)}, {self.format(self.high)}]"
+        if self.by_nature:
+            return f"{text} ({self.method}{', ' + self.detail if self.detail else ''})"
         runs = f"{self.n} {self.of}" if self.n != 1 else f"1 {self.of.removesuffix('s')}, no spread"
         extra = f", {self.detail}" if self.detail else ""
-        return f"{text} ({runs}{extra})" if self.n > 1 or self.detail else text
+        return f"{text} ({runs}{self._extras()}{extra})"
+
+    def _extras(self) -> str:
+        parts = []
+        if self.censored:
+            parts.append(f"{self.censored} beyond the grid's end")
+        if self.resolution:
+            parts.append(f"grid step {self.format(self.resolution)}")
+        if self.looks > 1:
+            parts.append(f"Bonferroni over {self.looks} cells")
+        return "".join(f", {p}" for p in parts)
 
 
 def per_teacher(df: pd.DataFrame, col: str, *, level: float = CONFIDENCE, unit: str = "pct", detail: str = "",
-                by: str = "seed") -> Evidence:
+                by: str = "seed", **kwargs) -> Evidence:
     """Mean and Student-t interval over teachers (the ``by`` column): the students of one teacher share its
     data, teacher and split, so they are averaged first and the teachers are the independent runs."""
     values = df.groupby(by)[col].mean() if not df.empty else pd.Series(dtype=float)
-    return Evidence.samples(values, unit=unit, of="teachers", level=level, detail=detail)
+    return Evidence.samples(values, unit=unit, of="teachers", level=level, detail=detail, **kwargs)
 
 
 def fmt(value: float, unit: str = "num") -> str:
@@ -155,12 +280,18 @@ def _seeds_to_decide(ev: Evidence, edge: float) -> str:
     """How many runs a 95 % interval of the measured spread needs to clear ``edge`` (≈ (2·sd/δ)²),
     as a note; empty when there is no spread to extrapolate from."""
     delta = abs(ev.value - edge)
-    if not (ev.n > 1 and math.isfinite(ev.sd) and ev.sd > 0):
+    if not (ev.n > 1 and math.isfinite(ev.sd) and ev.sd > 0) or ev.censored or ev.unit == "frac":
         return ""
     if delta <= 0.05 * ev.sd:
         return f"; its mean sits on {fmt(edge, ev.unit)}, so more {ev.of} would not settle it"
     need = max(ev.n + 1, math.ceil((2.0 * ev.sd / delta) ** 2))
     return f"; about {need} {ev.of} would decide it at this spread"
+
+
+def _too_few(label: str, ev: Evidence, would: str) -> "Decision":
+    """The verdict of a measured quantity that rests on fewer than :data:`MIN_RUNS` runs: inconclusive."""
+    return Decision(INCONCLUSIVE, f"{label} rests on {ev.n} {ev.of if ev.n != 1 else ev.of.removesuffix('s')}, fewer than "
+                                  f"{MIN_RUNS} independent runs decide nothing (it would read '{would}')")
 
 
 @dataclass(frozen=True)
@@ -213,6 +344,8 @@ class _Compare(Rule):
         if ev is None or ev.missing:
             return Decision(UNTESTED, f"{self.label or self.quantity}: {ev.detail if ev else 'not measured'}")
         lo_in, hi_in = self._inside(ev.low), self._inside(ev.high)
+        if lo_in == hi_in and not ev.decides:
+            return _too_few(self.label or self.quantity, ev, REPRODUCES if lo_in else FAILS)
         if lo_in and hi_in:
             return Decision(REPRODUCES)
         if not lo_in and not hi_in:
@@ -294,29 +427,63 @@ class Within(Rule):
         ev = evidence.get(self.quantity)
         if ev is None or ev.missing:
             return Decision(UNTESTED, f"{self.label or self.quantity}: {ev.detail if ev else 'not measured'}")
-        if self.low <= ev.low and ev.high <= self.high:
+        inside, outside = self.low <= ev.low and ev.high <= self.high, ev.high < self.low or ev.low > self.high
+        if (inside or outside) and not ev.decides:
+            return _too_few(self.label or self.quantity, ev, REPRODUCES if inside else FAILS)
+        if inside:
             return Decision(REPRODUCES)
-        if ev.high < self.low or ev.low > self.high:
+        if outside:
             return Decision(FAILS)
         edge = self.low if ev.low < self.low else self.high
         more = _seeds_to_decide(ev, edge)
         return Decision(INCONCLUSIVE, f"{self.label or self.quantity}'s interval straddles {fmt(edge, self.unit)}{more}")
 
 
+@dataclass(frozen=True)
+class Equivalent(Within):
+    """Sameness with a declared margin ("as good as", "independent of", "evenly"): two one-sided tests.
+
+    Reproduces when the quantity's 95 % interval lies within ``centre ± margin`` (both one-sided tests
+    reject at 2.5 %: the quantity is shown to be within the margin), fails when the interval lies outside
+    it, and is inconclusive otherwise. A test that merely fails to reject a difference never passes it.
+    """
+
+    @classmethod
+    def margin(cls, quantity: str, centre: float, margin: float, source: str, basis: str, **kwargs) -> "Equivalent":
+        if not margin > 0:
+            raise ValueError(f"margin={margin!r} is not allowed: an equivalence margin must be > 0")
+        return cls(quantity, centre - margin, centre + margin, source, basis, **kwargs)
+
+    def text(self) -> str:
+        centre, margin = (self.low + self.high) / 2, (self.high - self.low) / 2
+        return (f"{self.label or self.quantity} = {fmt(centre, self.unit)} ± {fmt(margin, self.unit)}, shown by two "
+                f"one-sided tests (its 95 % interval inside the margin; {self.source}: {self.basis})")
+
+
 def _combine_all(decisions: Sequence[Decision]) -> str:
+    """Every part: one failing part fails it (whatever the others); nothing measured: untested; else a
+    part inconclusive or unmeasured leaves it inconclusive."""
     verdicts = [d.verdict for d in decisions]
-    for v in (FAILS, UNTESTED, INCONCLUSIVE):
-        if v in verdicts:
-            return v
+    if FAILS in verdicts:
+        return FAILS
+    if all(v == UNTESTED for v in verdicts):
+        return UNTESTED
+    if INCONCLUSIVE in verdicts or UNTESTED in verdicts:
+        return INCONCLUSIVE
     return REPRODUCES
 
 
 def _combine_any(decisions: Sequence[Decision]) -> str:
+    """Some part: one reproducing part reproduces it; fails only when every part fails; untested only when
+    nothing was measured."""
     verdicts = [d.verdict for d in decisions]
-    for v in (REPRODUCES, INCONCLUSIVE, UNTESTED):
-        if v in verdicts:
-            return v
-    return FAILS
+    if REPRODUCES in verdicts:
+        return REPRODUCES
+    if all(v == FAILS for v in verdicts):
+        return FAILS
+    if all(v == UNTESTED for v in verdicts):
+        return UNTESTED
+    return INCONCLUSIVE
 
 
 @dataclass(frozen=True)
@@ -340,12 +507,14 @@ class _Combine(Rule):
     def decide(self, evidence: Mapping[str, Evidence]) -> Decision:
         ds = [p.decide(evidence) for p in self.parts]
         verdict = self.combine(ds)
-        return Decision(verdict, "; ".join(d.note for d in ds if d.note and d.verdict == verdict))
+        why = (verdict,) if verdict != INCONCLUSIVE else (INCONCLUSIVE, UNTESTED)
+        return Decision(verdict, "; ".join(d.note for d in ds if d.note and d.verdict in why))
 
 
 @dataclass(frozen=True, init=False)
 class AllOf(_Combine):
-    """Every part holds: one failing part fails it; a missing part leaves it untested."""
+    """Every part holds: one failing part fails it; a part inconclusive or not measured (and none failing)
+    leaves it inconclusive; untested only when no part was measured."""
 
 
 @dataclass(frozen=True, init=False)
@@ -359,7 +528,7 @@ class AnyOf(_Combine):
         return "at least one of: " + super().text()
 
 
-KINDS = ("paper", "book")
+KINDS = ("paper", "book", "premise")
 
 
 @dataclass(frozen=True)
@@ -371,8 +540,10 @@ class ClaimSpec:
         statement: the claim in words (no rule in it: the rule's text is derived).
         paper: what the paper reports, with its number ("not reported" for a book claim).
         rule: the declared :class:`Rule`.
-        kind: ``"paper"`` (a statement of the paper: counts in the headline) or ``"book"`` (a
-            control, an extension, a check of the authors' code: listed apart).
+        kind: ``"paper"`` (a statement of the paper: counts in the headline), ``"book"`` (a
+            control, an extension, a check of the authors' code: listed apart) or ``"premise"`` (a
+            statement of the paper that the setup makes true, e.g. a teacher stopped at 100 %: shown on
+            the page, never counted).
     """
 
     id: str
@@ -397,12 +568,26 @@ class ClaimSpec:
         from .claims import Claim
 
         decision = self.rule.decide(evidence)
+        names = list(dict.fromkeys(self.rule.quantities()))
         if ours is None:
-            names = list(dict.fromkeys(self.rule.quantities()))
             ours = "; ".join(f"{q}: {evidence[q]}" if q in evidence else f"{q}: not measured" for q in names)
+        records = tuple((evidence[q] if q in evidence else Evidence.none()).record(q) for q in names)
         return Claim(id=self.id, kind=self.kind, statement=self.statement, rule=self.rule.text(), paper=self.paper,
                      ours=ours, holds=HOLDS[decision.verdict], verdict=decision.verdict, note=decision.note,
-                     post_hoc=post_hoc)
+                     post_hoc=post_hoc, evidence=records)
+
+
+def not_converged(claim, unconverged: Sequence[str]):
+    """A verdict read off runs that did not reach their declared stopping condition (students still moving at
+    the cap, a teacher that did not fit) is inconclusive (not converged); ``unconverged`` names those runs."""
+    import dataclasses
+
+    if claim.verdict not in (REPRODUCES, FAILS) or not unconverged:
+        return claim
+    bad = list(unconverged)
+    return dataclasses.replace(claim, holds=None, verdict=INCONCLUSIVE, note=(
+        f"not converged: would have read '{claim.verdict}', but {len(bad)} run(s) it reads had not reached their "
+        f"stopping condition ({'; '.join(bad[:6])}{' …' if len(bad) > 6 else ''})"))
 
 
 def check_all(specs: Sequence[ClaimSpec], evidence: Mapping[str, Evidence], **per_claim) -> list:
