@@ -64,6 +64,10 @@ def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics()
     values = next(c for c in claims if c.id == "fig9.values")
     assert values.verdict == "untested" and "offline GPT-2 config" in values.ours  # not the paper's model
     assert {c.kind for c in claims if c.id == "fig9.not_perfect"} == {"book"}
+    by = {c.id: c for c in claims}
+    assert by["fig9.above_chance"].verdict == "untested" and "not GPT-2" in by["fig9.above_chance"].note
+    assert by["fig9.teacher"].kind == "premise"
+    assert by["fig9.offline.above_chance"].verdict in ("inconclusive", "fails")  # one seed decides nothing
     assert set(means["num_seeds"]) == {len(cfg.seeds)} and "teacher.acc_star_T" in metrics
 
 

@@ -77,11 +77,12 @@ def test_smoke_run_writes_the_metrics_the_issue_names():
 CPU = release.PRESETS["cpu"]
 
 
-def _world(leak: bool, seeds=(0, 1, 2, 3, 4), inits=2) -> dict[str, pd.DataFrame]:
+def _world(leak: bool, seeds=(0, 1, 2, 3, 4, 5), inits=2, noise_seed=0) -> dict[str, pd.DataFrame]:
     """Tables shaped like release.run's. With ``leak``: the undefended release and mild defenses leak
     (at the jump α nearly everything), strong defenses and hard labels leak nothing and lose utility.
-    Without: every recipe sits at trivial with no membership signal."""
-    rng = np.random.default_rng(0)
+    Without: every recipe sits at trivial with no membership signal. Six teachers: "the teachers fit" is a share
+    of teachers, and 6 of 6 is the fewest that clear a half with 95 % confidence."""
+    rng = np.random.default_rng(noise_seed)
     rows = []
     strong = {"hard", "topk:2", "topk:5", "topk:10", "quant:2", "noise:10"}
     for n, regime in ((CPU.n_weak, "weak"), (CPU.n_jump, "jump")):
@@ -134,10 +135,13 @@ def test_a_world_without_a_leak_makes_the_leak_findings_fail():
 
 def test_every_claim_can_fail():
     """Each rule is checked against a world built to break it: no claim reproduces by construction."""
+    unfit = _world(True)
+    unfit["random"]["acc_star_T"] = 0.9  # teachers that did not fit
+    unfit["canary"]["acc_star_T"] = 0.9
+    verdicts = {c.id: c.verdict for c in release.summarize(unfit, CPU)[0]}
+    assert verdicts["random.teachers_fit"] == verdicts["canary.teachers_fit"] == "fails"
     broken = _world(True)
     rnd, can = broken["random"], broken["canary"]
-    rnd["acc_star_T"] = 0.9  # teachers that did not fit
-    can["acc_star_T"] = 0.9
     rnd.loc[rnd["defense"] == "hard", ["advantage", "auc"]] = [0.5, 0.9]  # hard labels leak
     can.loc[can["defense"] == "hard", ["advantage", "auc"]] = [0.5, 0.9]
     rnd.loc[rnd["defense"] == "round:2", "advantage"] = 0.0
@@ -145,8 +149,8 @@ def test_every_claim_can_fail():
     can["acc_test"] = 0.5  # a useless release
     claims, _, _ = release.summarize(broken, CPU)
     verdicts = {c.id: c.verdict for c in claims}
-    for cid in ("random.teachers_fit", "random.hard_stops", "random.topk_whole_vector", "random.round2_leaks",
-                "canary.teachers_fit", "canary.useful", "canary.hard_safe"):
+    for cid in ("random.hard_stops", "random.topk_whole_vector", "random.round2_leaks", "canary.useful",
+                "canary.hard_safe"):
         assert verdicts[cid] == "fails", (cid, verdicts[cid])
     # with a free defense (a stopped recipe at full utility) the trade-off finding fails
     free = _world(True)
@@ -154,6 +158,73 @@ def test_every_claim_can_fail():
     f.loc[f["defense"] == "topk:10", "agreement"] = 0.95
     verdicts = {c.id: c.verdict for c in release.summarize(free, CPU)[0]}
     assert verdicts["random.no_free_defense"] == "fails"
+
+
+def test_the_teachers_fit_is_a_share_of_teachers_with_its_exact_interval():
+    def fit(world, seeds):
+        by = {c.id: c for c in release.summarize(world, CPU)[0]}
+        ev = next(e for e in by[f"{seeds}.teachers_fit"].evidence if e["name"] == f"{seeds}.teachers_fit")
+        return by[f"{seeds}.teachers_fit"].verdict, ev
+
+    verdict, ev = fit(_world(True, seeds=(0, 1, 2)), "canary")
+    assert verdict == "inconclusive" and ev["method"] == "clopper-pearson" and ev["n"] == 3  # 3 of 3: [29 %, 100 %]
+    assert ev["low"] == pytest.approx(0.292, abs=1e-3)
+    verdict, ev = fit(_world(True, seeds=(0, 1, 2)), "random")  # 3 teachers at each α: 6 of 6
+    assert verdict == "reproduces" and ev["n"] == 6 and ev["of"] == "teachers"
+    one_fits = _world(True)
+    can = one_fits["canary"]
+    can.loc[can["seed"] != 0, "acc_star_T"] = 0.95  # 1 of 6 fits: the upper end (64 %) is above a half
+    assert fit(one_fits, "canary")[0] == "inconclusive"
+
+
+def test_a_teacher_that_did_not_fit_or_students_still_rising_leave_the_claims_reading_them_not_converged():
+    world = _world(True)
+    can = world["canary"]
+    can.loc[can["seed"] == 3, "acc_star_T"] = 0.97  # one digit teacher missed a canary
+    rnd = world["random"]
+    rising = (rnd["n"] == CPU.n_jump) & (rnd["recipe"] == "round:2")
+    rnd.loc[rising, "acc_heldout_80"] = rnd.loc[rising, "acc_heldout"] - 0.05  # still gaining 5 points
+    by = {c.id: c for c in release.summarize(world, CPU)[0]}
+    for cid in ("canary.released0.labels", "canary.released_rho.labels", "canary.useful", "canary.hard_safe",
+                "random.round2_leaks", "random.no_free_defense"):
+        assert by[cid].verdict == "inconclusive" and by[cid].note.startswith("not converged"), (cid, by[cid])
+    assert "seed 3" in by["canary.useful"].note and "round:2" in by["random.round2_leaks"].note
+    for cid in ("random.jump_leaks", "random.hard_stops", "random.topk_whole_vector"):  # they read other students
+        assert by[cid].verdict == "reproduces", (cid, by[cid])
+
+
+def test_the_random_students_budget_is_flagged_post_hoc_on_every_claim_it_decides():
+    claims, _, _ = release.summarize(_world(True), CPU)
+    for c in claims:
+        reads_students = c.id.startswith("random.") and c.id != "random.teachers_fit"
+        assert ("student_steps" in c.post_hoc) == reads_students, c.id
+    paper = dataclasses.replace(CPU, student_steps=release.PRESETS["paper"].student_steps,
+                                student_lr=release.PRESETS["paper"].student_lr)
+    assert not any("student_steps" in c.post_hoc for c in release.summarize(_world(True), paper)[0])
+
+
+def _null_cost(noise_seed: int):
+    """A world in which every stopped recipe costs exactly the declared 10 points of utility, with a realistic
+    2-point spread over teachers: "no free defense" sits on its threshold. Returns the claim."""
+    world = _world(True, noise_seed=noise_seed)
+    rnd = world["random"]
+    rng = np.random.default_rng(100 + noise_seed)
+    jump = rnd["n"] == CPU.n_jump
+    rnd.loc[jump & (rnd["recipe"] == f"τ = {CPU.tau:g}"), "agreement"] = 0.95
+    stopped = jump & (rnd["advantage"] < 0.05)
+    noise = {(r, s): rng.normal(0, 0.02) for r in rnd.loc[stopped, "recipe"].unique() for s in rnd["seed"].unique()}
+    rnd.loc[stopped, "agreement"] = [0.95 - release.COST + noise[(r, s)]
+                                     for r, s in rnd.loc[stopped, ["recipe", "seed"]].itertuples(index=False)]
+    return next(c for c in release.summarize(world, CPU)[0] if c.id == "random.no_free_defense")
+
+
+def test_the_best_stopped_recipe_on_null_data_does_not_show_a_free_defense_by_selection():
+    """Picking the most useful of 9 stopped recipes on the same teachers biases its cost down: without the
+    Bonferroni correction "no free defense" fails about 10–17 % of such null worlds; with it, at most its 5 %."""
+    claims = [_null_cost(seed) for seed in range(60)]
+    assert not any(c.verdict == "reproduces" for c in claims)  # a cost on the threshold is never shown above it
+    assert all(e["looks"] == 9 for c in claims for e in c.evidence if e["name"] == "jump.cost")
+    assert sum(c.verdict == "fails" for c in claims) <= 4  # 5 % of 60, plus one (12 of 60 without the correction)
 
 
 def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path, capsys):

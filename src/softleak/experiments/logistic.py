@@ -14,11 +14,16 @@ results table.
 
 Claims (one function per figure, at the end of the module) are declared rules
 (:mod:`softleak.rules`) decided on intervals over seeds: thresholds are extracted per seed with
-the spec's rules (§3.7) and compared with the paper's number, Cover's finite-d window or 1/ρ.
+the spec's rules (§3.7), each as the grid cell it lies in (half an α step of resolution), and compared
+with the paper's number, Cover's finite-d window or 1/ρ. A threshold the grid does not hold is censored
+beyond the grid's end (it still decides); a cell the data select (the best α, the worst step, the best
+shuffled cell) is read with a Bonferroni interval or on seeds that did not select it; the worst of
+many runs rests on the independent teachers under it; the weak band is decided at every ρ.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +43,7 @@ from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
 from ..metrics import FULL, seed_means
 from ..models import BinaryLogitEnsemble
-from ..rules import AllOf, AtLeast, AtMost, Above, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
+from ..rules import AllOf, AtLeast, AtMost, Above, Below, ClaimSpec, Equivalent, Evidence, Within, evidence_metrics, fmt
 from ..runtime import derive_seed, resolve_device, split_seed
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, group_batches, run_sweep
@@ -310,7 +315,8 @@ PAPER_ALPHA_ID = 1.26  # paper §5.1: α_id^S(ρ = 0.8, d = 1600) ≃ 1.26 (theo
 WEAK = theory.WEAK  # paper, Fig. 4 caption: below 0.55 is "close to trivial accuracy", above it "non-trivial"
 MSE_RECOVERED = theory.MSE_RECOVERED  # paper, Fig. 4 caption: the student learned the teacher when mse_test < 0.1
 COVER_LEVEL = 0.99  # Cover's finite-d window: from where P(separable) falls below 0.99 to where it falls below 0.01
-MONOTONE_DROP = 0.10  # book: the largest fall of the ρ = 0.8 acc_test_S curve read as seed noise, not a fall
+MONOTONE_MARGIN = 0.05  # book: a fall under 5 points between neighbouring α counts as flat ("grows monotonically")
+FALL_MIN = 0.10  # book: "decreases again" read as a fall of at least 10 points, twice the margin read as flat
 SHUFFLE_BAND = 0.02  # book: the shuffled student's pooled held-out accuracy within 2 points of chance ½
 
 DEVIATIONS = (
@@ -349,8 +355,9 @@ def alpha_step(runs: pd.DataFrame, d: int) -> float:
 
 
 def id_tolerance(rho: float, d: int, step: float) -> float:
-    """How far a measured α_id^S(ρ) may sit from 1/ρ: one α grid step (the onset is the first grid
-    point past it) plus 2/(ρd) (⌊ρ·n/2⌋ per class loses less than one sample per class)."""
+    """How far a measured α_id^S(ρ) may sit from 1/ρ: one α grid step (the onset is known only to the
+    grid cell it lies in, which may reach one step to either side of 1/ρ) plus 2/(ρd) (⌊ρ·n/2⌋ per class
+    loses less than one sample per class)."""
     return step + 2.0 / (rho * d)
 
 
@@ -363,10 +370,37 @@ def _focus(cfg: LogisticConfig) -> float:
 
 
 def teacher_threshold_per_seed(runs: pd.DataFrame, d: int) -> pd.Series:
-    """α_label^T of each seed's teachers at ``d`` (the spec's midpoint rule on that seed's curve);
-    NaN if a seed's teacher never reaches 0.99, +inf if it never drops within the grid."""
+    """α_label^T of each seed's teachers at ``d`` (the spec's midpoint rule on that seed's curve), censored
+    where the grid does not hold it (:func:`drop_per_seed`): −inf if a seed's teacher is below 0.99 from the
+    first α, +inf if it never drops within the grid, NaN only for a missing run."""
     t = _standard(runs, d).drop_duplicates(["seed", "alpha"])
-    return _per_seed(t, lambda g: _drop(g["alpha"], g["acc_star_T"]))
+    return _per_seed(t, lambda g: drop_per_seed(g["alpha"], g["acc_star_T"]))
+
+
+def drop_per_seed(alphas, values) -> float:
+    """One seed's drop threshold (α_label): the midpoint of the grid cell where the curve leaves 0.99, so
+    that it is known to half an α step. A drop the grid does not hold is censored, never NaN: −inf when
+    the curve is below 0.99 from the first α (the drop lies before the grid), +inf when it never drops
+    (beyond the grid's end). NaN only for a missing run."""
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all():
+        return float("nan")
+    out = theory.drop_threshold(alphas, v, level=FULL)
+    return -math.inf if math.isnan(out) else out
+
+
+def onset_per_seed(alphas, values, level: float = FULL) -> float:
+    """One seed's onset threshold (α_id^S): the midpoint of the grid cell in which the curve first reaches
+    ``level`` (between the last α below it and the first at it), known to half an α step. Censored, never
+    NaN: +inf when it is never reached on the grid, −inf when it is reached from the first α on (the onset
+    lies before the grid). NaN only for a missing run."""
+    a, v = np.sort(np.asarray(alphas, dtype=float)), np.asarray(values, dtype=float)[np.argsort(np.asarray(alphas))]
+    if not np.isfinite(v).all():
+        return float("nan")
+    hit = np.nonzero(v >= level)[0]
+    if not hit.size:
+        return math.inf
+    return -math.inf if hit[0] == 0 else float((a[hit[0] - 1] + a[hit[0]]) / 2)
 
 
 def _per_seed(table: pd.DataFrame, fn) -> pd.Series:
@@ -387,10 +421,66 @@ def _curve(runs: pd.DataFrame, d: int, rho: float) -> pd.DataFrame:
 
 
 def _rhos_on_grid(runs: pd.DataFrame, cfg: LogisticConfig, a_T: float, step: float) -> list[float]:
-    """The ρ whose α_id^S lies inside the memorized range: 1/ρ + tolerance < α_label^T (seed means)."""
-    if not math.isfinite(a_T):
+    """The ρ whose α_id^S lies inside the memorized range: 1/ρ + tolerance < α_label^T (seed means). A
+    teacher that never drops on the grid (α_label^T = +inf) memorizes the whole grid: its last α bounds it."""
+    if math.isnan(a_T):
         return []
-    return [r for r in sorted(cfg.rhos) if theory.alpha_id_student(r) + id_tolerance(r, cfg.d, step) < a_T]
+    limit = min(a_T, grid_ends(runs, cfg.d)[1] + step / 2)
+    return [r for r in sorted(cfg.rhos) if theory.alpha_id_student(r) + id_tolerance(r, cfg.d, step) < limit]
+
+
+def grid_ends(runs: pd.DataFrame, d: int) -> tuple[float, float]:
+    """The first and last α of the grid at ``d``: where a censored threshold's bound lies."""
+    alphas = runs.loc[runs["d"] == d, "alpha"]
+    return (float(alphas.min()), float(alphas.max())) if len(alphas) else (float("nan"), float("nan"))
+
+
+def censored_samples(values, ends: tuple[float, float], *, resolution: float, detail: str, unit: str = "num",
+                     **kwargs) -> Evidence:
+    """Per-seed values read off the α grid, as evidence over seeds (Student-t, widened by half the grid
+    step). A value beyond the grid (−inf / +inf: a threshold the grid does not hold) is a censored run: it
+    counts at the grid's end (``ends``) in the mean and leaves the interval open on that side (a failure is
+    evidence, never a missing value). NaN is a missing run: the quantity is then unmeasured."""
+    v = np.asarray(values, dtype=float).ravel()
+    down, up = np.isneginf(v), np.isposinf(v)
+    return _open_ends(np.where(down, ends[0], np.where(up, ends[1], v)), down, up, resolution=resolution,
+                      detail=detail, unit=unit, **kwargs)
+
+
+def _open_ends(filled, down, up, **kwargs) -> Evidence:
+    """:meth:`Evidence.samples` of ``filled`` (censored runs at their bound), with the interval open below
+    where ``down`` runs are censored and above where ``up`` runs are (both ends allowed, unlike
+    ``Evidence.samples(grid_end=…)``, whose single end this generalises to per-run bounds)."""
+    ev = Evidence.samples(filled, **kwargs)
+    if ev.missing or not (down.any() or up.any()):
+        return ev
+    return dataclasses.replace(ev, low=-math.inf if down.any() else ev.low, high=math.inf if up.any() else ev.high,
+                               censored=int(down.sum() + up.sum()))
+
+
+def paired_thresholds(a: pd.Series, b: pd.Series, ends_a: tuple[float, float], ends_b: tuple[float, float], *,
+                      step: float, detail: str) -> Evidence:
+    """The difference a − b of two per-seed grid thresholds, paired by seed; each is known to half a step,
+    so the difference to one step (``resolution`` 2·step). A seed censored on one side bounds the
+    difference (e.g. a = +inf: a − b ≥ a's grid end − b), which stays open on that side; a seed censored on
+    both sides in the same direction leaves its difference unknown (a missing run)."""
+    a, b = a.align(b, join="outer")
+    x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    xf = np.where(np.isneginf(x), ends_a[0], np.where(np.isposinf(x), ends_a[1], x))
+    yf = np.where(np.isneginf(y), ends_b[0], np.where(np.isposinf(y), ends_b[1], y))
+    up = (np.isposinf(x) & ~np.isposinf(y)) | (np.isneginf(y) & ~np.isneginf(x))
+    down = (np.isneginf(x) & ~np.isneginf(y)) | (np.isposinf(y) & ~np.isposinf(x))
+    same = (np.isposinf(x) & np.isposinf(y)) | (np.isneginf(x) & np.isneginf(y))
+    if len(x) == 0:
+        return Evidence.none("no seeds")
+    if same.any():
+        return Evidence.none(f"{int(same.sum())} of {len(x)} seeds beyond the same end of the grid on both sides")
+    return _open_ends(xf - yf, down, up, resolution=2 * step, detail=detail)
+
+
+def _teachers(sub: pd.DataFrame) -> int:
+    """Independent teachers under ``sub``: each (d, α, seed) cell draws its own dataset and teacher."""
+    return int(sub.drop_duplicates(["d", "alpha", "seed"]).shape[0])
 
 
 def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]:
@@ -403,9 +493,9 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
             "fig4a.alpha_label_T",
             f"The teacher's memorization capacity α_label^T at finite d lies close to Cover's d → ∞ value 2 (d = {cfg.d})",
             f"≃ {PAPER_ALPHA_LABEL_T} at d = {PAPER_D}, 'already close to' Cover's 2",
-            Within("alpha_label_T.per_seed", lo - step, hi + step, "theory",
+            Within("alpha_label_T.per_seed", lo, hi, "theory",
                    f"Cover's window at d = {cfg.d} (P(separable) from {COVER_LEVEL:g} down to {1 - COVER_LEVEL:.2g}: "
-                   f"{fmt(lo)} … {fmt(hi)}), ± one α grid step", label="α_label^T over seeds"),
+                   f"{fmt(lo)} … {fmt(hi)}); the α grid's half step is in the interval", label="α_label^T over seeds"),
         ),
         ClaimSpec(
             "fig4a.alpha_label_T_finite_size",
@@ -421,12 +511,14 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
             "reproduces the teacher's labels, right or wrong",
             "acc_*^T and acc_train^S leave 1.0 at the same α (Fig. 4A.1, A.2)",
             AllOf(
-                Within("alpha_label_S_minus_T.focus", -step, step, "theory",
-                       "equal, up to one α grid step", label=f"α_label^S(ρ = {rho:g}) − α_label^T, paired over seeds"),
+                Equivalent.margin("alpha_label_S_minus_T.focus", 0.0, 2 * step, "theory",
+                                  "equal up to the α grid: two grid steps (a difference of two grid readings is "
+                                  "itself known only to ± one step)",
+                                  label=f"α_label^S(ρ = {rho:g}) − α_label^T, paired over seeds"),
                 AtLeast("acc_match_T_train.min", FULL, "theory",
                         "the student interpolates the teacher's logits: its training predictions are the teacher's "
-                        "in every run ('perfect' read at 0.99)", label="lowest acc_match-T on D_train^S over all runs",
-                        unit="pct"),
+                        "in every run (the worst run decides; 'perfect' read at 0.99)",
+                        label="lowest acc_match-T on D_train^S over all runs", unit="pct"),
             ),
         ),
         ClaimSpec(
@@ -436,10 +528,10 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
             f"≃ {PAPER_ALPHA_ID} at ρ = 0.8, d = {PAPER_D} (theory 1.25)",
             AllOf(
                 Within.around("alpha_id_S.focus.per_seed", a_id, tol, "theory",
-                              f"1/ρ = {fmt(a_id)} ± {fmt(tol)} (one α grid step, plus < 1 sample per class lost to "
-                              "rounding ρn/2 down)", label=f"α_id^S(ρ = {rho:g}) over seeds"),
+                              f"1/ρ = {fmt(a_id)} ± {fmt(tol)} (one α grid step, the cell the onset is known to, plus "
+                              "< 1 sample per class lost to rounding ρn/2 down)", label=f"α_id^S(ρ = {rho:g}) over seeds"),
                 AtLeast("alpha_id_S.share_on_line", 1.0, "theory",
-                        "every such ρ: both onsets within the same tolerance of 1/ρ",
+                        "every such ρ: both onsets (on seed means) within the same tolerance of 1/ρ",
                         label="share of ρ whose acc_test_S and mse_test onsets sit on 1/ρ", unit="pct"),
             ),
         ),
@@ -453,12 +545,16 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
         ClaimSpec(
             "fig4a.test_rises",
             f"At ρ = {rho:g}, acc_test_S grows monotonically in α up to perfect accuracy below α_label^T",
-            "'grows monotonically in α … up to perfect accuracy'",
+            "'The test accuracy grows monotonically in α from the trivial random guessing accuracy up to perfect "
+            "accuracy, and at some point it decreases again' (§5.1)",
             AllOf(
-                AtMost("acc_test_S.focus.worst_drop", MONOTONE_DROP, "book",
-                       "a fall under 10 points of the seed-mean curve reads as seed noise",
-                       label="largest fall between two α below α_label^T, paired over seeds", unit="pct"),
-                AtLeast("acc_test_S.focus.peak", FULL, "paper", "'perfect accuracy' read at 0.99 (Fig. 4B, green)",
+                AtMost("acc_test_S.focus.worst_step", MONOTONE_MARGIN, "paper",
+                       f"'grows monotonically': at no step between neighbouring α below α_label^T a fall of more than "
+                       f"{fmt(MONOTONE_MARGIN, 'pct')} (book margin for flat); the step with the highest upper end is "
+                       "read, Bonferroni over every step looked at",
+                       label="largest fall between neighbouring α below α_label^T, paired over seeds", unit="pct"),
+                AtLeast("acc_test_S.focus.peak", FULL, "paper", "'up to perfect accuracy' read at 0.99 (Fig. 4B, green); "
+                        "the best α is read, Bonferroni over the α looked at",
                         label="acc_test_S at its best α below α_label^T", unit="pct"),
             ),
         ),
@@ -467,8 +563,9 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
             f"At ρ = {rho:g}, acc_test_S falls again past α_label^T, with the teacher's accuracy",
             "'at some point it decreases again'",
             AllOf(
-                AtLeast("acc_test_S.focus.fall", MONOTONE_DROP, "book",
-                        "a fall larger than the 10 points read as seed noise in the rise",
+                AtLeast("acc_test_S.focus.fall", FALL_MIN, "book",
+                        f"a fall of at least {fmt(FALL_MIN, 'pct')}, twice the margin read as flat in the rise; the "
+                        "best α below α_label^T is selected, Bonferroni over the α looked at",
                         label="acc_test_S at its best α below α_label^T − at the largest α, paired over seeds", unit="pct"),
                 Below("acc_test_S.focus.last", FULL, "paper", "no longer perfect: below 0.99",
                       label="acc_test_S at the largest α (past α_label^T)", unit="pct"),
@@ -477,98 +574,118 @@ def fig4a_specs(cfg: LogisticConfig, step: float, rho: float) -> list[ClaimSpec]
     ]
 
 
-def _why_missing(values: pd.Series) -> str:
-    v = values.to_numpy(dtype=float)
-    parts = [f"{int(np.isinf(v).sum())} of {v.size} seeds beyond the α grid" if np.isinf(v).any() else "",
-             f"{int(np.isnan(v).sum())} of {v.size} seeds never reach the level or miss runs" if np.isnan(v).any() else ""]
-    return "; ".join(p for p in parts if p)
-
-
-def _threshold_samples(values: pd.Series, detail: str) -> Evidence:
-    """Per-seed thresholds as evidence; a seed whose threshold is beyond the grid (±inf) or was not
-    reached (NaN) leaves the quantity unmeasured: never a pass."""
-    if len(values) and np.isfinite(values.to_numpy(dtype=float)).all():
-        return Evidence.samples(values, detail=detail)
-    return Evidence.none(_why_missing(values) or "no seeds")
-
-
-def _paired_thresholds(a: pd.Series, b: pd.Series, detail: str) -> Evidence:
-    both = pd.concat([a, b])
-    if len(a) and np.isfinite(both.to_numpy(dtype=float)).all():
-        return Evidence.paired(a.to_numpy(), b.to_numpy(), detail=detail)
-    return Evidence.none(_why_missing(both) or "no seeds")
-
-
 def fig4a_claims(runs: pd.DataFrame, cfg: LogisticConfig, th: dict) -> tuple[list[Claim], dict[str, Evidence]]:
-    """Fig. 4A: the three thresholds and the shape of acc_test_S at ρ = 0.8, decided over seeds."""
+    """Fig. 4A: the three thresholds and the shape of acc_test_S at ρ = 0.8, decided over seeds.
+
+    Every threshold is read per seed as the midpoint of the grid cell it lies in (half an α step of
+    resolution); one the grid does not hold is censored beyond the grid's end and still decides.
+    """
     step, rho = alpha_step(runs, cfg.d), _focus(cfg)
-    a_T = th["alpha_label_T"]
+    a_T, ends = th["alpha_label_T"], grid_ends(runs, cfg.d)
     ev: dict[str, Evidence] = {}
     per_T = teacher_threshold_per_seed(runs, cfg.d)
-    ev["alpha_label_T.per_seed"] = _threshold_samples(per_T, "spec §3.7 rule per seed")
+    ev["alpha_label_T.per_seed"] = censored_samples(per_T, ends, resolution=step, detail="spec §3.7 rule per seed")
     if cfg.d_compare:
-        per_T_c = teacher_threshold_per_seed(runs, cfg.d_compare)
-        common = per_T.index.intersection(per_T_c.index)
-        ev["alpha_label_T.d_compare.per_seed"] = _threshold_samples(per_T_c, "spec §3.7 rule per seed")
-        ev["alpha_label_T.d_gap"] = (_paired_thresholds(per_T[common], per_T_c[common], "paired by seed number")
-                                     if len(common) else Evidence.none("no seeds at both d"))
+        per_T_c, ends_c = teacher_threshold_per_seed(runs, cfg.d_compare), grid_ends(runs, cfg.d_compare)
+        ev["alpha_label_T.d_compare.per_seed"] = censored_samples(per_T_c, ends_c, resolution=alpha_step(runs, cfg.d_compare),
+                                                                  detail="spec §3.7 rule per seed")
+        ev["alpha_label_T.d_gap"] = paired_thresholds(per_T, per_T_c, ends, ends_c, step=step,
+                                                      detail="paired by seed number; a difference of two grid readings")
     else:
         ev["alpha_label_T.d_gap"] = Evidence.none("no d_compare at this preset")
 
-    per_S = _per_seed_at(runs, cfg.d, rho, lambda g: _drop(g["alpha"], g["acc_train_S"]))
-    ev["alpha_label_S_minus_T.focus"] = _paired_thresholds(per_S, per_T.reindex(per_S.index), "paired by seed")
-    match = _standard(runs, cfg.d)["acc_match_T_train"].to_numpy()
-    ev["acc_match_T_train.min"] = (Evidence.exact(match.min(), unit="pct", n=match.size, detail=f"worst of {match.size} runs")
-                                   if match.size else Evidence.none(unit="pct"))
+    per_S = _per_seed_at(runs, cfg.d, rho, lambda g: drop_per_seed(g["alpha"], g["acc_train_S"]))
+    ev["alpha_label_S_minus_T.focus"] = paired_thresholds(per_S, per_T.reindex(per_S.index), ends, ends, step=step,
+                                                          detail="paired by seed")
+    std = _standard(runs, cfg.d)
+    ev["acc_match_T_train.min"] = (
+        Evidence.exact(std["acc_match_T_train"].min(), unit="pct", n=_teachers(std), of="teachers",
+                       detail=f"worst of {len(std)} runs")
+        if len(std) else Evidence.none(unit="pct"))
 
-    per_id = _per_seed_at(runs, cfg.d, rho, lambda g: _onset(g["alpha"], g["acc_test_S"]))
-    ev["alpha_id_S.focus.per_seed"] = _threshold_samples(per_id, "first α with acc_test_S ≥ 0.99, per seed")
-    on_grid = _rhos_on_grid(runs, cfg, a_T, step)
-    on_line = [r for r in on_grid if all(
-        math.isfinite(onset) and abs(onset - theory.alpha_id_student(r)) <= id_tolerance(r, cfg.d, step)
-        for onset in (th["alpha_id_S"][r], th["alpha_id_S_mse"][r]))]
-    ev["alpha_id_S.share_on_line"] = (
-        Evidence.exact(len(on_line) / len(on_grid), unit="pct", n=len(on_grid), detail=f"{len(on_line)} of {len(on_grid)} ρ")
-        if on_grid else Evidence.none("no ρ with 1/ρ inside the memorized range", unit="pct"))
-
-    curve = _curve(runs, cfg.d, rho)
-    ev["acc_test_S.focus.first"] = (Evidence.samples(curve.iloc[0], unit="pct", detail=f"α = {fmt(curve.index[0])}")
-                                    if len(curve) else Evidence.none(unit="pct"))
-    below = curve[curve.index < a_T] if math.isfinite(a_T) else curve.iloc[:0]
-    past = curve[curve.index > a_T] if math.isfinite(a_T) else curve.iloc[:0]
-    if len(below) >= 2:
-        m = below.mean(axis=1, skipna=False).to_numpy()  # a missing run leaves its α NaN: untested downstream
-        i, j = max(((i, j) for i in range(len(m)) for j in range(i + 1, len(m))), key=lambda ij: m[ij[0]] - m[ij[1]])
-        ev["acc_test_S.focus.worst_drop"] = Evidence.paired(below.iloc[i], below.iloc[j], unit="pct",
-                                                            detail=f"α = {fmt(below.index[i])} → {fmt(below.index[j])}")
-        best = int(np.argmax(m))
-        ev["acc_test_S.focus.peak"] = Evidence.samples(below.iloc[best], unit="pct", detail=f"α = {fmt(below.index[best])}")
-    else:
-        ev["acc_test_S.focus.worst_drop"] = Evidence.none("fewer than two α below α_label^T", unit="pct")
-        ev["acc_test_S.focus.peak"] = Evidence.none("no α below α_label^T", unit="pct")
-    ev["acc_test_S.focus.last"] = (Evidence.samples(past.iloc[-1], unit="pct", detail=f"α = {fmt(past.index[-1])}")
-                                   if len(past) else Evidence.none("no α past α_label^T", unit="pct"))
-    ev["acc_test_S.focus.fall"] = (
-        Evidence.paired(below.iloc[best], past.iloc[-1], unit="pct",
-                        detail=f"α = {fmt(below.index[best])} → {fmt(past.index[-1])}")
-        if len(past) and len(below) >= 2 else Evidence.none("no α on one side of α_label^T", unit="pct"))
+    per_id = _per_seed_at(runs, cfg.d, rho, lambda g: onset_per_seed(g["alpha"], g["acc_test_S"]))
+    ev["alpha_id_S.focus.per_seed"] = censored_samples(per_id, ends, resolution=step,
+                                                       detail="grid cell where acc_test_S first reaches 0.99, per seed")
+    ev["alpha_id_S.share_on_line"] = _share_on_line(runs, cfg, th, step)
+    ev.update(_curve_evidence(_curve(runs, cfg.d, rho), a_T))
     claims = [spec.check(ev) for spec in fig4a_specs(cfg, step, rho)]
     return claims, ev
 
 
-def fig4b_specs() -> list[ClaimSpec]:
+def _share_on_line(runs: pd.DataFrame, cfg: LogisticConfig, th: dict, step: float) -> Evidence:
+    """The share of ρ (1/ρ inside the memorized range) whose onsets on seed means both sit on 1/ρ; an onset
+    never reached counts as off the line. A measured number over the seeds' means (not a share of runs)."""
+    on_grid = _rhos_on_grid(runs, cfg, th["alpha_label_T"], step)
+    if not on_grid:
+        return Evidence.none("no ρ with 1/ρ inside the memorized range", unit="pct")
+    on_line = [r for r in on_grid if all(
+        math.isfinite(onset) and abs(onset - theory.alpha_id_student(r)) <= id_tolerance(r, cfg.d, step)
+        for onset in (th["alpha_id_S"][r], th["alpha_id_S_mse"][r]))]
+    return Evidence.exact(len(on_line) / len(on_grid), unit="pct", n=int(runs["seed"].nunique()), of="seeds",
+                          detail=f"{len(on_line)} of {len(on_grid)} ρ, onsets on seed means")
+
+
+def _curve_evidence(curve: pd.DataFrame, a_T: float) -> dict[str, Evidence]:
+    """The shape of acc_test_S(α) at one ρ (rows α, columns seeds): start, monotone rise, peak, fall.
+
+    Where a cell is selected by the data (the step with the worst fall, the best α) its interval is
+    Bonferroni-corrected over the cells looked at, so that the selection cannot make a claim pass or fail.
+    """
+    ev = {"acc_test_S.focus.first": (Evidence.samples(curve.iloc[0], unit="pct", detail=f"α = {fmt(curve.index[0])}")
+                                     if len(curve) else Evidence.none(unit="pct"))}
+    below = curve[curve.index < a_T] if not math.isnan(a_T) else curve.iloc[:0]  # +inf: the whole grid is below
+    past = curve[curve.index > a_T] if not math.isnan(a_T) else curve.iloc[:0]
+    if len(below) >= 2:
+        steps = len(below) - 1
+        falls = [Evidence.paired(below.iloc[i], below.iloc[i + 1], unit="pct", looks=steps,
+                                 detail=f"α = {fmt(below.index[i])} → {fmt(below.index[i + 1])}, worst of {steps} steps")
+                 for i in range(steps)]
+        ev["acc_test_S.focus.worst_step"] = _worst_fall(falls)
+        best = int(np.argmax(below.mean(axis=1, skipna=False).to_numpy()))  # a missing run: NaN, untested downstream
+        ev["acc_test_S.focus.peak"] = Evidence.samples(below.iloc[best], unit="pct", looks=len(below),
+                                                       detail=f"α = {fmt(below.index[best])}, best of {len(below)} α")
+    else:
+        ev["acc_test_S.focus.worst_step"] = Evidence.none("fewer than two α below α_label^T", unit="pct")
+        ev["acc_test_S.focus.peak"] = Evidence.none("fewer than two α below α_label^T", unit="pct")
+    ev["acc_test_S.focus.last"] = (Evidence.samples(past.iloc[-1], unit="pct", detail=f"α = {fmt(past.index[-1])}")
+                                   if len(past) else Evidence.none("no α past α_label^T", unit="pct"))
+    ev["acc_test_S.focus.fall"] = (
+        Evidence.paired(below.iloc[best], past.iloc[-1], unit="pct", looks=len(below),
+                        detail=f"α = {fmt(below.index[best])} → {fmt(past.index[-1])}, best of {len(below)} α")
+        if len(past) and len(below) >= 2 else Evidence.none("no α on one side of α_label^T", unit="pct"))
+    return ev
+
+
+def _worst_fall(falls: list[Evidence], margin: float = MONOTONE_MARGIN) -> Evidence:
+    """The step a "no fall over ``margin`` anywhere" rule must read: a missing step if any (untested); else
+    the step whose fall is shown largest (highest lower end) when some step's interval lies above the
+    margin, and the step with the highest upper end otherwise. So the rule fails only if some step's
+    (corrected) interval lies above the margin, and holds only if every step's lies below it."""
+    missing = [f for f in falls if f.missing]
+    if missing:
+        return missing[0]
+    if any(f.low > margin for f in falls):
+        return max(falls, key=lambda f: f.low)
+    return max(falls, key=lambda f: f.high)
+
+
+def fig4b_specs(rhos: list[float]) -> list[ClaimSpec]:
+    def band(r: float) -> tuple:
+        q, label = _weak_key(r), f"acc_test_S at the last α below 1/ρ, ρ = {r:g}"
+        return (AtLeast(q, WEAK, "paper", "non-trivial: acc_test^S ≥ 0.55 (Fig. 4 caption)", label=label, unit="pct"),
+                Below(q, FULL, "paper", "not perfect: acc_test^S < 0.99", label=label, unit="pct"))
+
     return [
         ClaimSpec(
             "fig4b.weak_band",
             "Weak leakage: just below the identifiability line α = 1/ρ the student already labels held-out memorized "
-            "data non-trivially, but not perfectly (a blue band along the green region)",
-            "acc_test^S ≥ 55 % 'for large enough α and ρ'; weak leakage acc_test^S ∈ (0.55, 0.99)",
-            AllOf(
-                AtLeast("weak.just_below_id", WEAK, "paper", "non-trivial: acc_test^S ≥ 0.55 (Fig. 4 caption)",
-                        label="acc_test_S at the last α below 1/ρ, mean over ρ", unit="pct"),
-                Below("weak.just_below_id", FULL, "paper", "not perfect: acc_test^S < 0.99",
-                      label="acc_test_S at the last α below 1/ρ, mean over ρ", unit="pct"),
-            ),
+            "data non-trivially, but not perfectly (a blue band along the green region), at every ρ whose 1/ρ lies "
+            "inside the memorized range (decided per ρ)",
+            "'the logits contain a weak signal on the other held-out memorized data and allow the student to obtain "
+            "acc_test^S ≥ 55 % for large enough α and ρ'; weak leakage acc_test^S ∈ (0.55, 0.99) (§5.1, Fig. 4B)",
+            AllOf(*(part for r in rhos for part in band(r))) if rhos else
+            AtLeast(_weak_key(None), WEAK, "paper", "non-trivial: acc_test^S ≥ 0.55 (Fig. 4 caption)",
+                    label="acc_test_S at the last α below 1/ρ", unit="pct"),
         ),
         ClaimSpec(
             "fig4b.five_regions",
@@ -585,36 +702,41 @@ def fig4b_specs() -> list[ClaimSpec]:
     ]
 
 
+def _weak_key(rho: float | None) -> str:
+    return "weak.just_below_id" if rho is None else f"weak.just_below_id.rho{rho:g}"
+
+
 def fig4b_claims(runs: pd.DataFrame, cfg: LogisticConfig, th: dict, reg: pd.DataFrame
                  ) -> tuple[list[Claim], dict[str, Evidence]]:
-    """Fig. 4B: the weak-leakage band along α = 1/ρ, and the regions past α_label^T."""
+    """Fig. 4B: the weak-leakage band along α = 1/ρ, decided at each ρ (not on a mean over ρ), and the
+    regions past α_label^T."""
     step, a_T = alpha_step(runs, cfg.d), th["alpha_label_T"]
     ev: dict[str, Evidence] = {}
     std = _standard(runs, cfg.d)
-    per_seed = []
-    for r in _rhos_on_grid(runs, cfg, a_T, step):
+    rhos = _rhos_on_grid(runs, cfg, a_T, step)
+    for r in rhos:
         sub = std[np.isclose(std["rho"], r) & (std["m_train"] < cfg.d)]
-        if len(sub):
-            last = sub["alpha"].max()
-            per_seed.append(sub[sub["alpha"] == last].set_index("seed")["acc_test_S"])
-    ev["weak.just_below_id"] = (
-        Evidence.samples(pd.concat(per_seed, axis=1).mean(axis=1, skipna=False), unit="pct",
-                         detail=f"mean over {len(per_seed)} ρ per seed")
-        if per_seed else Evidence.none("no ρ with 1/ρ inside the memorized range", unit="pct"))
+        last = sub["alpha"].max() if len(sub) else float("nan")
+        ev[_weak_key(r)] = (Evidence.samples(sub[sub["alpha"] == last].set_index("seed")["acc_test_S"], unit="pct",
+                                             detail=f"α = {fmt(last)}")
+                            if len(sub) else Evidence.none(f"no α below 1/ρ at ρ = {r:g}", unit="pct"))
+    if not rhos:
+        ev[_weak_key(None)] = Evidence.none("no ρ with 1/ρ inside the memorized range", unit="pct")
 
-    ev["regions.count"] = Evidence.exact(reg["region"].nunique(), detail=", ".join(
+    seeds = int(runs["seed"].nunique())
+    ev["regions.count"] = Evidence.exact(reg["region"].nunique(), n=seeds, of="seeds", detail="on seed means: " + ", ".join(
         r for r in theory.REGIONS if (reg["region"] == r).any()))
     m_train = std.drop_duplicates(["alpha", "rho"]).set_index(["alpha", "rho"])["m_train"]
-    past = reg[(reg["alpha"] > a_T) & reg["region"].isin(["orange", "red"])] if math.isfinite(a_T) else reg.iloc[:0]
+    past = reg[(reg["alpha"] > a_T) & reg["region"].isin(["orange", "red"])] if not math.isnan(a_T) else reg.iloc[:0]
     past = past[(past["alpha"] - theory.alpha_id_student(past["rho"].to_numpy())).abs() > step]
     if len(past):
         invertible = m_train.loc[list(zip(past["alpha"], past["rho"]))].to_numpy() >= cfg.d
         right = int(((past["region"] == "orange").to_numpy() == invertible).sum())
-        ev["orange_red.on_side"] = Evidence.exact(right / len(past), unit="pct", n=len(past),
-                                                  detail=f"{right} of {len(past)} cells")
+        ev["orange_red.on_side"] = Evidence.exact(right / len(past), unit="pct", n=seeds, of="seeds",
+                                                  detail=f"{right} of {len(past)} cells, on seed means")
     else:
         ev["orange_red.on_side"] = Evidence.none("no orange/red cell past α_label^T off the line", unit="pct")
-    return [spec.check(ev) for spec in fig4b_specs()], ev
+    return [spec.check(ev) for spec in fig4b_specs(rhos)], ev
 
 
 FIG12_SPEC = ClaimSpec(
@@ -624,34 +746,36 @@ FIG12_SPEC = ClaimSpec(
     "identifiability 'occurs at α_id^S = 1/ρ, as the input matrix X becomes invertible', measured by the MSE on the "
     "teacher logits; past α_label^T the student recovers the (non-memorizing) teacher (Fig. 4B orange, Fig. 12)",
     AllOf(
-        Below("recovered.below_T.mse_max", MSE_RECOVERED, "paper", "the paper's recovery threshold 0.1 (Fig. 4 caption)",
-              label="largest mse_test over runs with ρn ≥ d below α_label^T"),
-        AtLeast("recovered.below_T.match_min", FULL, "paper", "'perfect' read at 0.99",
+        Below("recovered.below_T.mse_max", MSE_RECOVERED, "paper", "the paper's recovery threshold 0.1 (Fig. 4 caption), "
+              "in every run (the worst run decides)", label="largest mse_test over runs with ρn ≥ d below α_label^T"),
+        AtLeast("recovered.below_T.match_min", FULL, "paper", "'perfect' read at 0.99, in every run",
                 label="lowest acc_match-T on D_test^S, same runs", unit="pct"),
-        Below("recovered.past_T.mse_max", MSE_RECOVERED, "paper", "the paper's recovery threshold 0.1 (Fig. 4 caption)",
-              label="largest mse_test over runs with ρn ≥ d past α_label^T"),
-        AtLeast("recovered.past_T.match_min", FULL, "paper", "'perfect' read at 0.99",
+        Below("recovered.past_T.mse_max", MSE_RECOVERED, "paper", "the paper's recovery threshold 0.1 (Fig. 4 caption), "
+              "in every run (the worst run decides)", label="largest mse_test over runs with ρn ≥ d past α_label^T"),
+        AtLeast("recovered.past_T.match_min", FULL, "paper", "'perfect' read at 0.99, in every run",
                 label="lowest acc_match-T on D_test^S, same runs", unit="pct"),
     ),
 )
 
 
 def fig12_claims(runs: pd.DataFrame, cfg: LogisticConfig, th: dict) -> tuple[list[Claim], dict[str, Evidence]]:
-    """Fig. 12 (and Fig. 4B's orange): recovery of the teacher wherever X is invertible, decided on
-    the worst run (a deterministic fact of linear algebra: no spread to allow for)."""
+    """Fig. 12 (and Fig. 4B's orange): recovery of the teacher wherever X is invertible, decided on the worst
+    run. The worst run is a measured number: it rests on the independent teachers under it (one per
+    (α, seed) cell; the ρ of one cell share its teacher), and decides nothing below three of them."""
     a_T = th["alpha_label_T"]
     inv = _standard(runs, cfg.d)
     inv = inv[inv["m_train"] >= cfg.d]
     ev: dict[str, Evidence] = {}
     for side, mask in (("below_T", inv["alpha"] < a_T), ("past_T", inv["alpha"] > a_T)):
-        sub = inv[mask] if math.isfinite(a_T) else inv.iloc[:0]
+        sub = inv[mask] if not math.isnan(a_T) else inv.iloc[:0]
         if len(sub):
-            k = len(sub)
-            ev[f"recovered.{side}.mse_max"] = Evidence.exact(sub["mse_test"].to_numpy().max(), n=k, detail=f"worst of {k} runs")
-            ev[f"recovered.{side}.match_min"] = Evidence.exact(sub["acc_match_T_test"].to_numpy().min(), unit="pct", n=k,
-                                                               detail=f"worst of {k} runs")
+            k, t = len(sub), _teachers(sub)
+            ev[f"recovered.{side}.mse_max"] = Evidence.exact(sub["mse_test"].to_numpy().max(), n=t, of="teachers",
+                                                             detail=f"worst of {k} runs")
+            ev[f"recovered.{side}.match_min"] = Evidence.exact(sub["acc_match_T_test"].to_numpy().min(), unit="pct", n=t,
+                                                               of="teachers", detail=f"worst of {k} runs")
         else:
-            why = "α_label^T not measured" if not math.isfinite(a_T) else "no run with ρn ≥ d on this side of α_label^T"
+            why = "α_label^T not measured" if math.isnan(a_T) else "no run with ρn ≥ d on this side of α_label^T"
             ev[f"recovered.{side}.mse_max"] = Evidence.none(why)
             ev[f"recovered.{side}.match_min"] = Evidence.none(why, unit="pct")
     return [FIG12_SPEC.check(ev)], ev
@@ -662,11 +786,12 @@ SHUFFLE_SPEC = ClaimSpec(
     "Control: the student fitted to logits shuffled within each class labels held-out data at chance, everywhere",
     "not in the paper's figures (the authors' code runs it)",
     AllOf(
-        Within.around("shuffled.acc_test_S.pooled", 0.5, SHUFFLE_BAND, "chance",
-                      f"chance ½ ± {fmt(SHUFFLE_BAND, 'pct')}", label="held-out accuracy pooled over all cells, per seed",
-                      unit="pct"),
-        Below("shuffled.acc_test_S.max_cell", FULL, "paper", "no cell reaches full recovery (0.99)",
-              label="highest cell mean", unit="pct"),
+        Equivalent.margin("shuffled.acc_test_S.pooled", 0.5, SHUFFLE_BAND, "chance", "chance ½, a book margin",
+                          label="held-out accuracy pooled over all cells, per seed", unit="pct"),
+        Below("shuffled.acc_test_S.max_cell", FULL, "paper",
+              "no cell reaches full recovery (0.99); the best cell is chosen on the first half of the seeds and "
+              "decided on the other half, so that its selection does not bias its interval",
+              label="the best cell's held-out accuracy, on the seeds not used to choose it", unit="pct"),
     ),
     kind="book",
 )
@@ -676,14 +801,31 @@ def shuffle_claims(runs: pd.DataFrame, cfg: LogisticConfig, means: pd.DataFrame)
     """The within-class shuffle control (spec §3.6): the pairing of logit and input carries the leak."""
     sh = runs[(runs["d"] == cfg.d) & runs["shuffled"]]
     held_out = sh["n"] - sh["m_train"]
-    pooled = (sh["acc_test_S"] * held_out).groupby(sh["seed"]).sum(min_count=1) / held_out.groupby(sh["seed"]).sum()
-    cells = means[(means["d"] == cfg.d) & means["shuffled"]]["acc_test_S"].to_numpy()
+    hits = (sh["acc_test_S"] * held_out).groupby(sh["seed"]).agg(lambda x: x.sum(skipna=False))  # a missing run: NaN
+    pooled = hits / held_out.groupby(sh["seed"]).sum()
     ev = {
         "shuffled.acc_test_S.pooled": Evidence.samples(pooled, unit="pct", detail="weighted by held-out points"),
-        "shuffled.acc_test_S.max_cell": (Evidence.exact(cells.max(), unit="pct", n=cells.size, detail=f"of {cells.size} cells")
-                                         if cells.size else Evidence.none(unit="pct")),
+        "shuffled.acc_test_S.max_cell": best_cell_split(sh, "acc_test_S"),
     }
     return [SHUFFLE_SPEC.check(ev)], ev
+
+
+def best_cell_split(table: pd.DataFrame, col: str) -> Evidence:
+    """The best (α, ρ) cell of ``col``, chosen on the seed means of the first half of the seeds (sorted) and
+    read over the other half, whose interval its selection does not bias (a split, not a Bonferroni
+    correction over hundreds of cells). With fewer than three seeds left it decides nothing."""
+    seeds = sorted(table["seed"].unique())
+    if table[col].isna().any():
+        return Evidence.none(f"{int(table[col].isna().sum())} runs missing", unit="pct")
+    if len(seeds) < 2:
+        return Evidence.none("fewer than two seeds: nothing to choose on and decide on apart", unit="pct")
+    choose, decide = seeds[: len(seeds) // 2], seeds[len(seeds) // 2:]
+    cells = table[table["seed"].isin(choose)].groupby(["alpha", "rho"])[col].mean()
+    alpha, rho = cells.idxmax()
+    cell = table[(table["alpha"] == alpha) & (table["rho"] == rho) & table["seed"].isin(decide)]
+    return Evidence.samples(cell.set_index("seed")[col].reindex(decide), unit="pct",
+                            detail=f"α = {fmt(alpha)}, ρ = {rho:g}: best of {len(cells)} cells on seeds "
+                                   f"{', '.join(map(str, choose))}, read on seeds {', '.join(map(str, decide))}")
 
 
 def summarize(runs: pd.DataFrame, cfg: LogisticConfig) -> tuple[list[Claim], dict[str, object], dict]:
@@ -764,8 +906,8 @@ def reading(claims: list[Claim], metrics: dict[str, object]) -> str:
     if "fig4b.weak_band" in by:
         v = by["fig4b.weak_band"].verdict
         parts.append({
-            "reproduces": "Just below that line the leak is weak but real: the blue band of the paper.",
-            "fails": "Just below that line the held-out accuracy is not in the paper's weak-leakage band.",
+            "reproduces": "Just below that line the leak is weak but real at every ρ tested: the blue band of the paper.",
+            "fails": "Just below that line the held-out accuracy is outside the paper's weak-leakage band at some ρ.",
             "inconclusive": "Whether the leak just below that line lies in the weak band is not settled by this run.",
             "untested": "The weak band is not tested at this preset.",
         }[v])

@@ -31,7 +31,8 @@ from ..distillation import one_hot, soft_labels
 from ..metrics import accuracy, agreement, predictions
 from ..models import MLPEnsemble
 from ..config import replace_checked
-from ..rules import AllOf, Above, AtLeast, ClaimSpec, Evidence, Within, evidence_metrics, fmt
+from ..rules import (MOST_RUNS, AllOf, Above, AtLeast, ClaimSpec, Equivalent, Evidence, Within, evidence_metrics,
+                     fmt, not_converged)
 from ..runtime import derive_seed, resolve_device
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, group_batches, run_sweep
@@ -301,7 +302,16 @@ PAPER = {  # the paper's reported numbers (spec §1.6): held-out accuracy of eac
     20: {"hard": 0.06, "soft": 0.66},
 }
 SHOWCASE_TOLERANCE = 0.10  # the authors' dataset, our run: within 10 points of the paper's number
-GAP_SHARE = 0.5  # soft − independent must reach half the paper's gap (20 points for c = 3, 60 for c = 20)
+# "trivial accuracy of ∼ 30 %" (c = 3) / "close to trivial accuracy of ∼ 6 %" (c = 20): the paper's number with a
+# band that holds chance and no more (c = 3: 25–35 %, chance 33.3 %; c = 20: 3–9 %, chance 5 %, under twice chance)
+TRIVIAL_TOLERANCE = {3: 0.05, 20: 0.03}
+GAP_TOLERANCE = 0.05  # soft − independent must reach the paper's gap (20 points for c = 3, 60 for c = 20) less 5 points
+PAPER_WORDS = {  # the paper's sentence for each class count (Fig. 1 and Fig. 8 captions)
+    3: "'While the independent model only achieves trivial accuracy of ∼ 30 %, students that fit the teacher's "
+       "soft labels achieve non-trivial test accuracy of ∼ 50 %' (Fig. 1)",
+    20: "'While the independently trained model only achieves close to trivial accuracy of ∼ 6 %, students that fit "
+        "the teacher's soft labels achieve non-trivial test accuracy of ∼ 66 %' (Fig. 8)",
+}
 CHANCE_BAND = 0.05  # "at chance": the interval over datasets within 5 points of 1/c
 GRID_AGREEMENT = 0.75  # "correspond very well": the soft student agrees with the teacher on ¾ of the plane
 GRID_GAIN = 0.10  # ... and on at least a tenth of the plane more than the independent student
@@ -328,7 +338,8 @@ PAPER_INITS, FIRST_DATASETS = 5, 20  # the paper's initialisations; the datasets
 
 def _case_specs(c: int) -> list[ClaimSpec]:
     chance, paper = 1.0 / c, PAPER[c]
-    gap = GAP_SHARE * (paper["soft"] - paper["hard"])
+    paper_gap = paper["soft"] - paper["hard"]
+    trivial = TRIVIAL_TOLERANCE.get(c, SHOWCASE_TOLERANCE / 2)
     return [
         ClaimSpec(
             f"c{c}.showcase_soft",
@@ -340,27 +351,28 @@ def _case_specs(c: int) -> list[ClaimSpec]:
         ),
         ClaimSpec(
             f"c{c}.showcase_independent",
-            f"c = {c}, the authors' dataset: the independent student stays near the paper's value",
-            f"≈ {fmt(paper['hard'], 'pct')} (chance {fmt(chance, 'pct')})",
-            Within.around(f"c{c}.show.hard", paper["hard"], SHOWCASE_TOLERANCE, "paper",
-                          f"the paper's ≈ {fmt(paper['hard'], 'pct')} ± {fmt(SHOWCASE_TOLERANCE, 'pct')}",
+            f"c = {c}, the authors' dataset: the independent student only reaches the trivial accuracy the paper reports",
+            f"{PAPER_WORDS.get(c, '')} (chance {fmt(chance, 'pct')})",
+            Within.around(f"c{c}.show.hard", paper["hard"], trivial, "paper",
+                          f"'trivial accuracy of ∼ {fmt(paper['hard'], 'pct')}': ± {fmt(trivial, 'pct')}, a band that "
+                          f"holds chance ({fmt(chance, 'pct')}) and not a student well below it",
                           label="independent acc_test_S (showcase)", unit="pct"),
         ),
         ClaimSpec(
             f"c{c}.soft_beats_independent",
             f"c = {c}: the soft-label student recovers far more held-out labels than the independent student",
-            f"{fmt(paper['soft'], 'pct')} vs {fmt(paper['hard'], 'pct')}: a gap of "
-            f"{fmt(paper['soft'] - paper['hard'], 'pct')}",
-            AtLeast(f"c{c}.gap", gap, "paper", f"half the paper's gap of {fmt(paper['soft'] - paper['hard'], 'pct')}",
+            f"{PAPER_WORDS.get(c, '')}: a gap of {fmt(paper_gap, 'pct')}",
+            AtLeast(f"c{c}.gap", paper_gap - GAP_TOLERANCE, "paper",
+                    f"the paper's gap of {fmt(paper_gap, 'pct')} less {fmt(GAP_TOLERANCE, 'pct')}",
                     label="soft − independent acc_test_S, paired over datasets", unit="pct"),
         ),
         ClaimSpec(
             f"c{c}.independent_at_chance",
             f"c = {c}: the independent student, which never sees a teacher, is at chance on D_test^S",
             f"≈ {fmt(paper['hard'], 'pct')} (chance {fmt(chance, 'pct')})",
-            Within.around(f"c{c}.datasets.hard", chance, CHANCE_BAND, "chance",
-                          f"1/c = {fmt(chance, 'pct')} ± {fmt(CHANCE_BAND, 'pct')}",
-                          label="independent acc_test_S over datasets", unit="pct"),
+            Equivalent.margin(f"c{c}.datasets.hard", chance, CHANCE_BAND, "chance",
+                              f"1/c = {fmt(chance, 'pct')}, a book margin of {fmt(CHANCE_BAND, 'pct')}",
+                              label="independent acc_test_S over datasets", unit="pct"),
         ),
         ClaimSpec(
             f"c{c}.boundaries_follow_teacher",
@@ -387,18 +399,32 @@ def _case_specs(c: int) -> list[ClaimSpec]:
 
 TEACHER_SPEC = ClaimSpec(
     "teacher_memorizes", "The teacher reaches 100 % accuracy on D*^T, for every dataset and class count",
-    "100 % (panel A)",
-    AtLeast("teachers_at_100", 1.0, "paper", "every teacher at 100 %", label="fraction of teachers at 100 %", unit="pct"),
+    "'teacher decision boundaries which achieve 100 % accuracy' (panel A)",
+    AtLeast("teachers_at_100", MOST_RUNS, "paper",
+            "every teacher at 100 %, read as most teachers with 95 % confidence (the Clopper–Pearson lower end above "
+            "one half); a teacher short of it makes the claims on its dataset inconclusive (not converged)",
+            label="share of teachers at 100 %", unit="pct"),
+    kind="premise",  # the teachers train until they fit D*^T (with a cap): the setup makes it true
 )
 
 
 def teacher_claims(runs: pd.DataFrame) -> tuple[list[Claim], dict[str, Evidence]]:
-    """Panel A of Fig. 1 and Fig. 8: every teacher memorizes its dataset."""
+    """Panel A of Fig. 1 and Fig. 8: every teacher memorizes its dataset (a premise: they train until they do)."""
     teachers = runs.drop_duplicates(["c", "data_seed"])
-    reached = int(teachers["teacher_reached_100"].sum())
-    ev = {"teachers_at_100": Evidence.exact(reached / len(teachers), unit="pct",
-                                            detail=f"{reached} of {len(teachers)} teachers")}
+    ev = {"teachers_at_100": Evidence.share_of(teachers["teacher_reached_100"].astype(float), of="teachers")}
     return [TEACHER_SPEC.check(ev)], ev
+
+
+def unconverged(rows: pd.DataFrame) -> list[str]:
+    """The runs under ``rows`` that did not reach their stopping condition: a teacher short of 100 % on
+    D*^T at its cap, a student that diverged."""
+    teachers = rows.drop_duplicates(["c", "data_seed"])
+    out = [f"teacher(c = {t.c}, data seed {t.data_seed}) short of 100 % after {t.teacher_steps} epochs"
+           for t in teachers.itertuples() if not t.teacher_reached_100]
+    if "diverged" in rows:
+        out += [f"{r.student} student(c = {r.c}, data seed {r.data_seed}, init {r.init}) diverged"
+                for r in rows[rows["diverged"].astype(bool)].itertuples()]
+    return out
 
 
 def case_claims(runs: pd.DataFrame, c: int) -> tuple[list[Claim], dict[str, Evidence]]:
@@ -406,7 +432,8 @@ def case_claims(runs: pd.DataFrame, c: int) -> tuple[list[Claim], dict[str, Evid
 
     The showcase numbers are means over the student initialisations on the authors' dataset (the
     paper's protocol); the across-datasets numbers average each dataset's students first and give
-    a Student-t 95 % interval over datasets, paired by dataset for differences.
+    a Student-t 95 % interval over datasets, paired by dataset for differences. A claim read off a
+    teacher short of 100 % on D*^T (at its cap) or a diverged student is inconclusive (not converged).
     """
     rc = runs[runs["c"] == c]
     show, more = rc[rc["showcase"]], rc[~rc["showcase"]]
@@ -414,7 +441,9 @@ def case_claims(runs: pd.DataFrame, c: int) -> tuple[list[Claim], dict[str, Evid
     ev = {}
     for kind in STUDENT_KINDS:
         ev[f"c{c}.show.{kind}"] = Evidence.samples(show.loc[show["student"] == kind, "acc_test_S"], unit="pct",
-                                                   detail="the authors' dataset", of="student inits")
+                                                   detail="the authors' dataset: one teacher and split, the "
+                                                          "interval is over student initialisations only",
+                                                   of="student inits")
         ev[f"c{c}.datasets.{kind}"] = Evidence.samples(per["acc_test_S"][kind], unit="pct", of="datasets")
     ev[f"c{c}.gap"] = Evidence.paired(per["acc_test_S"]["soft"], per["acc_test_S"]["hard"], unit="pct",
                                       of="datasets")
@@ -429,8 +458,11 @@ def case_claims(runs: pd.DataFrame, c: int) -> tuple[list[Claim], dict[str, Evid
     if more["data_seed"].nunique() > FIRST_DATASETS:
         flags["datasets"] = (f"{more['data_seed'].nunique()} datasets, raised from {FIRST_DATASETS} after that run "
                              "left the c = 3 verdicts inconclusive")
-    claims = [spec.check(ev, post_hoc=flags.get("show" if ".showcase" in spec.id else "datasets", ""))
-              for spec in _case_specs(c)]
+    bad = {"show": unconverged(show), "datasets": unconverged(more)}
+    claims = []
+    for spec in _case_specs(c):
+        part = "show" if ".showcase" in spec.id else "datasets"
+        claims.append(not_converged(spec.check(ev, post_hoc=flags.get(part, "")), bad[part]))
     return claims, ev
 
 
@@ -466,8 +498,9 @@ def reading(claims: list[Claim], metrics: dict[str, object]) -> str:
         nums = f"{fmt(soft, 'pct')} against {fmt(hard, 'pct')} on average over {metrics.get(f'c{c}.num_datasets')} datasets"
         text = {
             "reproduces": f"With c = {c} the soft labels carry the held-out labels as the paper says: {nums}.",
-            "fails": f"With c = {c} the gap the paper reports does not appear at this preset: {nums}.",
-            "inconclusive": f"With c = {c} the gap is there but its size is not settled by this run: {nums}.",
+            "fails": f"With c = {c} the gap falls short of the paper's {fmt(PAPER[c]['soft'] - PAPER[c]['hard'], 'pct')} "
+                     f"at this preset: {nums}.",
+            "inconclusive": f"With c = {c} the size of the gap against the paper's is not settled by this run: {nums}.",
             "untested": f"With c = {c} the gap could not be measured at this preset.",
         }[v]
         show = by[f"c{c}.showcase_soft"]
