@@ -44,7 +44,8 @@ from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import shuffle_within_class, soft_labels
 from ..metrics import FULL, accuracy, seed_means
 from ..models import GroupedLinearEnsemble, LinearEnsemble
-from ..rules import AllOf, Above, AtLeast, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
+from ..rules import (AllOf, Above, AtLeast, Below, ClaimSpec, Equivalent, Evidence, Within, evidence_metrics,
+                     fmt, not_converged)
 from ..runtime import derive_seed, resolve_device, split_seed
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, group_batches, run_sweep
@@ -312,9 +313,9 @@ def experiment_means(runs: pd.DataFrame, experiment: str) -> pd.DataFrame:
     return seed_means(sub, ["c", "alpha", "rho", "tau", "shuffled"], ACC)
 
 
-def _guard(fn, alphas, values, *args) -> float:
+def _guard(fn, alphas, values, *args, **kwargs) -> float:
     """A threshold rule on one curve; a NaN point makes the threshold NaN (never read past it)."""
-    return float("nan") if pd.isna(values).any() else fn(alphas, values, *args)
+    return float("nan") if pd.isna(values).any() else fn(alphas, values, *args, **kwargs)
 
 
 def _nan_mean(frame: pd.DataFrame, by, column):
@@ -328,27 +329,57 @@ def _max(values: pd.Series) -> float:
     return float(values.max()) if values.notna().all() else float("nan")
 
 
-def tau_thresholds(frame: pd.DataFrame) -> pd.DataFrame:
+def _censor_onset(alphas, values) -> float:
+    """:func:`theory.onset_threshold` at "exactly 1", with an onset never reached on the grid as +inf
+    (beyond its upper end: evidence, never a missing run); a NaN point stays NaN."""
+    a = _guard(theory.onset_threshold, alphas, values, EXACT)
+    return math.inf if np.isnan(a) and not pd.isna(values).any() else a
+
+
+def _censor_last(alphas, values) -> float:
+    """:func:`theory.last_of_first_run` at "exactly 1", censored: −inf if the values are never 1 on the
+    grid (the threshold lies below its lower end), +inf if the first run reaches the grid's last α (it
+    lies beyond its upper end); a NaN point stays NaN."""
+    a = _guard(theory.last_of_first_run, alphas, values, EXACT)
+    if pd.isna(values).any():
+        return a
+    if np.isnan(a):
+        return -math.inf
+    return math.inf if a >= float(np.max(np.asarray(alphas, dtype=float))) else a
+
+
+def tau_thresholds(frame: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
     """The four thresholds of Fig. 5A per τ (spec §4.5), plus the literal α_label^S and the window width.
 
     ``frame`` has one row per (α, τ, shuffled): the seed means (the paper's extraction) or one
     seed's runs. α_id^S is the first α with acc_test_S = 1, α_label^S the last α of that first run
-    (the upper end of the perfect-recovery window), ``window_points`` the grid points in it.
+    (the upper end of the perfect-recovery window), ``window_points`` the grid points in it. With
+    ``censor`` (the per-seed evidence) a threshold not reached on the grid is ±inf beyond the grid's
+    end (:func:`_censor_onset`, :func:`_censor_last`) instead of NaN / the grid's last point.
     """
+    onset = _censor_onset if censor else partial(_guard, theory.onset_threshold, level=EXACT)
+    last = _censor_last if censor else partial(_guard, theory.last_of_first_run, level=EXACT)
     teacher = _nan_mean(frame, "alpha", "acc_star_T")
-    a_T = _guard(theory.last_of_first_run, teacher.index, teacher.to_numpy(), EXACT)
+    a_T = last(teacher.index, teacher.to_numpy())
     rows = []
     for tau, g in frame.groupby("tau"):
         std, shuf = g[~g["shuffled"]], g[g["shuffled"]]
-        a_id = _guard(theory.onset_threshold, std["alpha"], std["acc_test_S"], EXACT)
-        a_S = _guard(theory.last_of_first_run, std["alpha"], std["acc_test_S"], EXACT)
+        a_id = onset(std["alpha"], std["acc_test_S"])
+        a_S = last(std["alpha"], std["acc_test_S"])  # censored: no window is −inf, an empty window below the grid
         rows.append({
             "tau": tau, "alpha_label_T": a_T, "alpha_id_S": a_id, "alpha_label_S": a_S,
-            "alpha_label_S_literal": _guard(theory.last_of_first_run, std["alpha"], std["acc_train_S"], EXACT),
-            "alpha_label_S_shuffle": _guard(theory.last_of_first_run, shuf["alpha"], shuf["acc_train_S"], EXACT),
+            "alpha_label_S_literal": last(std["alpha"], std["acc_train_S"]),
+            "alpha_label_S_shuffle": last(shuf["alpha"], shuf["acc_train_S"]),
             "window_points": int(std["alpha"].between(a_id, a_S).sum()) if np.isfinite(a_id) else 0,
         })
     return pd.DataFrame(rows)
+
+
+def _censored(fn, beyond: float, alphas, values) -> float:
+    """A threshold rule on one curve whose "not reached on the grid" (NaN) is ``beyond`` (±inf); a NaN
+    point still makes it NaN (a missing run)."""
+    a = _guard(fn, alphas, values)
+    return beyond if np.isnan(a) and not pd.isna(values).any() else a
 
 
 def per_seed(runs: pd.DataFrame, experiment: str, analysis) -> pd.DataFrame:
@@ -357,23 +388,25 @@ def per_seed(runs: pd.DataFrame, experiment: str, analysis) -> pd.DataFrame:
     return pd.concat([analysis(g).assign(seed=s) for s, g in sub.groupby("seed")], ignore_index=True)
 
 
-def transitions(frame: pd.DataFrame) -> pd.DataFrame:
+def transitions(frame: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
     """Per c and metric, the transition α* and its value on each rescaled axis (Fig. 5B).
 
     ``frame``: the class-count runs, seed means or one seed. Drops (acc_star_T, acc_train_S,
     shuffled acc_train_S) use the midpoint rule at 0.99 (+inf beyond the grid); the rise of
-    acc_test_S is the first α with accuracy ≥ 0.99.
+    acc_test_S is the first α with accuracy ≥ 0.99. With ``censor`` (the per-seed evidence) a rise never
+    reached is +inf and a drop whose curve is never ≥ 0.99 is −inf (below the grid), instead of NaN.
     """
+    onset = partial(_censored, theory.onset_threshold, math.inf) if censor else partial(_guard, theory.onset_threshold)
+    drop = partial(_censored, theory.drop_threshold, -math.inf) if censor else partial(_guard, theory.drop_threshold)
     means = pd.concat({col: _nan_mean(frame, ["c", "alpha", "shuffled"], col) for col in ACC}, axis=1).reset_index()
     rows = []
     for c, g in means.groupby("c"):
         std, shuf = g[~g["shuffled"]], g[g["shuffled"]]
         found = {
-            "acc_star_T": (_guard(theory.drop_threshold, std["alpha"], std["acc_star_T"]), std["acc_star_T"]),
-            "acc_train_S": (_guard(theory.drop_threshold, std["alpha"], std["acc_train_S"]), std["acc_train_S"]),
-            "acc_test_S": (_guard(theory.onset_threshold, std["alpha"], std["acc_test_S"]), std["acc_test_S"]),
-            "shuffle_acc_train_S": (_guard(theory.drop_threshold, shuf["alpha"], shuf["acc_train_S"]),
-                                    shuf["acc_train_S"]),
+            "acc_star_T": (drop(std["alpha"], std["acc_star_T"]), std["acc_star_T"]),
+            "acc_train_S": (drop(std["alpha"], std["acc_train_S"]), std["acc_train_S"]),
+            "acc_test_S": (onset(std["alpha"], std["acc_test_S"]), std["acc_test_S"]),
+            "shuffle_acc_train_S": (drop(shuf["alpha"], shuf["acc_train_S"]), shuf["acc_train_S"]),
         }
         for metric, (a, values) in found.items():
             rows.append({"c": c, "metric": metric, "alpha_star": a,
@@ -428,6 +461,8 @@ CHANCE_BAND = 0.05  # "at chance" (book, as chapter 1): the interval within 5 po
 WEAK = 0.55  # the paper's weak-leakage level, acc_test_S ≥ 0.55 (Fig. 4B)
 FIG13_MARGIN = 0.10  # "depends visibly on τ" (book): τ = 10 leaks on at least a tenth more of the (α, ρ) plane
 PAPER_ID_EXCESS = 2.0 * 0.55  # the paper's Fig. 5B line α·c ≈ 2.0 over its theory 1/ρ = 1/0.55: a factor 1.1
+TEACHERS_FIT = 0.8  # "every teacher fits" (book): at least 80 % of the teachers, with 95 % confidence
+PAPER_F5B_TEACHER_STEPS = 5000  # the Fig. 5B teacher of the authors' code (the paper is silent; DEVIATIONS)
 CAPTION_F13 = Optim(teacher_lr=1e-4, teacher_steps=1000, student_lr=1e-3, student_steps=5000)  # Fig. 13 caption
 
 DEVIATIONS = (
@@ -472,13 +507,33 @@ class EveryOf(AllOf):
         return f"for every {self.over} ({len(self.parts)} values): {self.parts[0].text()}"
 
 
-def _samples(frame: pd.DataFrame, column: str, *, unit: str = "num", detail: str = "") -> Evidence:
-    return Evidence.samples(frame.sort_values("seed")[column].to_numpy(dtype=float), unit=unit, detail=detail)
+def _threshold(values, alphas, *, detail: str = "") -> Evidence:
+    """Per-seed thresholds read on the α grid ``alphas``: half a grid step of resolution on each side,
+    and a threshold not reached on the grid (±inf) censored at the grid's end in its direction."""
+    v = np.asarray(values, dtype=float)
+    a = np.sort(np.unique(np.asarray(alphas, dtype=float)))
+    if np.isposinf(v).any() and np.isneginf(v).any():
+        return Evidence.none("censored beyond both ends of the α grid")
+    end = float(a[-1]) if np.isposinf(v).any() else float(a[0]) if np.isneginf(v).any() else None
+    return Evidence.samples(v, detail=detail, resolution=_step(a), grid_end=end)
 
 
-def _paired(a: pd.Series, b: pd.Series, *, detail: str = "") -> Evidence:
-    """a − b paired by seed (both indexed by seed); a seed on one side only makes it missing."""
-    return Evidence.paired(a, b, detail=detail)
+def _paired(a: pd.Series, b: pd.Series, alphas, *, detail: str = "") -> Evidence:
+    """Thresholds a − b paired by seed (both indexed by seed, read on the α grid ``alphas``); a seed on
+    one side only makes it missing. A side beyond the grid (±inf) makes the difference censored: it
+    counts as the bound the grid's ends give (the least extreme over the censored seeds), never as NaN;
+    both sides beyond the grid leave the difference unknown (NaN, missing)."""
+    a, b = a.align(b, join="outer")
+    diff = (a - b).to_numpy(dtype=float)
+    grid = np.sort(np.unique(np.asarray(alphas, dtype=float)))
+    fill = lambda v: v.clip(grid[0], grid[-1]).to_numpy(dtype=float)  # noqa: E731  ±inf -> the grid's ends
+    bound = fill(a) - fill(b)
+    up, down = np.isposinf(diff), np.isneginf(diff)
+    if up.any() and down.any():
+        return Evidence.none("the difference is censored in both directions", unit="num")
+    end = float(bound[up].min()) if up.any() else float(bound[down].max()) if down.any() else None
+    # two readings of the grid, each within half a step: the difference within one step
+    return Evidence.samples(diff, detail=detail, resolution=2 * _step(grid), grid_end=end)
 
 
 def _nearest(values, target: float) -> float:
@@ -495,7 +550,7 @@ def _tau_sweep(runs: pd.DataFrame, experiment: str):
     """Seed means, thresholds from them, per-seed thresholds and the τ grid of one τ sweep."""
     means = experiment_means(runs, experiment)
     sub = runs[runs["experiment"] == experiment]
-    seeds = per_seed(runs, experiment, tau_thresholds)
+    seeds = per_seed(runs, experiment, partial(tau_thresholds, censor=True))
     taus = sorted(means["tau"].unique())
     return means, tau_thresholds(means), seeds, taus, sub
 
@@ -506,12 +561,14 @@ def _sweep_evidence(c: int, sub: pd.DataFrame, means: pd.DataFrame, seeds: pd.Da
     mstd = means[~means["shuffled"]]
     ev: dict[str, Evidence] = {}
     k = sub["seed"].nunique()
-    # a window exists: the cell with the best seed mean, per seed
+    # a window exists: the cell with the best seed mean, per seed, Bonferroni over the (α, τ) cells looked at
     best = mstd.loc[mstd["acc_test_S"].idxmax()] if mstd["acc_test_S"].notna().any() else None
     if best is not None:
         cell = std[np.isclose(std["alpha"], best["alpha"]) & np.isclose(std["tau"], best["tau"])]
-        ev[f"c{c}.window.best_cell"] = _samples(cell, "acc_test_S", unit="pct",
-                                                detail=f"{k} seeds at α = {best['alpha']:.3g}, τ = {best['tau']:.3g}")
+        ev[f"c{c}.window.best_cell"] = Evidence.samples(
+            cell.sort_values("seed")["acc_test_S"].to_numpy(dtype=float), unit="pct", looks=len(mstd),
+            detail=f"{k} seeds at α = {best['alpha']:.3g}, τ = {best['tau']:.3g}, the best of {len(mstd)} cells "
+                   "(Bonferroni over them)")
     else:
         ev[f"c{c}.window.best_cell"] = Evidence.none(unit="pct")
     # ... and vanishes as τ → 0: the best held-out accuracy over α at the smallest τ, per seed
@@ -521,27 +578,29 @@ def _sweep_evidence(c: int, sub: pd.DataFrame, means: pd.DataFrame, seeds: pd.Da
     ev[f"c{c}.window.tau_min"] = Evidence.samples(low.sort_index().to_numpy(), unit="pct",
                                                   detail=f"{k} seeds, best α at τ = {taus[0]:.3g}")
     by = seeds.set_index(["tau", "seed"])
-    # α_id^S at high τ: per seed, the median over τ ≥ HIGH_TAU; no onset on the grid counts as +inf
-    high = seeds[seeds["tau"] >= HIGH_TAU].assign(a=lambda f: f["alpha_id_S"].fillna(np.inf))
-    id_high = high.groupby("seed")["a"].median()
-    ev[f"c{c}.alpha_id_S.high_tau"] = Evidence.samples(id_high.sort_index().to_numpy(), detail=f"{k} seeds, median "
-                                                       f"over τ ≥ {HIGH_TAU:g}") if len(id_high) else Evidence.none()
+    # α_id^S at high τ: per seed, the median over τ ≥ HIGH_TAU; no onset on the grid is +inf (censored)
+    alphas = sub["alpha"]
+    id_high = seeds[seeds["tau"] >= HIGH_TAU].groupby("seed")["alpha_id_S"].median()
+    ev[f"c{c}.alpha_id_S.high_tau"] = (_threshold(id_high.sort_index(), alphas, detail=f"{k} seeds, median over "
+                                                  f"τ ≥ {HIGH_TAU:g}") if len(id_high) else Evidence.none())
     teacher = seeds.groupby("seed")["alpha_label_T"].first()
-    ev[f"c{c}.alpha_label_T"] = Evidence.samples(teacher.sort_index().to_numpy(), detail=f"{k} seeds")
+    ev[f"c{c}.alpha_label_T"] = _threshold(teacher.sort_index(), alphas, detail=f"{k} seeds")
     ref = _nearest(taus, REF_TAU)
     at = by.xs(ref, level="tau")
-    ev[f"c{c}.order.window"] = _paired(at["alpha_label_S"], at["alpha_id_S"], detail=f"{k} seeds at τ = {ref:.3g}")
-    ev[f"c{c}.order.teacher"] = _paired(at["alpha_label_T"], at["alpha_label_S"], detail=f"{k} seeds at τ = {ref:.3g}")
+    ev[f"c{c}.order.window"] = _paired(at["alpha_label_S"], at["alpha_id_S"], alphas, detail=f"{k} seeds at τ = {ref:.3g}")
+    ev[f"c{c}.order.teacher"] = _paired(at["alpha_label_T"], at["alpha_label_S"], alphas,
+                                        detail=f"{k} seeds at τ = {ref:.3g}")
     lo = by.xs(taus[0], level="tau")
-    ev[f"c{c}.label_S_to_T"] = _paired(lo["alpha_label_S_literal"], lo["alpha_label_T"], detail=f"{k} seeds at τ = {taus[0]:.3g}")
-    # shuffled students on D_test^S, per τ: correct held-out predictions pooled over seeds and α
+    ev[f"c{c}.label_S_to_T"] = _paired(lo["alpha_label_S_literal"], lo["alpha_label_T"], alphas,
+                                       detail=f"{k} seeds at τ = {taus[0]:.3g}")
+    # shuffled students on D_test^S, per τ: each seed's held-out accuracy over its α cells, then the
+    # interval over seeds (the points of one seed share its data and teachers: not independent)
     shuf = sub[sub["shuffled"]]
     for j, tau in enumerate(taus):
-        s = shuf[np.isclose(shuf["tau"], tau)]
-        correct, total = (s["acc_test_S"] * s["n_test_S"]).round().sum(), s["n_test_S"].sum()
-        ev[f"c{c}.shuffled.tau{j}"] = (Evidence.none("runs missing") if s["acc_test_S"].isna().any() else
-                                       Evidence.proportion(int(correct), int(total), detail=f"τ = {tau:.3g}: "
-                                                           f"{int(correct)} of {int(total)} held-out points"))
+        s = shuf[np.isclose(shuf["tau"], tau)].assign(correct=lambda f: f["acc_test_S"] * f["n_test_S"])
+        per = _nan_mean(s, "seed", "correct") / s.groupby("seed")["n_test_S"].mean()
+        ev[f"c{c}.shuffled.tau{j}"] = Evidence.samples(per.sort_index().to_numpy(dtype=float), unit="pct", of="seeds",
+                                                       detail=f"τ = {tau:.3g}: {k} seeds, each over its α cells")
     return ev
 
 
@@ -562,20 +621,29 @@ def _window_specs(c: int) -> list[ClaimSpec]:
 
 def _id_spec(c: int, rho: float, step: float) -> ClaimSpec:
     theory_id = theory.alpha_id_multiclass(rho, c)
-    low, high = theory_id - step, theory_id * PAPER_ID_EXCESS + step
+    low, high = theory_id - step / 2, theory_id * PAPER_ID_EXCESS + step / 2
     return ClaimSpec(
         f"c{c}.alpha_id",
         f"c = {c}: at high τ, held-out recovery starts near the counting threshold α_id^S = 1/(ρc)",
         f"1/(ρc) = {fmt(theory_id)} (the counting argument; the paper gives no number"
         + (" for c = 2 beyond Fig. 5A)" if c == 2 else " for c = 10)"),
         Within(f"c{c}.alpha_id_S.high_tau", low, high, "theory",
-               f"1/(ρc) = {fmt(theory_id)}, read on the α grid (one step {fmt(step)} below), up to the paper's own "
-               f"excess over theory in Fig. 5B (2.0 vs 1/0.55 = {1 / 0.55:.2f}: ×{PAPER_ID_EXCESS:.2f}) plus one step",
+               f"1/(ρc) = {fmt(theory_id)}, up to the paper's own excess over theory in Fig. 5B (2.0 vs 1/0.55 = "
+               f"{1 / 0.55:.2f}: ×{PAPER_ID_EXCESS:.2f}), ± half an α step ({fmt(step / 2)}): an onset read on the "
+               "grid lies up to one step from the true one, of which the interval carries the other half; an onset "
+               "never reached on the grid is censored beyond its end",
                label=f"α_id^S, median over τ ≥ {HIGH_TAU:g}"),
     )
 
 
-def _order_spec(c: int) -> ClaimSpec:
+def _order_teacher(quantity: str, step: float) -> AtLeast:
+    """α_label^S ≤ α_label^T read on the α grid: two readings of one grid can show the order only up to
+    the grid's resolution (the difference carries one step each side in its interval)."""
+    return AtLeast(quantity, -step, "paper", f"α_label^S ≤ α_label^T, up to one α grid step ({fmt(step)}), the "
+                   "resolution of the difference of two grid readings", label="α_label^T − α_label^S, paired by seed")
+
+
+def _order_spec(c: int, step: float) -> ClaimSpec:
     return ClaimSpec(
         f"c{c}.order",
         f"c = {c} at τ ≈ {REF_TAU:g}: the thresholds keep their order, α_id^S < α_label^S ≤ α_label^T",
@@ -584,8 +652,7 @@ def _order_spec(c: int) -> ClaimSpec:
         AllOf(
             Above(f"c{c}.order.window", 0.0, "paper", "α_id^S < α_label^S: a window of more than one grid point",
                   label="α_label^S − α_id^S, paired by seed"),
-            AtLeast(f"c{c}.order.teacher", 0.0, "paper", "α_label^S ≤ α_label^T",
-                    label="α_label^T − α_label^S, paired by seed"),
+            _order_teacher(f"c{c}.order.teacher", step),
         ),
     )
 
@@ -595,17 +662,18 @@ def _label_S_spec(c: int, step: float) -> ClaimSpec:
         f"c{c}.label_S_to_T",
         f"c = {c}: as τ → 0 the student's capacity α_label^S arrives at the teacher's α_label^T",
         "'the scaling of α_label^S at τ → 0 should arrive at α_label^T' (§5.1)",
-        Within.around(f"c{c}.label_S_to_T", 0.0, step, "paper",
-                      f"equal within one α grid step ({fmt(step)}), the resolution of both thresholds",
+        Equivalent.margin(f"c{c}.label_S_to_T", 0.0, 2 * step, "paper",
+                          f"declared margin: two α grid steps ({fmt(2 * step)}), one for the resolution of the two "
+                          "thresholds (carried in the interval) and one of slack",
                       label="α_label^S (fits D_train^S) − α_label^T at the smallest τ, paired by seed"),
     )
 
 
 def _shuffled_spec(c: int, taus) -> ClaimSpec:
     chance = 1.0 / c
-    parts = [Within.around(f"c{c}.shuffled.tau{j}", chance, CHANCE_BAND, "chance",
-                           f"1/c = {fmt(chance, 'pct')} ± {fmt(CHANCE_BAND, 'pct')}",
-                           label="shuffled students' held-out accuracy (pooled over seeds and α)", unit="pct")
+    parts = [Equivalent.margin(f"c{c}.shuffled.tau{j}", chance, CHANCE_BAND, "chance",
+                               f"1/c = {fmt(chance, 'pct')}, declared margin ± {fmt(CHANCE_BAND, 'pct')}",
+                               label="shuffled students' held-out accuracy (per seed over its α cells)", unit="pct")
              for j in range(len(taus))]
     return ClaimSpec(f"c{c}.shuffled_chance",
                      f"c = {c}: students on within-class shuffled soft labels stay at chance on D_test^S at every τ",
@@ -619,12 +687,14 @@ def fig14_claims(runs: pd.DataFrame):
     """
     means, th, seeds, taus, sub = _tau_sweep(runs, "tau_c2")
     ev = _sweep_evidence(2, sub, means, seeds, taus)
-    # degrades at very large τ: the window at the largest τ, against the τ with the widest window (seed means)
+    # degrades at very large τ: the window at the largest τ, against the τ with the widest window (seed
+    # means): Bonferroni over the τ values looked at to pick the widest
     widest = float(th.loc[th["window_points"].idxmax(), "tau"])
     w = seeds.pivot(index="seed", columns="tau", values="window_points")
     ev["c2.window.high_tau_loss"] = (
-        Evidence.paired(w[widest].to_numpy(), w[taus[-1]].to_numpy(),
-                        detail=f"grid points at τ = {widest:.3g} less at τ = {taus[-1]:.3g}")
+        Evidence.paired(w[widest].to_numpy(), w[taus[-1]].to_numpy(), looks=len(taus),
+                        detail=f"grid points at τ = {widest:.3g} (the widest of {len(taus)} τ, Bonferroni over "
+                               f"them) less at τ = {taus[-1]:.3g}")
         if th["window_points"].max() > 0 else Evidence.none("no window at any τ on the seed means"))
     specs = _window_specs(2) + [
         ClaimSpec("c2.window_high_tau",
@@ -647,16 +717,16 @@ def fig5a_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
     lo, hi = cover_band(cfg.d)
     by = seeds.set_index(["tau", "seed"])
     ev["c2.shuffle_move"] = _paired(by.xs(taus[-1], level="tau")["alpha_label_S_shuffle"],
-                                    by.xs(taus[0], level="tau")["alpha_label_S_shuffle"],
+                                    by.xs(taus[0], level="tau")["alpha_label_S_shuffle"], means["alpha"],
                                     detail=f"τ = {taus[-1]:.3g} less τ = {taus[0]:.3g}")
     specs = [
         _id_spec(2, cfg.rho, step),
         ClaimSpec("c2.alpha_label_T", "c = 2: the teacher memorizes its labels up to α_label^T ≈ 1 (Cover's capacity)",
                   "α_label^T ≈ 1, independent of τ (Fig. 5A; 1.96/2 = 0.98 at d = 1600, §4)",
-                  Within("c2.alpha_label_T", lo - step, hi, "theory",
-                         f"Cover's 95 % band at d = {cfg.d}, [{fmt(lo)}, {fmt(hi)}] in α = n/(2d), read on the grid "
-                         f"(one step {fmt(step)} below)", label="α_label^T")),
-        _order_spec(2),
+                  Within("c2.alpha_label_T", lo, hi, "theory",
+                         f"Cover's 95 % band at d = {cfg.d}, [{fmt(lo)}, {fmt(hi)}] in α = n/(2d); the interval carries "
+                         f"half an α step ({fmt(step / 2)}) of grid resolution", label="α_label^T")),
+        _order_spec(2, step),
         _label_S_spec(2, step),
         ClaimSpec("c2.shuffle_direction",
                   "c = 2: the shuffled student's capacity α_label^{S-shuffle} moves from α_id^S towards α_label^T "
@@ -692,9 +762,9 @@ def fig13_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
     step = _step(sub["alpha"])
     teachers = sub.drop_duplicates(["seed_cell"])
     below = teachers[teachers["alpha"] <= lo - step]
-    fits = int((below["acc_star_T"] >= EXACT).sum())
-    ev["fig13.teachers_fit"] = (Evidence.exact(fits / len(below), unit="pct", detail=f"{fits} of {len(below)} teachers")
-                                if len(below) else Evidence.none("no α below Cover's band", unit="pct"))
+    ev["fig13.teachers_fit"] = (Evidence.share_of((below["acc_star_T"] >= EXACT).where(below["acc_star_T"].notna()),
+                                                  of="teachers")
+                                if len(below) else Evidence.none("no α below Cover's band", unit="frac"))
     post_hoc = ("" if cfg.f13_optim == CAPTION_F13 else
                 f"the teacher trains on the Fig. 14 schedule (Adam {cfg.f13_optim.teacher_lr:g} × "
                 f"{cfg.f13_optim.teacher_steps}), chosen after the caption's teacher failed to memorize at this d")
@@ -709,10 +779,17 @@ def fig13_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
                                 "paired by seed", unit="pct")),
         ClaimSpec("fig13.teacher_memorizes", "Fig. 13: the teacher memorizes its data below its capacity",
                   "spec §4.3: check the short teacher reaches acc_star_T = 1 below capacity",
-                  AtLeast("fig13.teachers_fit", 1.0, "theory", "every teacher below Cover's band fits all its labels",
-                          label="share of teachers at 100 % below Cover's band", unit="pct"), kind="book"),
+                  AtLeast("fig13.teachers_fit", TEACHERS_FIT, "theory",
+                          f"'every teacher' at a declared level: at least {fmt(TEACHERS_FIT, 'pct')} of the teachers "
+                          "below Cover's band fit all their labels, with 95 % confidence (Clopper–Pearson over "
+                          "teachers, each its own data cell)",
+                          label="share of teachers at 100 % below Cover's band", unit="frac"), kind="book"),
     ]
     claims = [s.check(ev, post_hoc=post_hoc) for s in specs]
+    # students taught by a teacher that did not fit its data below Cover's band: fig13.tau is not converged
+    unfit = [f"teacher(α = {r.alpha:.3g}, seed = {r.seed}) at {r.acc_star_T:.1%}"
+             for r in below[below["acc_star_T"] < EXACT].itertuples()]
+    claims = [not_converged(cl, unfit) if cl.id == "fig13.tau" else cl for cl in claims]
     return claims, ev, {"f13": means}
 
 
@@ -721,7 +798,7 @@ def fig15_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
     means, th, seeds, taus, sub = _tau_sweep(runs, "tau_c10")
     ev = _sweep_evidence(10, sub, means, seeds, taus)
     step = _step(means["alpha"])
-    specs = _window_specs(10) + [_id_spec(10, cfg.rho, step), _order_spec(10), _label_S_spec(10, step),
+    specs = _window_specs(10) + [_id_spec(10, cfg.rho, step), _order_spec(10, step), _label_S_spec(10, step),
                                  _shuffled_spec(10, taus)]
     return [s.check(ev) for s in specs], ev, {"m10": means, "th10": th, "th10_seeds": seeds}
 
@@ -733,7 +810,7 @@ def fig5b_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
     sub = runs[runs["experiment"] == "scaling"]
     trans = scaling_transitions(runs)
     quality = collapse_quality(trans)
-    seeds = per_seed(runs, "scaling", transitions)
+    seeds = per_seed(runs, "scaling", partial(transitions, censor=True))
     q = pd.concat([collapse_quality(g).assign(seed=s) for s, g in seeds.groupby("seed")], ignore_index=True)
     cs = sorted(sub["c"].unique())
     xs = np.sort(np.asarray(cfg.scaling_xs, dtype=float))
@@ -742,7 +819,10 @@ def fig5b_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
     specs = []
     for metric, (axis, ref) in PAPER_SCALING.items():
         qm = q[q["metric"] == metric].pivot(index="seed", columns="axis", values=["mean", "cv"])
-        ev[f"scaling.{metric}.x"] = Evidence.samples(qm[("mean", axis)].to_numpy(), detail=f"mean over c of {AXIS_NAME[axis]}")
+        ev[f"scaling.{metric}.x"] = Evidence.samples(qm[("mean", axis)].to_numpy(),
+                                                     resolution=dx if np.isfinite(dx) else 0.0,
+                                                     detail=f"mean over c of {AXIS_NAME[axis]}, read on an x grid of "
+                                                            f"step {fmt(dx)}")
         for other in AXES:
             if other != axis:
                 ev[f"scaling.{metric}.cv_vs_{other}"] = Evidence.paired(qm[("cv", axis)].to_numpy(), qm[("cv", other)].to_numpy())
@@ -775,17 +855,18 @@ def fig5b_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
         m = mstd[mstd["c"] == c]
         best = m.loc[m["acc_test_S"].idxmax(), "alpha"] if m["acc_test_S"].notna().any() else np.nan
         cell = _nan_mean(std[(std["c"] == c) & np.isclose(std["alpha"], best)], "seed", "acc_test_S")
-        ev[f"scaling.c{c}.best_acc_test_S"] = Evidence.samples(cell.sort_index().to_numpy(), unit="pct",
-                                                               detail=f"c = {c}, α = {best:.3g}")
+        ev[f"scaling.c{c}.best_acc_test_S"] = Evidence.samples(
+            cell.sort_index().to_numpy(), unit="pct", looks=len(m),
+            detail=f"c = {c}, α = {best:.3g}, the best of {len(m)} α (Bonferroni over them)")
         full.append(AtLeast(f"scaling.c{c}.best_acc_test_S", FULL, "paper", "100 % (≥ 99 %)",
                             label="acc_test_S at the best α", unit="pct"))
         a_id, a_S, a_T = (by.xs((name, c), level=("metric", "c")) for name in ("acc_test_S", "acc_train_S", "acc_star_T"))
-        ev[f"scaling.c{c}.order.window"] = _paired(a_S, a_id, detail=f"c = {c}")
-        ev[f"scaling.c{c}.order.teacher"] = _paired(a_T, a_S, detail=f"c = {c}")
+        grid = std.loc[std["c"] == c, "alpha"]
+        ev[f"scaling.c{c}.order.window"] = _paired(a_S, a_id, grid, detail=f"c = {c}")
+        ev[f"scaling.c{c}.order.teacher"] = _paired(a_T, a_S, grid, detail=f"c = {c}")
         order_w.append(Above(f"scaling.c{c}.order.window", 0.0, "paper", "α_id^S < α_label^S",
                              label="α_label^S − α_id^S, paired by seed"))
-        order_t.append(AtLeast(f"scaling.c{c}.order.teacher", 0.0, "paper", "α_label^S ≤ α_label^T",
-                               label="α_label^T − α_label^S, paired by seed"))
+        order_t.append(_order_teacher(f"scaling.c{c}.order.teacher", _step(grid)))
     specs += [
         ClaimSpec("scaling.full_recovery", "Students reach 100 % held-out accuracy for every c",
                   "'up to 100 % accuracy' for all c (§5.1)", EveryOf("c", *full)),
@@ -799,18 +880,27 @@ def fig5b_claims(runs: pd.DataFrame, cfg: MultinomialConfig):
         lo, _ = cover_band(cfg.scaling_d)
         a2 = np.sort(sub[sub["c"] == 2]["alpha"].unique())
         gap = float(np.max(np.diff(a2))) / 2 if a2.size > 1 else float("nan")
-        ev["scaling.c2.alpha_label_T"] = Evidence.samples(by.xs(("acc_star_T", 2), level=("metric", "c")).sort_index().to_numpy(),
-                                                          detail="class-count sweep, c = 2")
+        ev["scaling.c2.alpha_label_T"] = _threshold(by.xs(("acc_star_T", 2), level=("metric", "c")).sort_index(), a2,
+                                                    detail="class-count sweep, c = 2")
         if np.isfinite(gap):
             specs.append(ClaimSpec(
                 "scaling.c2_teacher_capacity", f"Fig. 5B, c = 2: the class-count sweep's teacher ({cfg.scaling_optim.teacher_steps} "
                 "epochs) reaches Cover's capacity", "not reported (a check of the teacher's epoch budget)",
-                AtLeast("scaling.c2.alpha_label_T", lo - gap, "theory",
-                        f"the lower edge of Cover's 95 % band at d = {cfg.scaling_d} ({fmt(lo)}), less half the "
-                        f"widest α gap ({fmt(gap)}) of the midpoint rule", label="α_label^T at c = 2 (drop midpoint)"),
+                AtLeast("scaling.c2.alpha_label_T", lo, "theory",
+                        f"the lower edge of Cover's 95 % band at d = {cfg.scaling_d} ({fmt(lo)}); the interval carries "
+                        "half an α step of the midpoint rule's resolution", label="α_label^T at c = 2 (drop midpoint)"),
                 kind="book"))
-    claims = [s.check(ev) for s in specs]
+    claims = [s.check(ev, post_hoc=_f5b_post_hoc(cfg)) for s in specs]
     return claims, ev, {"transitions": trans, "quality": quality, "transitions_seeds": seeds}
+
+
+def _f5b_post_hoc(cfg: MultinomialConfig) -> str:
+    """The Fig. 5B teacher budget was chosen after seeing the code's 5000 epochs fall short (DEVIATIONS,
+    post_hoc): it decides every claim of the class-count sweep, whose students learn from these teachers."""
+    steps = cfg.scaling_optim.teacher_steps
+    return ("" if steps == PAPER_F5B_TEACHER_STEPS else
+            f"the class-count sweep's teacher trains {steps} epochs instead of the authors' {PAPER_F5B_TEACHER_STEPS}, "
+            "chosen after their c = 2 teacher stopped short of Cover's capacity at this d")
 
 
 def summarize(runs: pd.DataFrame, cfg: MultinomialConfig) -> tuple[list[Claim], dict[str, object], dict]:
