@@ -46,7 +46,7 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
         payload = json.loads((tmp_path / "results" / stem / "smoke" / "claims.json").read_text())
         for key in ("commit", "dirty", "source_fingerprint", "softleak", "torch", "device", "seconds", "config"):
             assert key in payload["provenance"], (stem, key)
-        assert payload["claims"] and all(c["kind"] in ("paper", "book") and c["rule"] for c in payload["claims"]), stem
+        assert payload["claims"] and all(c["kind"] in ("paper", "book", "premise") and c["rule"] and "evidence" in c for c in payload["claims"]), stem
         assert (tmp_path / "results" / stem / "smoke" / "table.parquet").exists()
         text = " ".join(re.sub(r"<[^>]+>", " ", page).split())  # the page's words, code spans joined
         assert "Run it yourself" in text and "-p preset paper" in text and "planned cost" in text, stem
