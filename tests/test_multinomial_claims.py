@@ -114,7 +114,11 @@ def phenomenon():
 def test_every_claim_of_the_paper_reproduces_with_the_phenomenon(phenomenon):
     claims, metrics, derived = phenomenon
     paper = {c.id: c.verdict for c in claims if c.kind == "paper"}
-    assert {i: v for i, v in paper.items() if v != "reproduces"} == {}
+    # a noise-free world: the best cell's seeds all read 100 %, and with zero spread the selection over the
+    # cells cannot be corrected for, so the best-cell claims stay open (as at cpu, where they read [1, 1])
+    best_cell = {"c2.window", "c10.window", "c2.window_high_tau", "scaling.full_recovery"}
+    assert {i: v for i, v in paper.items() if v != "reproduces"} == dict.fromkeys(best_cell, "inconclusive")
+    assert all("cannot be corrected for" in c.note for c in claims if c.id in best_cell)
     assert len(paper) == 19
     book = verdicts([c for c in claims if c.kind == "book"])
     # the paper's direction of the shuffled student is in the data: the counting argument's fails
@@ -144,8 +148,12 @@ def test_a_window_at_the_smallest_tau_fails_the_vanishing(c):
     assert verdicts(fig(tau_sweep(c, vanish=False))[0])[f"c{c}.window"] == "fails"
 
 
-def test_no_degradation_at_large_tau_fails():
-    assert verdicts(m.fig14_claims(tau_sweep(2, degrade=False))[0])["c2.window_high_tau"] == "fails"
+def test_no_degradation_at_large_tau_does_not_reproduce():
+    """Equal widths in grid points: a narrowing below the grid's resolution (± 2 points on a difference of two
+    widths) cannot be excluded, so it is not a failure either; it never reproduces."""
+    claims, ev = m.fig14_claims(tau_sweep(2, degrade=False))[:2]
+    assert verdicts(claims)["c2.window_high_tau"] == "inconclusive"
+    assert ev["c2.window.high_tau_loss"].resolution == m.WIDTH_RESOLUTION
 
 
 @pytest.mark.parametrize("c", [2, 10])

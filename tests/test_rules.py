@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from softleak.config import parse_override
@@ -265,3 +266,33 @@ def test_an_unconverged_run_makes_a_verdict_inconclusive():
     gated = not_converged(claim, ["seed 1: still improving at the cap"])
     assert gated.verdict == INCONCLUSIVE and gated.holds is None and "not converged" in gated.note
     assert not_converged(claim, []) == claim
+
+
+def test_a_best_cell_whose_runs_all_agree_decides_nothing():
+    """Three seeds of the best of 192 cells all at 100 %: zero spread, so Bonferroni has nothing to widen."""
+    rule = AtLeast("q", 0.99, "paper", "x")
+    best = Evidence.samples([1.0, 1.0, 1.0], looks=192)
+    d = rule.decide({"q": best})
+    assert (best.low, best.high) == (1.0, 1.0) and d.verdict == INCONCLUSIVE and "best of 192 cells" in d.note
+    assert verdict(rule, q=Evidence.samples([1.0, 1.0, 1.0])) == REPRODUCES  # not selected: three agreeing runs
+    assert verdict(rule, q=Evidence.samples([0.5, 0.5, 0.5], looks=192)) == FAILS  # even the best cell misses
+
+
+def test_censored_below_and_resolution_only_on_the_readings():
+    ev = Evidence.samples([-math.inf, 0.5, 0.7], grid_end=0.1, resolution=0.2)
+    assert ev.low == -math.inf and ev.censored == 1 and str(ev).startswith("≤ ")
+    t = 4.302652730 * float(np.std([0.1, 0.5, 0.7], ddof=1)) / math.sqrt(3)
+    assert ev.high == pytest.approx(np.mean([0.1, 0.5, 0.7]) + t + 0.1 * 2 / 3)  # half a step × 2 readings of 3
+    assert verdict(AtLeast("q", 0.05, "paper", "x"), q=ev) == INCONCLUSIVE  # open below: cannot clear it
+    assert verdict(AtLeast("q", 2.0, "paper", "x"), q=ev) == FAILS
+
+
+def test_bonferroni_on_a_share_and_per_teacher_keeps_missing_students_missing():
+    import pandas as pd
+
+    from softleak.rules import per_teacher
+
+    assert Evidence.share(6, 6, looks=10).low == pytest.approx((0.005 / 2) ** (1 / 6))  # level 1 − 0.05 / 10
+    df = pd.DataFrame({"seed": [0, 0, 1, 1, 2, 2], "acc": [0.9, float("nan"), 0.8, 0.8, 0.7, 0.9]})
+    assert per_teacher(df, "acc").missing  # teacher 0 lost a student: not averaged over the other
+    assert per_teacher(df.fillna(0.9), "acc").value == pytest.approx(0.8333333333)

@@ -111,8 +111,20 @@ class Evidence:
 
     @property
     def decides(self) -> bool:
-        """Enough independent runs to decide a rule: :data:`MIN_RUNS` or more, or exact by nature."""
-        return self.by_nature or self.n >= MIN_RUNS
+        """Enough independent runs to decide a rule: :data:`MIN_RUNS` or more, or exact by nature; and not a
+        best-of-cells reading whose runs all agree (zero spread leaves nothing to correct for the selection)."""
+        return self.by_nature or (self.n >= MIN_RUNS and not self.unspread_selection)
+
+    def decides_as(self, verdict: str) -> bool:
+        """Whether this evidence may give ``verdict``: a best-of-cells reading without spread may still fail
+        (the selection favoured the claim, and even its best cell misses), never reproduce."""
+        return self.decides or (verdict == FAILS and self.n >= MIN_RUNS and self.unspread_selection)
+
+    @property
+    def unspread_selection(self) -> bool:
+        """A quantity picked as the best of ``looks`` > 1 cells whose runs all read the same value: with no spread
+        the interval has zero width whatever the correction, so the selection cannot be accounted for."""
+        return self.method == "t" and self.looks > 1 and self.sd == 0
 
     def record(self, name: str) -> dict[str, object]:
         """The evidence as data for ``claims.json``: ``{name, value, low, high, n, of, method, resolution,
@@ -206,7 +218,7 @@ class Evidence:
         if not 0 <= k <= n:
             raise ValueError(f"k={k}, n={n} is not allowed: need 0 <= k <= n")
         if n == 0:
-            return cls.none(f"no {of}")
+            return cls.none(f"no {of}", unit="frac")
         level = 1 - (1 - level) / int(looks)
         ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
         return cls(k / n, float(ci.low), float(ci.high), n=n, unit="frac", detail=detail or f"{k} of {n} {of}",
@@ -261,7 +273,9 @@ def per_teacher(df: pd.DataFrame, col: str, *, level: float = CONFIDENCE, unit: 
                 by: str = "seed", **kwargs) -> Evidence:
     """Mean and Student-t interval over teachers (the ``by`` column): the students of one teacher share its
     data, teacher and split, so they are averaged first and the teachers are the independent runs."""
-    values = df.groupby(by)[col].mean() if not df.empty else pd.Series(dtype=float)
+    # a teacher with a missing student is a missing run: never averaged over the students that remain
+    values = (df.groupby(by)[col].agg(lambda s: s.mean() if s.notna().all() else np.nan) if not df.empty
+              else pd.Series(dtype=float))
     return Evidence.samples(values, unit=unit, of="teachers", level=level, detail=detail, **kwargs)
 
 
@@ -289,7 +303,12 @@ def _seeds_to_decide(ev: Evidence, edge: float) -> str:
 
 
 def _too_few(label: str, ev: Evidence, would: str) -> "Decision":
-    """The verdict of a measured quantity that rests on fewer than :data:`MIN_RUNS` runs: inconclusive."""
+    """The verdict of a measured quantity that rests on fewer than :data:`MIN_RUNS` runs (or is an unspread
+    best-of-cells reading): inconclusive."""
+    if ev.unspread_selection:
+        return Decision(INCONCLUSIVE, f"{label} is the best of {ev.looks} cells and its {ev.n} runs all read "
+                                      f"{ev.format()}: with zero spread the selection cannot be corrected for "
+                                      f"(it would read '{would}')")
     return Decision(INCONCLUSIVE, f"{label} rests on {ev.n} {ev.of if ev.n != 1 else ev.of.removesuffix('s')}, fewer than "
                                   f"{MIN_RUNS} independent runs decide nothing (it would read '{would}')")
 
@@ -344,7 +363,7 @@ class _Compare(Rule):
         if ev is None or ev.missing:
             return Decision(UNTESTED, f"{self.label or self.quantity}: {ev.detail if ev else 'not measured'}")
         lo_in, hi_in = self._inside(ev.low), self._inside(ev.high)
-        if lo_in == hi_in and not ev.decides:
+        if lo_in == hi_in and not ev.decides_as(REPRODUCES if lo_in else FAILS):
             return _too_few(self.label or self.quantity, ev, REPRODUCES if lo_in else FAILS)
         if lo_in and hi_in:
             return Decision(REPRODUCES)
@@ -428,7 +447,7 @@ class Within(Rule):
         if ev is None or ev.missing:
             return Decision(UNTESTED, f"{self.label or self.quantity}: {ev.detail if ev else 'not measured'}")
         inside, outside = self.low <= ev.low and ev.high <= self.high, ev.high < self.low or ev.low > self.high
-        if (inside or outside) and not ev.decides:
+        if (inside or outside) and not ev.decides_as(REPRODUCES if inside else FAILS):
             return _too_few(self.label or self.quantity, ev, REPRODUCES if inside else FAILS)
         if inside:
             return Decision(REPRODUCES)

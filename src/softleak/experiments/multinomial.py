@@ -457,6 +457,9 @@ def cover_band(d: int, low: float = 0.025, high: float = 0.975) -> tuple[float, 
 
 HIGH_TAU = 3.0  # "high τ" (book): τ ≥ 3, where softmax(z/τ) keeps the logit differences unsaturated
 REF_TAU = 10.0  # the τ of Fig. 5B (paper); the τ-sweep grid point nearest to it in log τ
+#: a window width counted in α grid points is read to within one point (its two edges, half a step each), so a
+#: difference of two widths to within two: ± 2 points, the interval's full resolution 4
+WIDTH_RESOLUTION = 4.0
 CHANCE_BAND = 0.05  # "at chance" (book, as chapter 1): the interval within 5 points of 1/c
 WEAK = 0.55  # the paper's weak-leakage level, acc_test_S ≥ 0.55 (Fig. 4B)
 FIG13_MARGIN = 0.10  # "depends visibly on τ" (book): τ = 10 leaks on at least a tenth more of the (α, ρ) plane
@@ -692,9 +695,9 @@ def fig14_claims(runs: pd.DataFrame):
     widest = float(th.loc[th["window_points"].idxmax(), "tau"])
     w = seeds.pivot(index="seed", columns="tau", values="window_points")
     ev["c2.window.high_tau_loss"] = (
-        Evidence.paired(w[widest].to_numpy(), w[taus[-1]].to_numpy(), looks=len(taus),
+        Evidence.paired(w[widest].to_numpy(), w[taus[-1]].to_numpy(), looks=len(taus), resolution=WIDTH_RESOLUTION,
                         detail=f"grid points at τ = {widest:.3g} (the widest of {len(taus)} τ, Bonferroni over "
-                               f"them) less at τ = {taus[-1]:.3g}")
+                               f"them) less at τ = {taus[-1]:.3g}; each width's edges read off the α grid")
         if th["window_points"].max() > 0 else Evidence.none("no window at any τ on the seed means"))
     specs = _window_specs(2) + [
         ClaimSpec("c2.window_high_tau",
