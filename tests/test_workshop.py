@@ -373,3 +373,23 @@ def test_a2_cells_each_draw_their_own_data():
     one = workshop._a2_one({**cfg, "spc": 4}, "cpu")
     two = workshop._a2_one({**cfg, "spc": 8}, "cpu")
     assert one["seed_teacher"].iloc[0] != two["seed_teacher"].iloc[0]
+
+
+def test_every_rho_claims_read_the_rho_whose_interval_reaches_lowest():
+    """Fig. 2's "at every ρ": the ρ with the worst mean is not the one that decides when another ρ is noisier."""
+    import numpy as np
+    import pandas as pd
+
+    from softleak.experiments import workshop as w
+
+    cfg = w.PRESETS["paper"]
+    rows = []
+    for seed in range(4):
+        for rho, gap in ((0.2, 0.10), (0.5, (0.30, -0.05, 0.25, -0.02)[seed])):  # ρ = 0.5: higher mean, wide spread
+            for width in cfg.widths:
+                rows.append({"experiment": "capacity", "seed": seed, "init": 0, "rho": rho, "width": width,
+                             "acc_total_S": 0.9, "acc_fresh_S": 0.3, "acc_test_S": 0.3 + gap + 0.001 * seed,
+                             "acc_train_S": 1.0})
+    ev = w.capacity_evidence(pd.DataFrame(rows), cfg)["fig2.test_gap_min"]
+    assert "ρ = 0.5" in ev.detail and ev.value > 0.1 and ev.low < 0  # the lowest interval, not the lowest mean
+    assert np.isfinite(ev.high)
