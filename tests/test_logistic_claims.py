@@ -67,7 +67,10 @@ ALL_IDS = {"fig4a.alpha_label_T", "fig4a.alpha_label_T_finite_size", "fig4a.alph
 
 def test_every_claim_reproduces_with_the_phenomenon():
     claims, metrics, _ = logistic.summarize(synthetic_runs(), CFG)
-    assert {c.id: c.verdict for c in claims} == {i: "reproduces" for i in ALL_IDS}
+    # the best α's seeds all read 100 %: a best-of-cells reading without spread cannot be corrected for its
+    # selection, so "grows" stays open in this noise-free world; every other claim reproduces
+    expected = {i: "reproduces" for i in ALL_IDS} | {"fig4a.test_rises": "inconclusive"}
+    assert {c.id: c.verdict for c in claims} == expected
     assert {c.kind for c in claims} == {"paper", "book"} and [c.id for c in claims if c.kind == "book"] == ["control.shuffle"]
     assert all(c.rule and "(" in c.rule for c in claims)  # every rule names its threshold's source
     assert metrics["alpha_label_T"] == pytest.approx(1.95) and metrics["alpha_label_T.d_gap"] > 0

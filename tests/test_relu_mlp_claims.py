@@ -178,7 +178,12 @@ def by_id(result):
 
 def test_every_claim_reproduces_with_the_phenomena(with_leak):
     claims = by_id(with_leak)
-    assert {i: (c.verdict, c.note) for i, c in claims.items() if c.verdict != "reproduces"} == {}
+    # the world's best cells sit at exactly 100 % in every seed: with zero spread a best-of-cells reading cannot
+    # be corrected for its selection, so those claims stay open (and nothing else does)
+    unspread = {i for i, c in claims.items() if "cannot be corrected for" in c.note}
+    assert unspread == {"fig6.large_jump", "fig7.regions", "fig7.nonmonotone", "fig18a.tail", "fig18a.code_variant"}
+    assert {i: (c.verdict, c.note) for i, c in claims.items() if c.verdict != "reproduces" and i not in unspread} == {}
+    assert all(claims[i].verdict == "inconclusive" for i in unspread)
     assert {c.kind for c in claims.values()} == {"paper", "book"}
     assert all(c.rule and ": " in c.ours and "seed" in c.ours for c in claims.values())  # seeds shown in `ours`
 
@@ -292,7 +297,9 @@ def test_reading_follows_the_verdicts(with_leak, without_leak):
     yes = relu_mlp.reading(*with_leak[:2])
     no = relu_mlp.reading(*without_leak[:2])
     assert "Both leakage mechanisms show" in yes and "Both leakage mechanisms show" not in no
-    assert "loses the full recovery, as the paper says" in yes and "does not cost" in no
+    tail = by_id(with_leak)["fig18a.tail"].verdict  # open in this world: its best cell reads 100 % in every seed
+    assert ("loses the full recovery, as the paper says" if tail == "reproduces" else "is not settled") in yes
+    assert "does not cost" in no
 
 
 def test_deviations_table_covers_both_presets():
