@@ -60,7 +60,11 @@ def synthetic_runs(phenomenon: bool, num_datasets: int = 20, inits: int = 5, see
 
 def test_every_claim_holds_on_data_with_the_phenomenon():
     claims, metrics = toy2d.summarize(synthetic_runs(True))
-    assert [c.id for c in claims if c.verdict != "reproduces"] == []
+    # the authors' dataset has one teacher: its showcase claims rest on 1 run and stay open, reading 'reproduces'
+    show = [c for c in claims if ".showcase_" in c.id]
+    assert len(show) == 4 and all(c.verdict == "inconclusive" and "rests on 1 teacher" in c.note
+                                  and "would read 'reproduces'" in c.note for c in show)
+    assert [c.id for c in claims if c.verdict != "reproduces" and c not in show] == []
     assert {c.kind for c in claims} == {"paper", "book", "premise"} and all(c.rule for c in claims)
     assert [c.id for c in claims if c.kind == "premise"] == ["teacher_memorizes"]
     for c in (3, 20):
@@ -72,8 +76,10 @@ def test_every_claim_fails_without_the_phenomenon():
     leak must fail. (At exactly chance, "above chance" is inconclusive: its interval straddles 1/c.)"""
     by = {c.id: c for c in toy2d.summarize(synthetic_runs(False))[0]}
     must_fail = [f"c{c}.{name}" for c in (3, 20) for name in (
-        "showcase_soft", "soft_beats_independent", "boundaries_follow_teacher", "soft_above_chance_across_datasets")]
+        "soft_beats_independent", "boundaries_follow_teacher", "soft_above_chance_across_datasets")]
     assert {i: by[i].verdict for i in must_fail} == {i: "fails" for i in must_fail}
+    for c in (3, 20):  # one teacher decides nothing, but its reading is the failure
+        assert by[f"c{c}.showcase_soft"].verdict == "inconclusive" and "would read 'fails'" in by[f"c{c}.showcase_soft"].note
     assert by["c3.independent_at_chance"].verdict == "reproduces"  # the control still holds
 
 
@@ -83,11 +89,12 @@ def test_teachers_that_do_not_fit_fail_the_premise_and_gate_the_claims():
     by = {c.id: c for c in toy2d.summarize(synthetic_runs(True, teachers_fit=False))[0]}
     assert by["teacher_memorizes"].verdict == "fails" and by["teacher_memorizes"].kind == "premise"
     gated = [c for c in by.values() if c.kind != "premise"]
-    assert all(c.verdict == "inconclusive" and c.note.startswith("not converged") for c in gated)
+    assert all(c.verdict == "inconclusive" and (c.note.startswith("not converged") or "rests on 1 teacher" in c.note)
+               for c in gated)
     runs = synthetic_runs(True)
     runs.loc[runs["data_seed"] == 105, "teacher_reached_100"] = False
     by = {c.id: c for c in toy2d.summarize(runs)[0]}
-    assert by["c3.showcase_soft"].verdict == "reproduces"  # the authors' dataset's teacher fits
+    assert "not converged" not in by["c3.showcase_soft"].note  # the authors' dataset's teacher fits
     assert by["c3.soft_beats_independent"].verdict == "inconclusive" and "data seed 105" in by["c3.soft_beats_independent"].note
 
 
@@ -98,9 +105,10 @@ def test_an_independent_student_below_chance_is_not_trivial():
     show = (runs["c"] == 3) & runs["showcase"] & (runs["student"] == "hard")
     rng = np.random.default_rng(1)
     runs.loc[show, "acc_test_S"] = 0.22 + rng.normal(0, NOISE[3], int(show.sum()))
-    assert {c.id: c.verdict for c in toy2d.summarize(runs)[0]}["c3.showcase_independent"] == "fails"
+    note = lambda: {c.id: c for c in toy2d.summarize(runs)[0]}["c3.showcase_independent"].note  # noqa: E731
+    assert "would read 'fails'" in note()  # one teacher: it reads the failure, and decides nothing
     runs.loc[show, "acc_test_S"] = 0.30 + rng.normal(0, NOISE[3], int(show.sum()))
-    assert {c.id: c.verdict for c in toy2d.summarize(runs)[0]}["c3.showcase_independent"] == "reproduces"
+    assert "would read 'reproduces'" in note()
 
 
 def test_half_the_papers_gap_is_not_enough():
@@ -134,7 +142,7 @@ def test_a_weaker_leak_than_the_papers_does_not_pass():
     weak = (runs["c"] == 20) & (runs["student"] == "soft")
     runs.loc[weak, "acc_test_S"] = 0.08 + 0.01 * np.sin(np.arange(weak.sum()))
     by = {c.id: c for c in toy2d.summarize(runs)[0]}
-    assert by["c20.soft_beats_independent"].verdict == "fails" and by["c20.showcase_soft"].verdict == "fails"
+    assert by["c20.soft_beats_independent"].verdict == "fails" and "would read 'fails'" in by["c20.showcase_soft"].note
     assert by["c20.soft_above_chance_across_datasets"].verdict == "reproduces"
 
 
