@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from .config import check_fraction, check_nonnegative_int, check_positive_int
-from .runtime import make_generator
+from .runtime import derive_seed, make_generator
 
 
 def toy_2d(n: int, c: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,3 +199,20 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
 
     d = load_digits()
     return torch.tensor(d.data / 8.0 - 1.0, dtype=torch.float32), torch.tensor(d.target, dtype=torch.long)
+
+
+def canary_data(seed: int, *, count: int, train: int):
+    """The digits in [−1, 1] split into a training pool (its first ``count`` images are the canaries,
+    given a random wrong label) and a test set, with a random wrong label per test image (the fresh
+    canaries). Returns ``X_train, y_train (canary labels applied), y_train_true, X_test, y_test,
+    y_test_canary``."""
+    X, y = digits()
+    g = torch.Generator().manual_seed(derive_seed(seed, "data"))
+    perm = torch.randperm(len(y), generator=g)
+    tr, te = perm[:train], perm[train:]
+    y_true = y[tr]
+    y_train = y_true.clone()
+    y_train[:count] = (y_true[:count] + torch.randint(1, 10, (count,), generator=g)) % 10
+    gv = torch.Generator().manual_seed(derive_seed(seed, "val"))
+    y_test_canary = (y[te] + torch.randint(1, 10, (te.numel(),), generator=gv)) % 10
+    return X[tr], y_train, y_true, X[te], y[te], y_test_canary

@@ -40,7 +40,7 @@ import torch
 from .. import audit
 from ..claims import Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
-from ..data import DIGITS_IMAGES, digits, gaussian_random_labels, split_student
+from ..data import DIGITS_IMAGES, canary_data, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
 from ..models import MLPEnsemble
 from ..rules import (AllOf, Above, AtLeast, AtMost, ClaimSpec, Evidence, evidence_metrics, fmt, not_converged,
@@ -276,23 +276,6 @@ def _random_one(conf: dict, device) -> pd.DataFrame:
     out["one_hot_share"] = one_hot
     out["diverged"] = [i in diverged for i in range(len(seeds))] if diverged else False
     return out
-
-
-def canary_data(seed: int, *, count: int, train: int):
-    """The digits in [−1, 1] split into a training pool (its first ``count`` images are the canaries,
-    given a random wrong label) and a test set, with a random wrong label per test image (the fresh
-    canaries). Returns ``X_train, y_train (canary labels applied), y_train_true, X_test, y_test,
-    y_test_canary``."""
-    X, y = digits()
-    g = torch.Generator().manual_seed(derive_seed(seed, "data"))
-    perm = torch.randperm(len(y), generator=g)
-    tr, te = perm[:train], perm[train:]
-    y_true = y[tr]
-    y_train = y_true.clone()
-    y_train[:count] = (y_true[:count] + torch.randint(1, 10, (count,), generator=g)) % 10
-    gv = torch.Generator().manual_seed(derive_seed(seed, "val"))
-    y_test_canary = (y[te] + torch.randint(1, 10, (te.numel(),), generator=gv)) % 10
-    return X[tr], y_train, y_true, X[te], y[te], y_test_canary
 
 
 def canary_teacher(conf: dict, device):
