@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -149,8 +148,14 @@ def check_writable(path: str | None, flag: str, suffixes: Sequence[str] | None =
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"{flag}={path!r} cannot be written: the folder {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise ValueError(f"{flag}={path!r} cannot be written: no permission")
+    existed = p.exists()
+    try:
+        with open(p, "a"):
+            pass
+    except OSError as err:
+        raise ValueError(f"{flag}={path!r} cannot be written: {err.strerror or err}") from None
+    if not existed:
+        p.unlink()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -354,14 +354,19 @@ def noise_seed(seed: int, spec: str, start: int) -> int:
 # The audit
 # ---------------------------------------------------------------------------------------------
 
+#: canary shares of the held-out and the fresh records further apart than this make the overall leak compare
+#: different mixtures: the report warns
+MIXTURE_GAP = 0.05
 METRICS = ("acc_heldout", "trivial", "advantage", "auc", "tpr@1%", "tpr@5%", "agreement", "acc_test")
 #: short names of the report's rows
 LABELS = {"acc_heldout": "held-out accuracy", "trivial": "fresh accuracy", "leak": "leak (held-out − fresh)",
-          "advantage": "normalized advantage", "auc": "membership AUC", "tpr@1%": "TPR at 1 % FPR",
+          "advantage": "normalized advantage", "exposure_heldout": "held-out exposure (bits)",
+          "exposure_fresh": "fresh exposure (bits)", "exposure_gap": "exposure gap (held-out − fresh)",
+          "auc": "membership AUC", "tpr@1%": "TPR at 1 % FPR",
           "tpr@5%": "TPR at 5 % FPR", "agreement": "agreement with teacher", "acc_test": "test accuracy",
           "canary.recovered_heldout": "held-out canaries named", "canary.recovered_fresh": "fresh canaries named",
           "canary.leak": "canary leak (held-out − fresh)", "canary.exposure_heldout": "held-out canary exposure",
-          "canary.exposure_fresh": "fresh canary exposure"}
+          "canary.exposure_fresh": "fresh canary exposure", "canary.exposure_gap": "canary exposure gap"}
 
 
 @dataclass
@@ -606,9 +611,16 @@ def audit(
                             "(--fresh-logits)")
     if test_X is None:
         not_measured.append("test accuracy: no labelled test set (--test-inputs, --test-labels)")
-    if canaries is not None and fresh_X is not None and fresh_canaries is None:
-        warnings.append("no --fresh-canaries: every fresh record is a canary's control, so the fresh records must "
-                        "carry canary-style labels drawn as the canaries' were")
+    if canary_mask is not None and fresh_X is not None:
+        if fresh_canary is None:
+            warnings.append("no --fresh-canaries: every fresh record is a canary's control, so the fresh records must "
+                            "carry canary-style labels drawn as the canaries' were")
+        share_h = float(canary_mask[te.numpy()].mean())
+        share_f = 1.0 if fresh_canary is None else float(fresh_canary.mean())
+        if abs(share_h - share_f) > MIXTURE_GAP:
+            warnings.append(f"the held-out records are {share_h:.0%} canaries and the fresh records {share_f:.0%}: the "
+                            "overall leak mixes different kinds of records on the two sides and may be biased either "
+                            "way; read the canary rows, or give fresh records in the held-out records' mixture")
     n, c = np.asarray(logits).shape
     settings = {"num_samples": int(n), "num_classes": int(c), "num_released": int(tr.numel()),
                 "num_heldout": int(te.numel()), "num_fresh": 0 if fresh_y is None else int(np.asarray(fresh_y).size),

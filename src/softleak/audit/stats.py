@@ -19,9 +19,14 @@ teacher. Every reported quantity is a function of these arrays:
   labels cannot be predicted from inputs (random labels, canaries): on natural labels a student that
   generalises beats it without any leak.
 - **The verdict** (:func:`verdict`): "leaks" when the one-sided permutation p-value of the primary statistic
-  (:data:`PRIMARY`: held-out minus fresh accuracy, or held-out accuracy under the labels null) is at most
-  :data:`ALPHA`; with canaries the canary comparison is a second test and the two p-values are
-  Bonferroni-combined. Otherwise "no evidence of leakage", which is not evidence of no leakage.
+  (:data:`PRIMARY`: the exposure gap, held-out minus fresh mean exposure log2(c) − log2(rank of the label); under
+  the labels null, the held-out exposure) is at most :data:`ALPHA`; with canaries the canary exposure gap is a
+  second test and the two p-values are Bonferroni-combined. Otherwise "no evidence of leakage", which is not
+  evidence of no leakage. The exposure reads where the student ranks each label, so it sees a leak before the
+  label reaches the top (accuracy) and, being a rank, it does not move with the student's confidence on an
+  input, which the membership score does: in worlds where the teacher never saw the held-out labels, the
+  membership AUC of a release rounded to one decimal is "significant" well above the declared rate
+  (``tests/test_audit.py`` measures both), so it is reported, never decisive.
 """
 
 from __future__ import annotations
@@ -57,6 +62,12 @@ QUANTITIES = {
     "leak": ("pct", "held-out − fresh accuracy, in points: what the release gives away beyond the control"),
     "advantage": ("pct", "(held-out − fresh) / (1 − fresh): the share of what the control leaves that the student "
                          f"recovers; shown only where the fresh accuracy is ≤ {MAX_TRIVIAL:.0%}"),
+    "exposure_heldout": ("num", "mean exposure of the held-out records' labels, log2(c) − log2(rank of the label among "
+                                "the student's classes): log2(c) when the student ranks it first, about 0.56 below "
+                                "log2(c)… down to 0 at random"),
+    "exposure_fresh": ("num", "the same on fresh records (the control)"),
+    "exposure_gap": ("num", "held-out − fresh exposure, in bits: how much higher the student ranks labels it should "
+                            "not know; the verdict reads it"),
     "auc": ("num", "ROC AUC of the student's membership score, held-out records (members) against fresh ones; 0.5 is "
                    "no signal"),
     "tpr@1%": ("pct", "share of held-out records flagged at the threshold that flags 1 % of fresh records"),
@@ -69,10 +80,11 @@ QUANTITIES = {
     "canary.exposure_heldout": ("num", "mean exposure of the held-out canaries, log2(c) − log2(rank of the canary's "
                                        "label); its value without a leak is the fresh canaries'"),
     "canary.exposure_fresh": ("num", "mean exposure of the fresh canaries"),
+    "canary.exposure_gap": ("num", "held-out − fresh canary exposure, in bits; the verdict reads it"),
 }
 #: the statistic the verdict reads, per null
-PRIMARY = {"records": "leak", "labels": "acc_heldout"}
-CANARY_PRIMARY = "canary.leak"
+PRIMARY = {"records": "exposure_gap", "labels": "exposure_heldout"}
+CANARY_PRIMARY = "canary.exposure_gap"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +249,12 @@ def _metrics(held: Records, fresh: Records | None, test: Records | None, wh, wf,
     out = {}
     acc = _wmean(wh, held.correct)
     out["acc_heldout"] = _by_start(acc, ws)
+    exp_h = _wmean(wh, held.exposure())
+    out["exposure_heldout"] = _by_start(exp_h, ws)
     if fresh is not None:
+        exp_f = _wmean(wf, fresh.exposure())
+        out["exposure_fresh"] = _by_start(exp_f, ws)
+        out["exposure_gap"] = _by_start(exp_h - exp_f, ws)
         triv = _wmean(wf, fresh.correct)
         out["trivial"] = _by_start(triv, ws)
         out["leak"] = _by_start(acc - triv, ws)
@@ -261,10 +278,10 @@ def _metrics(held: Records, fresh: Records | None, test: Records | None, wh, wf,
 
 def _canary_metrics(held: Records, fresh: Records, wh, wf, ws) -> dict[str, np.ndarray]:
     rec_h, rec_f = _wmean(wh, held.correct), _wmean(wf, fresh.correct)
+    exp_h, exp_f = _wmean(wh, held.exposure()), _wmean(wf, fresh.exposure())
     return {"canary.recovered_heldout": _by_start(rec_h, ws), "canary.recovered_fresh": _by_start(rec_f, ws),
-            "canary.leak": _by_start(rec_h - rec_f, ws),
-            "canary.exposure_heldout": _by_start(_wmean(wh, held.exposure()), ws),
-            "canary.exposure_fresh": _by_start(_wmean(wf, fresh.exposure()), ws)}
+            "canary.leak": _by_start(rec_h - rec_f, ws), "canary.exposure_heldout": _by_start(exp_h, ws),
+            "canary.exposure_fresh": _by_start(exp_f, ws), "canary.exposure_gap": _by_start(exp_h - exp_f, ws)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,13 +365,16 @@ def _null_records(held: Records, fresh: Records, perms: np.ndarray) -> dict[str,
     """Every leakage quantity with the set labels permuted between held-out and fresh records: (K,) each."""
     m, f = held.n, fresh.n
     K = perms.shape[0]
-    acc, triv, aucs = np.zeros((K, held.starts)), np.zeros((K, held.starts)), np.zeros((K, held.starts))
+    acc, triv, aucs, exp_h, exp_f = (np.zeros((K, held.starts)) for _ in range(5))
     tprs = {fpr: np.zeros((K, held.starts)) for fpr in FPRS if resolvable(fpr, f)}
     for e in range(held.starts):
         correct = np.concatenate([held.correct[e], fresh.correct[e]])
         total = correct.sum()
         in_h = correct[perms[:, :m]].sum(axis=1)
         acc[:, e], triv[:, e] = in_h / m, (total - in_h) / f
+        exposure = np.concatenate([held.exposure()[e], fresh.exposure()[e]])
+        in_h = exposure[perms[:, :m]].sum(axis=1)
+        exp_h[:, e], exp_f[:, e] = in_h / m, (exposure.sum() - in_h) / f
         scores = np.concatenate([held.score[e], fresh.score[e]])
         ranks = rankdata(scores)
         aucs[:, e] = (ranks[perms[:, :m]].sum(axis=1) - m * (m + 1) / 2) / (m * f)
@@ -363,7 +383,9 @@ def _null_records(held: Records, fresh: Records, perms: np.ndarray) -> dict[str,
             neg = -np.sort(-scores[perms[:, m:]], axis=1)
             threshold = neg[:, allowed]
             tprs[fpr][:, e] = (scores[perms[:, :m]] > threshold[:, None]).mean(axis=1)
-    out = {"acc_heldout": acc.mean(axis=1), "leak": (acc - triv).mean(axis=1)}  # the control itself has no null
+    # the controls themselves (fresh accuracy and exposure) have no null
+    out = {"acc_heldout": acc.mean(axis=1), "leak": (acc - triv).mean(axis=1), "exposure_heldout": exp_h.mean(axis=1),
+           "exposure_gap": (exp_h - exp_f).mean(axis=1)}
     with np.errstate(invalid="ignore", divide="ignore"):
         out["advantage"] = np.nanmean(np.where(triv < 1, (acc - triv) / (1 - triv), np.nan), axis=1)
     if f >= MIN_FRESH:
@@ -376,15 +398,20 @@ def _null_labels(held: Records, fresh: Records | None, perms: np.ndarray) -> dic
     """Every leakage quantity with the held-out labels permuted among the held-out records: (K,) each."""
     y = held.y[perms]  # (K, m)
     acc = (held.pred[None, :, :] == y[:, None, :]).mean(axis=2)  # (K, E)
-    out = {"acc_heldout": acc.mean(axis=1)}
+    z = held.logits  # (E, c, m): the rank of every class as the label
+    ranks = 1 + (z[:, None, :, :] > z[:, :, None, :]).sum(axis=2)  # (E, c, m)
+    cols = np.arange(held.n)
+    exp_h = np.stack([(math.log2(held.classes) - np.log2(ranks[e][y, cols[None, :]])).mean(axis=1)
+                      for e in range(held.starts)], axis=1)  # (K, E)
+    out = {"acc_heldout": acc.mean(axis=1), "exposure_heldout": exp_h.mean(axis=1)}
     if fresh is not None:
         triv = fresh.correct.mean(axis=1)[None, :]
         out["leak"] = (acc - triv).mean(axis=1)
+        out["exposure_gap"] = (exp_h - fresh.exposure().mean(axis=1)[None, :]).mean(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["advantage"] = np.nanmean(np.where(triv < 1, (acc - triv) / (1 - triv), np.nan), axis=1)
         if fresh.n >= MIN_FRESH:
             S = class_scores(held.logits)  # (E, c, m)
-            cols = np.arange(held.n)
             aucs = np.zeros(acc.shape)
             for e in range(held.starts):
                 sp = S[e][y, cols[None, :]]  # (K, m)
@@ -397,15 +424,16 @@ def _null_labels(held: Records, fresh: Records | None, perms: np.ndarray) -> dic
 
 def _null_canaries(held: Records, fresh: Records, perms: np.ndarray) -> dict[str, np.ndarray]:
     m = held.n
-    rec_h, rec_f, exp_h = (np.zeros((perms.shape[0], held.starts)) for _ in range(3))
+    rec_h, rec_f, exp_h, exp_f = (np.zeros((perms.shape[0], held.starts)) for _ in range(4))
     for e in range(held.starts):
         correct = np.concatenate([held.correct[e], fresh.correct[e]])
         exposure = np.concatenate([held.exposure()[e], fresh.exposure()[e]])
         in_h = correct[perms[:, :m]].sum(axis=1)
         rec_h[:, e], rec_f[:, e] = in_h / m, (correct.sum() - in_h) / fresh.n
-        exp_h[:, e] = exposure[perms[:, :m]].mean(axis=1)
+        in_h = exposure[perms[:, :m]].sum(axis=1)
+        exp_h[:, e], exp_f[:, e] = in_h / m, (exposure.sum() - in_h) / fresh.n
     return {"canary.recovered_heldout": rec_h.mean(axis=1), "canary.leak": (rec_h - rec_f).mean(axis=1),
-            "canary.exposure_heldout": exp_h.mean(axis=1)}
+            "canary.exposure_heldout": exp_h.mean(axis=1), "canary.exposure_gap": (exp_h - exp_f).mean(axis=1)}
 
 
 def null(sets: Sets, *, by: str = "records", permutations: int = NULL, seed: int = 0) -> dict[str, np.ndarray]:
