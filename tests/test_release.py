@@ -40,10 +40,15 @@ def test_every_preset_builds_and_its_deviations_read():
         assert not table.isna().any().any()
 
 
-def test_recipes_are_seeded_by_their_text_not_their_place():
-    a = release._recipe_index({"defense": "noise:1", "tau": 20.0})
-    assert a == release._recipe_index({"defense": "noise:1", "tau": 20.0})
-    assert a != release._recipe_index({"defense": "noise:3", "tau": 20.0})
+def test_recipes_are_seeded_by_their_text_and_the_start_not_their_place():
+    import torch
+
+    r1, r3 = {"defense": "noise:1", "tau": 20.0}, {"defense": "noise:3", "tau": 20.0}
+    z = torch.randn(5, 7, dtype=torch.float64)
+    a, _ = release._release_all(z, [r1, r3], 2, seed=4)
+    b, _ = release._release_all(z, [r3, r1], 2, seed=4)
+    assert torch.equal(a[:2], b[2:]) and torch.equal(a[2:], b[:2])  # the same draws whatever the order
+    assert not torch.equal(a[0], a[1])  # each start draws its own noise
 
 
 def test_smoke_run_writes_the_metrics_the_issue_names():
@@ -109,7 +114,24 @@ def _world(leak: bool, seeds=(0, 1, 2, 3, 4, 5), inits=2, noise_seed=0) -> dict[
                               "auc": (0.5 if blocked else 0.95) + e if leak else 0.5 + e, "tpr@5%": 0.5,
                               "acc_test": 0.9 + e, "acc_test_real_T": 0.92, "acc_star_T": 1.0, "num_nonmembers": 597,
                               "teacher_steps": 700})
-    return {"random": pd.DataFrame(rows), "canary": pd.DataFrame(crows)}
+    random, canary = pd.DataFrame(rows), pd.DataFrame(crows)
+    return {"random": random, "canary": canary, **_audits(random, ["n"], "random", rng, leak),
+            **_audits(canary, ["mode"], "canary", rng, leak)}
+
+
+def _audits(students: pd.DataFrame, by: list[str], part: str, rng, leak: bool, draws: int = 199):
+    """The audit's per-teacher tables of a constructed world: the exposure gap of each (teacher, recipe), large
+    where the students leak (advantage above 5 %), and null draws around 0 with a spread of 0.05 bits; without a
+    leak, the observed gap is a draw of the same null."""
+    rows, nulls = [], []
+    for key, g in students.groupby([*by, "seed", "recipe"], sort=False):
+        leaking = leak and g["advantage"].mean() > 0.05
+        gap = 1.0 if leaking else rng.normal(0, 0.05)
+        null = rng.normal(0, 0.05, draws)
+        keys = dict(zip([*by, "seed", "recipe"], key))
+        rows.append({**keys, "exposure_gap": gap, "verdict": "leaks" if leaking else "no evidence of leakage"})
+        nulls.append(pd.DataFrame({**keys, "draw": np.arange(draws), "exposure_gap": null}))
+    return {f"{part}_audit": pd.DataFrame(rows), f"{part}_null": pd.concat(nulls, ignore_index=True)}
 
 
 def test_a_world_with_a_stoppable_leak_makes_the_findings_hold():
@@ -228,14 +250,35 @@ def test_the_best_stopped_recipe_on_null_data_does_not_show_a_free_defense_by_se
 
 
 def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path, capsys):
-    """The chapter's 'audit a model you have': the files of a digit teacher, then the command line on them."""
+    """The chapter's 'audit a model you have': the files of a digit teacher (one that memorizes the canaries and
+    one that never sees them), then the command line on them."""
     from softleak import audit
 
-    paths = release.write_example(SMOKE, tmp_path)
-    released = np.load(paths["--released"])
-    assert released.sum() == len(released) - SMOKE.canary_count  # every canary held back, every real image released
-    args = release.audit_command(SMOKE, paths, tmp_path / "report.json", inits=2)
-    assert audit.main([*args, "--quiet"]) == 0
-    text = capsys.readouterr().out
-    assert "100 held out" not in text and f"{SMOKE.canary_count} held out" in text and "hard" in text
-    assert (tmp_path / "report.json").exists()
+    for memorize in (True, False):
+        folder = tmp_path / str(memorize)
+        paths = release.write_example(SMOKE, folder, memorize=memorize)
+        released = np.load(paths["--released"])
+        assert released.sum() == len(released) - SMOKE.canary_count  # every canary held back, every real image released
+        args = release.audit_command(SMOKE, paths, folder / "report.json", inits=2)
+        assert audit.main([*args, "--quiet"]) == 0
+        text = capsys.readouterr().out
+        assert "100 held out" not in text and f"{SMOKE.canary_count} held out" in text and "recipe hard" in text
+        assert (folder / "report.json").exists()
+    teacher = (tmp_path / "False" / "teacher.txt").read_text()
+    assert "memorizes the canaries: False" in teacher and "canary labels it names: 0.0000" in teacher
+
+
+def test_a_leak_the_null_does_not_see_is_not_a_reproduced_leak():
+    """The advantage clears its threshold but the audit's exposure gap is a draw of its own null (the students'
+    labels are no better ranked than fresh records'): the "leaks" findings stay inconclusive, never reproduce."""
+    world = _world(True)
+    rng = np.random.default_rng(3)
+    for part in ("random", "canary"):
+        world[f"{part}_audit"]["exposure_gap"] = rng.normal(0, 0.05, len(world[f"{part}_audit"]))
+        world[f"{part}_audit"]["verdict"] = "no evidence of leakage"
+    by = {c.id: c for c in release.summarize(world, CPU)[0]}
+    for cid in ("random.jump_leaks", "random.weak_leaks", "canary.released0.labels", "canary.released_rho.labels"):
+        assert by[cid].verdict == "inconclusive" and "no evidence beyond the null" in by[cid].note, (cid, by[cid])
+    pareto = release.summarize(_world(True), CPU)[2]["pareto"]
+    base = pareto[(pareto["regime"] == "jump") & (pareto["recipe"] == f"τ = {CPU.tau:g}")].iloc[0]
+    assert (base["audit_leaks"], base["audit_teachers"]) == (6, 6)

@@ -296,3 +296,16 @@ def test_bonferroni_on_a_share_and_per_teacher_keeps_missing_students_missing():
     df = pd.DataFrame({"seed": [0, 0, 1, 1, 2, 2], "acc": [0.9, float("nan"), 0.8, 0.8, 0.7, 0.9]})
     assert per_teacher(df, "acc").missing  # teacher 0 lost a student: not averaged over the other
     assert per_teacher(df.fillna(0.9), "acc").value == pytest.approx(0.8333333333)
+
+
+def test_beyond_null_reproduces_on_a_small_p_and_never_fails():
+    from softleak.rules import BeyondNull
+
+    rule = BeyondNull("p", "held-out and fresh records permuted", label="the null")
+    assert "p ≤ 0.05" in rule.text()
+    assert rule.decide({"p": Evidence.permutation(0.005, n=3, of="teachers")}).verdict == "reproduces"
+    above = rule.decide({"p": Evidence.permutation(0.4, n=3, of="teachers")})
+    assert above.verdict == "inconclusive" and "does not show that nothing leaks" in above.note
+    assert rule.decide({"p": Evidence.permutation(0.005, n=2, of="teachers")}).verdict == "inconclusive"  # 2 runs
+    assert rule.decide({}).verdict == "untested"
+    assert str(Evidence.permutation(0.005, n=3, of="teachers", detail="x")) == "p = 0.005 (3 teachers, x)"

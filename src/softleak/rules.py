@@ -52,7 +52,7 @@ BY_NATURE = ("closed form", "count")
 #: the declared level of an "every run" claim read as a share of runs: most runs, with 95 % confidence (the
 #: Clopper–Pearson lower end above one half; 6 of 6 clear it, 3 of 3 do not)
 MOST_RUNS = 0.5
-METHODS = ("t", "clopper-pearson", "exact", "fit", "closed form", "count", "given", "none")
+METHODS = ("t", "clopper-pearson", "exact", "fit", "closed form", "count", "given", "permutation", "none")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ class Evidence:
         method: how the interval was made: ``"t"`` (Student-t over runs), ``"clopper-pearson"`` (exact
             binomial, a share of runs), ``"exact"`` (a number without spread taken from runs, e.g. the
             worst of k runs), ``"fit"``, ``"closed form"`` / ``"count"`` (exact by nature), ``"given"``
-            (built by hand), ``"none"`` (nothing measured).
+            (built by hand), ``"permutation"`` (a permutation test's p-value, ``value``; :class:`BeyondNull`),
+            ``"none"`` (nothing measured).
         resolution: the grid step the runs were read off (0: not read off a grid); the interval
             carries half of it on each side.
         looks: how many cells were looked at to pick this one (Bonferroni: the interval is at level
@@ -209,6 +210,11 @@ class Evidence:
         return cls.samples(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), **kwargs)
 
     @classmethod
+    def permutation(cls, p: float, *, n: int, of: str = "runs", detail: str = "") -> "Evidence":
+        """A permutation test's one-sided p-value (for :class:`BeyondNull`), resting on ``n`` runs."""
+        return cls(float(p), float(p), float(p), n=int(n), unit="num", detail=detail, of=of, method="permutation")
+
+    @classmethod
     def share(cls, k: int, n: int, *, detail: str = "", level: float = CONFIDENCE, of: str = "runs",
               looks: int = 1) -> "Evidence":
         """``k`` of ``n`` independent runs (that jump, fit, grok…), with the exact Clopper–Pearson interval
@@ -244,6 +250,8 @@ class Evidence:
         if self.missing:
             return f"not measured ({self.detail})" if self.detail else "not measured"
         level = f"{100 * (1 - (1 - CONFIDENCE) / self.looks):.4g} %"
+        if self.method == "permutation":
+            return f"p = {self.value:.3g} ({self.n} {self.of}{', ' + self.detail if self.detail else ''})"
         if self.unit == "frac":
             return (f"{self.detail} ({fmt(self.value, 'pct')}, {level} Clopper–Pearson interval "
                     f"[{fmt(self.low, 'pct')}, {fmt(self.high, 'pct')}]{self._extras()})")
@@ -411,6 +419,36 @@ class Below(_Compare):
 
     def _inside(self, x: float) -> bool:
         return x < self.threshold
+
+
+@dataclass(frozen=True)
+class BeyondNull(Rule):
+    """A leak beyond a permutation null: the quantity is the test's one-sided p-value (an
+    :class:`Evidence` of method ``"permutation"``). At most ``alpha``: reproduces; above it: inconclusive,
+    never fails (no evidence of a leak is not evidence of none)."""
+
+    quantity: str
+    basis: str  # what was permuted and which statistic was read, in words
+    alpha: float = 1 - CONFIDENCE
+    label: str = ""
+
+    def quantities(self) -> list[str]:
+        return [self.quantity]
+
+    def text(self) -> str:
+        return f"{self.label or self.quantity}: p ≤ {self.alpha:g} against the null ({self.basis})"
+
+    def decide(self, evidence: Mapping[str, Evidence]) -> Decision:
+        ev = evidence.get(self.quantity)
+        label = self.label or self.quantity
+        if ev is None or ev.missing:
+            return Decision(UNTESTED, f"{label}: {ev.detail if ev else 'not measured'}")
+        if ev.value <= self.alpha and not ev.decides_as(REPRODUCES):
+            return _too_few(label, ev, REPRODUCES)
+        if ev.value <= self.alpha:
+            return Decision(REPRODUCES)
+        return Decision(INCONCLUSIVE, f"{label}: p = {ev.value:.3g} > {self.alpha:g}, no evidence beyond the null "
+                                      "(which does not show that nothing leaks)")
 
 
 @dataclass(frozen=True)

@@ -361,6 +361,14 @@ def _perm_index(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
     return np.argsort(rng.random((k, n)), axis=1)
 
 
+def _advantage_rows(acc: np.ndarray, triv: np.ndarray) -> np.ndarray:
+    """(acc − triv) / (1 − triv) per draw and start (K, E), averaged over starts; NaN where no start has room."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adv = np.where(triv < 1, (acc - triv) / (1 - triv), np.nan)
+    ok = np.isfinite(adv)
+    return np.where(ok.any(axis=1), np.where(ok, adv, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), np.nan)
+
+
 def _null_records(held: Records, fresh: Records, perms: np.ndarray) -> dict[str, np.ndarray]:
     """Every leakage quantity with the set labels permuted between held-out and fresh records: (K,) each."""
     m, f = held.n, fresh.n
@@ -386,8 +394,7 @@ def _null_records(held: Records, fresh: Records, perms: np.ndarray) -> dict[str,
     # the controls themselves (fresh accuracy and exposure) have no null
     out = {"acc_heldout": acc.mean(axis=1), "leak": (acc - triv).mean(axis=1), "exposure_heldout": exp_h.mean(axis=1),
            "exposure_gap": (exp_h - exp_f).mean(axis=1)}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["advantage"] = np.nanmean(np.where(triv < 1, (acc - triv) / (1 - triv), np.nan), axis=1)
+    out["advantage"] = _advantage_rows(acc, triv)
     if f >= MIN_FRESH:
         out["auc"] = aucs.mean(axis=1)
         out.update({f"tpr@{round(100 * fpr)}%": v.mean(axis=1) for fpr, v in tprs.items()})
@@ -408,8 +415,7 @@ def _null_labels(held: Records, fresh: Records | None, perms: np.ndarray) -> dic
         triv = fresh.correct.mean(axis=1)[None, :]
         out["leak"] = (acc - triv).mean(axis=1)
         out["exposure_gap"] = (exp_h - fresh.exposure().mean(axis=1)[None, :]).mean(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["advantage"] = np.nanmean(np.where(triv < 1, (acc - triv) / (1 - triv), np.nan), axis=1)
+        out["advantage"] = _advantage_rows(acc, np.broadcast_to(triv, acc.shape))
         if fresh.n >= MIN_FRESH:
             S = class_scores(held.logits)  # (E, c, m)
             aucs = np.zeros(acc.shape)
@@ -490,6 +496,7 @@ class Analysis:
     p_value: float
     null_by: str | None
     warnings: list[str]
+    null_draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def row(self) -> dict[str, object]:
         """A flat row: ``<q>``, ``<q>_low``, ``<q>_high``, ``<q>_null_low``, ``<q>_null_high``, ``<q>_p``."""
@@ -524,4 +531,14 @@ def analyse(sets: Sets, *, replicates: int = BOOTSTRAP, permutations: int = NULL
     ranges = {q: (float(np.percentile(d[np.isfinite(d)], 2.5)), float(np.percentile(d[np.isfinite(d)], 97.5)))
               for q, d in nulls.items() if q in values and np.isfinite(d).any()}
     word, p = verdict(p_values, by=by)
-    return Analysis(values, intervals, ranges, p_values, word, p, by if permutations else None, warnings)
+    return Analysis(values, intervals, ranges, p_values, word, p, by if permutations else None, warnings, nulls)
+
+
+def pooled_p(observed, draws) -> float:
+    """The p-value of the mean statistic over T independent runs (teachers), each with its own null: observed
+    (T,) values and (T, K) null draws, drawn independently per run, so that draw k's mean over runs is a draw of
+    the mean under the null stratified by run (:func:`p_value` of the means)."""
+    observed, draws = np.asarray(observed, dtype=float), np.asarray(draws, dtype=float)
+    if observed.size == 0 or draws.ndim != 2 or draws.shape[0] != observed.size:
+        return float("nan")
+    return p_value(float(observed.mean()), draws.mean(axis=0))

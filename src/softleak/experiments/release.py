@@ -38,13 +38,14 @@ import pandas as pd
 import torch
 
 from .. import audit
+from ..audit.stats import PRIMARY, Records, Sets, analyse, pooled_p
 from ..claims import Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import DIGITS_IMAGES, canary_data, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
 from ..models import MLPEnsemble
-from ..rules import (AllOf, Above, AtLeast, AtMost, ClaimSpec, Evidence, evidence_metrics, fmt, not_converged,
-                     per_teacher)
+from ..rules import (AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, evidence_metrics, fmt,
+                     not_converged, per_teacher)
 from ..runtime import derive_seed, resolve_device, split_seed
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, run_sweep
@@ -52,8 +53,11 @@ from ..training import fit
 
 NAMESPACE = "08_release_safely"
 FAMILIES = ("temperature", "top-k", "rounding", "quantisation", "logit noise", "hard labels", "combined")
-DEPENDS_ON = ("softleak.audit",)  # its metrics decide the cached results: part of the cache key and the fingerprint
+DEPENDS_ON = ("softleak.audit.core", "softleak.audit.stats")  # its metrics decide the cached results: part of the cache key and the fingerprint
 MODES = {"released0": "no canary released", "released_rho": "a fraction ρ of the canaries released too"}
+#: the tables a run returns: per student (random, canary), per teacher and recipe the audit's analysis (…_audit) and
+#: the null draws of its verdict's statistic (…_null)
+TABLES = ("random", "random_audit", "random_null", "canary", "canary_audit", "canary_null")
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,13 @@ class ReleaseConfig:
     canary_rounds: tuple[int, ...] = (1, 2)
     canary_quants: tuple[int, ...] = (2, 4)
     canary_noises: tuple[float, ...] = (1.0, 3.0)
+    audit_bootstrap: int = 2000  # the audit's bootstrap replicates per teacher and recipe (record-level intervals)
+    audit_null: int = 999  # the audit's null draws per teacher and recipe (its verdict; pooled over teachers)
 
     def __post_init__(self) -> None:
         for name in ("d", "c", "p", "teacher_steps", "student_steps", "inits", "fresh", "canary_count", "canary_train",
-                     "canary_p", "canary_teacher_steps", "canary_student_steps", "canary_inits"):
+                     "canary_p", "canary_teacher_steps", "canary_student_steps", "canary_inits", "audit_bootstrap",
+                     "audit_null"):
             check_positive_int(name, getattr(self, name))
         if self.c < 2:
             raise ValueError(f"c={self.c} is not allowed: c must be >= 2")
@@ -173,13 +180,14 @@ PRESETS = {
         inits=1, fresh=300, taus=(5.0, 20.0), topks=(2, 3), rounds=(2,), quants=(2,), noises=(1.0,),
         canary_count=20, canary_train=300, canary_p=16, canary_teacher_steps=600, canary_student_steps=40,
         canary_seeds=(0, 1), canary_inits=1, canary_taus=(3.0,), canary_topks=(2,), canary_rounds=(1,), canary_quants=(2,),
-        canary_noises=(3.0,),
+        canary_noises=(3.0,), audit_bootstrap=50, audit_null=39,
     ),
     # chapter 5's cpu sizes (d, c, p) = (100, 20, 50), its τ = 20 and student lr 3·10⁻³; α = 0.25 leaks a little,
     # α = 1 jumps (chapter 5's Fig. 6 at cpu)
     "cpu": ReleaseConfig(
         d=100, c=20, p=50, student_lr=3e-3, student_steps=2000, seeds=(0, 1, 2), inits=2, fresh=2000,
         topks=(2, 5, 10, 15), canary_p=128, canary_student_steps=1000, canary_seeds=(0, 1, 2), canary_inits=1,
+        audit_bootstrap=500, audit_null=199,
     ),
     "paper": ReleaseConfig(),
 }
@@ -211,19 +219,43 @@ def recipes(cfg: ReleaseConfig, part: str) -> list[dict]:
     return out
 
 
-def _recipe_index(recipe: dict) -> int:
-    """A stable seed index from a recipe's text (grid position never decides a seed)."""
-    return int(hashlib.sha1(f"{recipe['defense']}@{recipe['tau']:g}".encode()).hexdigest()[:7], 16)
+def _recipe_text(recipe: dict) -> str:
+    """A recipe's identity for its seeds: its defense and temperature (grid position never decides a seed)."""
+    return f"{recipe['defense']}@{recipe['tau']:g}"
 
 
 def _release_all(z: torch.Tensor, rs: list[dict], inits: int, seed: int) -> tuple[torch.Tensor, np.ndarray]:
     """(len(rs) · inits, c, n) released soft labels, recipe-major, from teacher logits z (c, n), and per member
     the share of released vectors that are one-hot (a recipe that rounds every entry but one to 0 releases the
-    hard label)."""
-    targets = [release(z.double(), r["tau"], r["defense"], seed=derive_seed(seed, "treatment", _recipe_index(r)))
-               for r in rs]
+    hard label). A noisy recipe draws its noise afresh for every student start, seeded by its text and the start
+    (:func:`softleak.audit.noise_seed`), as the audit does."""
+    targets = [release(z.double(), r["tau"], r["defense"], seed=audit.noise_seed(seed, _recipe_text(r), k))
+               for r in rs for k in range(inits)]
     one_hot = [float((t.amax(dim=-2) >= 1 - 1e-12).double().mean()) for t in targets]
-    return torch.stack([t.float() for t in targets for _ in range(inits)]), np.repeat(one_hot, inits)
+    return torch.stack([t.float() for t in targets]), np.asarray(one_hot)
+
+
+def _audit_tables(rs: list[dict], inits: int, seed: int, conf: dict, held, fresh, test=None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per recipe, the audit's record-level analysis of its students (:func:`softleak.audit.analyse`): one row of
+    values, bootstrap intervals over records and starts, null ranges, p-values and verdict, and the null draws of
+    the verdict's statistic (the exposure gap) for the pooled test over teachers. ``held``, ``fresh``, ``test``:
+    (logits (E, c, n), labels[, teacher's classes]) of every member."""
+    rows, draws = [], []
+    for i, r in enumerate(rs):
+        part = slice(i * inits, (i + 1) * inits)
+        sets = Sets(Records(held[0][part], held[1]), Records(fresh[0][part], fresh[1], agree_with=fresh[2]),
+                    None if test is None else Records(test[0][part], test[1]))
+        found = analyse(sets, replicates=conf["audit_bootstrap"], permutations=conf["audit_null"], null_by="records",
+                        seed=derive_seed(seed, "shuffle", audit.core.recipe_index(_recipe_text(r))))
+        rows.append({"recipe": r["recipe"], "family": r["family"], **found.row()})
+        gap = found.null_draws.get(PRIMARY["records"], np.array([]))
+        draws.append(pd.DataFrame({"recipe": r["recipe"], "draw": np.arange(gap.size), "exposure_gap": gap}))
+    return pd.DataFrame(rows), pd.concat(draws, ignore_index=True)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.double().cpu().numpy()
 
 
 def _train(X, targets, labels, *, hidden, seeds, steps, lr, heldout, device, name):
@@ -268,14 +300,18 @@ def _random_one(conf: dict, device) -> pd.DataFrame:
     model, acc80, acc_train, diverged = _train(X[tr], targets, y[tr], hidden=p, seeds=seeds, steps=conf["student_steps"],
                                                lr=conf["student_lr"], heldout=(X[te], y[te]), device=device, name="student")
     with torch.no_grad():
-        met = audit.student_metrics(model(X[te]), y[te], fresh_logits=model(Xf), fresh_y=yf, teacher_fresh=zf)
+        out_h, out_f = model(X[te]), model(Xf)
+    met = audit.student_metrics(out_h, y[te], fresh_logits=out_f, fresh_y=yf, teacher_fresh=zf)
     base = {"seed": conf["seed"], "seed_data": cell, "seed_teacher": t_seed, "n": n,
             "acc_star_T": float((z.argmax(0) == y).double().mean()), "teacher_trivial": float((zf.argmax(0) == yf).double().mean())}
     out = _rows(met, rs, inits, seeds, acc80, base)
     out["acc_train"] = acc_train
     out["one_hot_share"] = one_hot
     out["diverged"] = [i in diverged for i in range(len(seeds))] if diverged else False
-    return out
+    table, draws = _audit_tables(rs, inits, cell, conf, (_numpy(out_h), y[te].cpu().numpy()),
+                                 (_numpy(out_f), yf.cpu().numpy(), zf.argmax(0).cpu().numpy()))
+    keys = {"seed": conf["seed"], "n": n}
+    return {"random": out, "random_audit": table.assign(**keys), "random_null": draws.assign(**keys)}
 
 
 def canary_teacher(conf: dict, device):
@@ -305,7 +341,7 @@ def _canary_one(conf: dict, device) -> pd.DataFrame:
     real = torch.arange(m, Xtr.shape[0], device=device)
     rs, inits = conf["recipes"], conf["canary_inits"]
     seeds = [derive_seed(conf["seed"], "student_init", k) for _ in rs for k in range(inits)]
-    frames = []
+    frames, tables, nulls = [], [], []
     for mode in MODES:
         released = real if mode == "released0" else torch.cat([canaries[cut], real])
         held = canaries if mode == "released0" else canaries[rest]
@@ -315,17 +351,24 @@ def _canary_one(conf: dict, device) -> pd.DataFrame:
                                  steps=conf["canary_student_steps"], lr=conf["canary_student_lr"], heldout=(Xtr[held], ytr[held]),
                                  device=device, name=f"student({mode})")
         with torch.no_grad():
-            out_te = model(Xte)
-            met = audit.student_metrics(model(Xtr[held]), ytr[held], fresh_logits=out_te, fresh_y=yfc, teacher_fresh=zt,
-                                        test_logits=out_te, test_y=yte)
+            out_te, out_h = model(Xte), model(Xtr[held])
+        met = audit.student_metrics(out_h, ytr[held], fresh_logits=out_te, fresh_y=yfc, teacher_fresh=zt,
+                                    test_logits=out_te, test_y=yte)
         rows = _rows(met, rs, inits, seeds, acc80, {**base, "mode": mode,
                                                      "num_released_canaries": int(released.numel() - real.numel())})
         frames.append(rows.assign(one_hot_share=one_hot))
-    return pd.concat(frames, ignore_index=True)
+        table, draws = _audit_tables(rs, inits, derive_seed(conf["seed"], "data", 1 + list(MODES).index(mode)), conf,
+                                     (_numpy(out_h), ytr[held].cpu().numpy()),
+                                     (_numpy(out_te), yfc.cpu().numpy(), zt.argmax(0).cpu().numpy()),
+                                     (_numpy(out_te), yte.cpu().numpy()))
+        tables.append(table.assign(seed=conf["seed"], mode=mode))
+        nulls.append(draws.assign(seed=conf["seed"], mode=mode))
+    return {"canary": pd.concat(frames, ignore_index=True), "canary_audit": pd.concat(tables, ignore_index=True),
+            "canary_null": pd.concat(nulls, ignore_index=True)}
 
 
 def _batch(configs: list[dict], device) -> list[dict[str, pd.DataFrame]]:
-    return [{conf["part"]: (_random_one if conf["part"] == "random" else _canary_one)(conf, device)} for conf in configs]
+    return [(_random_one if conf["part"] == "random" else _canary_one)(conf, device) for conf in configs]
 
 
 def _cost(batch: list[dict]) -> float:
@@ -340,14 +383,15 @@ def _cost(batch: list[dict]) -> float:
 def _configs(cfg: ReleaseConfig) -> list[dict]:
     """One config per (setting, teacher seed): the weak and the jump α of the random part, then the canaries."""
     shared = dataclasses.asdict(cfg)
-    rkeys = ("d", "c", "p", "rho", "teacher_lr", "teacher_steps", "student_lr", "student_steps", "inits", "fresh")
+    rkeys = ("d", "c", "p", "rho", "teacher_lr", "teacher_steps", "student_lr", "student_steps", "inits", "fresh",
+             "audit_bootstrap", "audit_null")
     ckeys = tuple(k for k in shared if k.startswith("canary_") and k not in ("canary_seeds",) and
                   k not in ("canary_taus", "canary_topks", "canary_rounds", "canary_quants", "canary_noises", "canary_tau"))
     configs = [{"part": "random", "alpha": a, "n": n, "seed": s, **{k: shared[k] for k in rkeys},
                 "recipes": recipes(cfg, "random")}
                for a, n in ((cfg.weak_alpha, cfg.n_weak), (cfg.jump_alpha, cfg.n_jump)) for s in cfg.seeds]
-    configs += [{"part": "canary", "seed": s, **{k: shared[k] for k in ckeys}, "recipes": recipes(cfg, "canary")}
-                for s in cfg.canary_seeds]
+    configs += [{"part": "canary", "seed": s, **{k: shared[k] for k in ckeys}, "recipes": recipes(cfg, "canary"),
+                 "audit_bootstrap": cfg.audit_bootstrap, "audit_null": cfg.audit_null} for s in cfg.canary_seeds]
     return configs
 
 
@@ -389,7 +433,7 @@ def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=Non
     out = run_sweep(partial(_batch, device=device), _configs(cfg), cache_dir=cache_dir, namespace=NAMESPACE,
                     desc="releases", progress=progress, workers=workers, cost=_cost, depends_on=DEPENDS_ON)
     out = out if isinstance(out, dict) else {"random": out}
-    for name in ("random", "canary"):
+    for name in TABLES:
         t = out.get(name, pd.DataFrame())
         out[name] = t.drop(columns=[col for col in ("recipes", "part") if col in t], errors="ignore")
     return out
@@ -399,6 +443,10 @@ def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=Non
 # Claims (book findings). Every threshold is declared here, with where it comes from.
 # ---------------------------------------------------------------------------------------------
 
+LEAKS_WORD = audit.stats.LEAKS  # the audit's verdict word
+#: how a "leaks" claim's second part reads the audit's null (softleak.audit.stats)
+NULL_BASIS = ("the exposure gap, held-out − fresh mean log2(c) − log2(rank of the label), averaged over teachers, "
+              "against the same mean with each teacher's held-out and fresh records permuted")
 #: a leak is **stopped** when the advantage's 95 % interval over teachers lies at or below 5 % of the way
 #: from trivial to perfect recovery: indistinguishable from trivial within that margin
 STOPPED = 0.05
@@ -437,11 +485,17 @@ def safe_rule(prefix: str) -> AllOf:
                  AtMost(f"{prefix}.auc", SAFE_AUC, "book", "0.5 is no membership signal", label=f"{prefix}.auc"))
 
 
-def pareto_table(df: pd.DataFrame, utility: str, by: tuple[str, ...] = ()) -> pd.DataFrame:
+def pareto_table(df: pd.DataFrame, utility: str, by: tuple[str, ...] = (), audits: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
     """Per recipe (and ``by``): leakage, membership and utility with intervals over teachers, whether the leak
-    is stopped and the release safe (the declared rules), and whether the held-out accuracy was still rising."""
+    is stopped and the release safe (the declared rules), whether the held-out accuracy was still rising, and
+    (from ``audits``, the audit's analysis per teacher) for how many teachers the audit alone says "leaks"."""
     if df.empty:
         return pd.DataFrame()
+    said = {}
+    if audits is not None and not audits.empty:
+        for key, g in audits.groupby([*by, "recipe"], sort=False):
+            said[key if isinstance(key, tuple) else (key,)] = (int((g["verdict"] == LEAKS_WORD).sum()), len(g))
     rows = []
     for key, g in df.groupby([*by, "family", "recipe"], sort=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -458,6 +512,7 @@ def pareto_table(df: pd.DataFrame, utility: str, by: tuple[str, ...] = ()) -> pd
         row["safe"] = safe_rule("x").decide(decided).verdict == "reproduces"
         row["still_rising"] = bool((g["acc_heldout"] - g["acc_heldout_80"]).mean() >= RISING)
         row["one_hot_share"] = float(g["one_hot_share"].mean()) if "one_hot_share" in g else float("nan")
+        row["audit_leaks"], row["audit_teachers"] = said.get((*key[: len(by)], key[-1]), (0, 0))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -497,12 +552,14 @@ SPECS = [
               kind="book"),
     ClaimSpec("random.jump_leaks", "Undefended (τ of chapter 5), the release at the jump α gives away most held-out labels",
               "the paper's Fig. 6 (large α): full recovery",
-              AtLeast("jump.base.advantage", JUMP_LEAK, "book", "at least half of what trivial leaves",
-                      label="advantage at the jump α", unit="pct"), kind="book"),
+              AllOf(AtLeast("jump.base.advantage", JUMP_LEAK, "book", "at least half of what trivial leaves",
+                            label="advantage at the jump α", unit="pct"),
+                    BeyondNull("jump.base.null_p", NULL_BASIS, label="the audit's null, pooled over teachers")), kind="book"),
     ClaimSpec("random.weak_leaks", "Undefended, the release at the weak α still leaks some held-out labels",
               "the paper's Fig. 6 (small α): above chance",
-              Above("weak.base.advantage", LEAKS, "book", "above trivial by more than 2 %", label="advantage at the weak α",
-                    unit="pct"), kind="book"),
+              AllOf(Above("weak.base.advantage", LEAKS, "book", "above trivial by more than 2 %",
+                          label="advantage at the weak α", unit="pct"),
+                    BeyondNull("weak.base.null_p", NULL_BASIS, label="the audit's null, pooled over teachers")), kind="book"),
     ClaimSpec("random.hard_stops", "Releasing hard labels (the argmax only) stops the leak at both α",
               "not reported (the teacher's argmax is the label itself)",
               AllOf(stopped_rule("jump.hard.advantage"), stopped_rule("weak.hard.advantage")), kind="book"),
@@ -536,16 +593,18 @@ SPECS = [
                       label="share of teachers at 100 %", unit="pct"), kind="book"),
     ClaimSpec("canary.released0.labels", "Released on the real images alone (no canary released), the soft labels "
               "still give away canary labels", "not reported (the book's realistic question)",
-              Above("canary.released0.base.advantage", LEAKS, "book", "above trivial by more than 2 %",
-                    label="canary advantage", unit="pct"), kind="book"),
+              AllOf(Above("canary.released0.base.advantage", LEAKS, "book", "above trivial by more than 2 %",
+                          label="canary advantage", unit="pct"),
+                    BeyondNull("canary.released0.base.null_p", NULL_BASIS, label="the audit's null, pooled over teachers")), kind="book"),
     ClaimSpec("canary.released0.membership", "Released on the real images alone, the soft labels give away which "
               "training images were memorized with an odd label (membership of the canaries)", "not reported",
               Above("canary.released0.base.auc", SAFE_AUC, "book", "AUC 0.5 is no signal",
                     label="canary membership AUC"), kind="book"),
     ClaimSpec("canary.released_rho.labels", "With a fraction ρ of the canaries released too, the student recovers labels "
               "of the held-out canaries (the paper's mechanism on real data)", "the paper's §3 on random data",
-              Above("canary.released_rho.base.advantage", LEAKS, "book", "above trivial by more than 2 %",
-                    label="held-out canary advantage", unit="pct"), kind="book"),
+              AllOf(Above("canary.released_rho.base.advantage", LEAKS, "book", "above trivial by more than 2 %",
+                          label="held-out canary advantage", unit="pct"),
+                    BeyondNull("canary.released_rho.base.null_p", NULL_BASIS, label="the audit's null, pooled over teachers")), kind="book"),
     ClaimSpec("canary.useful", "The undefended release is useful: the student's real test accuracy is within 5 points "
               "of the teacher's", "not reported",
               AtLeast("canary.released0.base.utility_gap", -UTILITY_KEPT, "book", "within 5 points of the teacher",
@@ -563,8 +622,27 @@ def _ratio(df: pd.DataFrame, recipe: str, base: str) -> Evidence:
     return Evidence.samples(a[recipe] / a[base], unit="num", of="teachers", detail=f"{recipe} against {base}")
 
 
+def pooled_null(audits: pd.DataFrame, nulls: pd.DataFrame, recipe: str) -> Evidence:
+    """The audit's null pooled over teachers for one recipe: the mean exposure gap over teachers against the mean
+    of draw k over teachers, each teacher's held-out and fresh records permuted on their own (a null stratified by
+    teacher; :func:`softleak.audit.stats.pooled_p`)."""
+    t = audits[audits["recipe"] == recipe].set_index("seed")
+    d = nulls[nulls["recipe"] == recipe]
+    if t.empty or d.empty:
+        return Evidence.none(f"{recipe!r} not audited at this preset")
+    draws = d.pivot(index="seed", columns="draw", values=PRIMARY["records"]).loc[t.index]
+    p = pooled_p(t[PRIMARY["records"]].to_numpy(), draws.to_numpy())
+    alone = int((t["verdict"] == LEAKS_WORD).sum())
+    return Evidence.permutation(p, n=len(t), of="teachers", detail=(
+        f"{recipe}: exposure gap {t[PRIMARY['records']].mean():.3f} bits, mean over teachers, against {draws.shape[1]} "
+        f"draws of the null permuting held-out and fresh records within each teacher; the audit alone says 'leaks' "
+        f"for {alone} of {len(t)} teachers"))
+
+
 def evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig) -> tuple[dict[str, Evidence], dict[str, pd.DataFrame]]:
     rnd, can = out["random"], out["canary"]
+    ra, rn = out.get("random_audit", pd.DataFrame()), out.get("random_null", pd.DataFrame())
+    ca, cn = out.get("canary_audit", pd.DataFrame()), out.get("canary_null", pd.DataFrame())
     base, cbase = f"τ = {cfg.tau:g}", f"τ = {cfg.canary_tau:g}"
     ev: dict[str, Evidence] = {}
     tables: dict[str, pd.DataFrame] = {}
@@ -572,16 +650,22 @@ def evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig) -> tuple[dict[str
         fits = rnd.groupby(["n", "seed"])["acc_star_T"].first()
         ev["random.teachers_fit"] = Evidence.share_of(fits >= 1.0, of="teachers")
         rnd = rnd.assign(regime=np.where(rnd["n"] == cfg.n_jump, "jump", "weak"))
+        if not ra.empty:
+            ra = ra.assign(regime=np.where(ra["n"] == cfg.n_jump, "jump", "weak"))
+            rn = rn.assign(regime=np.where(rn["n"] == cfg.n_jump, "jump", "weak"))
+            tables["audit"] = ra
         for regime in ("weak", "jump"):
             g = rnd[rnd["regime"] == regime]
             for name, recipe in (("base", base), ("hard", "hard")):
                 sel = g[g["recipe"] == recipe]
                 ev[f"{regime}.{name}.advantage"] = per_teacher(sel, "advantage", detail=recipe)
                 ev[f"{regime}.{name}.auc"] = per_teacher(sel, "auc", unit="num", detail=recipe)
+            if not ra.empty:
+                ev[f"{regime}.base.null_p"] = pooled_null(ra[ra["regime"] == regime], rn[rn["regime"] == regime], base)
         jump = rnd[rnd["regime"] == "jump"]
         ev["jump.topk_half.ratio"] = _ratio(jump, f"topk:{cfg.c // 2}", base)
         ev["jump.round2.ratio"] = _ratio(jump, "round:2", base)
-        pareto = pareto_table(rnd, "agreement", by=("regime",))
+        pareto = pareto_table(rnd, "agreement", by=("regime",), audits=ra if not ra.empty else None)
         tables["pareto"] = pareto
         pj = pareto[pareto["regime"] == "jump"]
         ok = pj[pj["stopped"]]
@@ -606,7 +690,11 @@ def evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig) -> tuple[dict[str
                 ev[f"canary.{mode}.{name}.advantage"] = per_teacher(sel, "advantage", detail=recipe)
                 ev[f"canary.{mode}.{name}.auc"] = per_teacher(sel, "auc", unit="num", detail=recipe)
                 ev[f"canary.{mode}.{name}.utility_gap"] = per_teacher(sel, "utility_gap", detail=recipe)
-        cp = pareto_table(can, "acc_test", by=("mode",))
+            if not ca.empty:
+                ev[f"canary.{mode}.base.null_p"] = pooled_null(ca[ca["mode"] == mode], cn[cn["mode"] == mode], cbase)
+        if not ca.empty:
+            tables["canary_audit"] = ca
+        cp = pareto_table(can, "acc_test", by=("mode",), audits=ca if not ca.empty else None)
         tables["canary_pareto"] = cp
         tables["canary_best"] = best_table(cp, cbase, by=("mode",))
     return ev, tables
@@ -679,7 +767,7 @@ def unconverged(out: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], c
 
 def summarize(out: dict[str, pd.DataFrame], cfg: ReleaseConfig):
     """Chapter 8's claims, the metrics the page glues and ``claims.json`` records, and its tables."""
-    out = {k: out.get(k, pd.DataFrame()) for k in ("random", "canary")}
+    out = {k: out.get(k, pd.DataFrame()) for k in TABLES}
     ev, tables = evidence(out, cfg)
     bad = unconverged(out, tables, cfg)
     claims = [not_converged(s.check(ev, post_hoc=post_hoc(s.id, cfg)), bad.get(s.id, [])) for s in SPECS]
@@ -775,40 +863,28 @@ def reading(claims, metrics: dict, cfg: ReleaseConfig) -> str:
 # The page's tables and the worked audit example
 # ---------------------------------------------------------------------------------------------
 
-def write_example(cfg: ReleaseConfig, folder, *, seed: int | None = None, device=None) -> dict[str, Path]:
-    """Write the files a user of ``python -m softleak.audit`` would have, from one canary teacher: its logits on
-    its training pool (real images and canaries), the inputs, the labels it memorized, the release mask (the real
-    images: no canary), the test images as fresh records (with random wrong labels) and as a labelled test set,
-    and the teacher's logits on them. Returns the paths by command-line flag."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(device)
-    conf = {k: v for k, v in dataclasses.asdict(cfg).items() if k.startswith("canary_")}
-    conf["seed"] = cfg.canary_seeds[0] if seed is None else seed
-    teacher, (Xtr, ytr, _, Xte, yte, yfc), _, _ = canary_teacher(conf, device)
-    with torch.no_grad():
-        z, zt = teacher(Xtr)[0].T, teacher(Xte)[0].T
-    released = np.ones(Xtr.shape[0], dtype=bool)
-    released[: cfg.canary_count] = False
-    arrays = {"--logits": z, "--inputs": Xtr, "--labels": ytr, "--released": released, "--fresh-inputs": Xte,
-              "--fresh-labels": yfc, "--fresh-logits": zt, "--test-inputs": Xte, "--test-labels": yte}
-    paths = {}
-    for flag, a in arrays.items():
-        path = folder / f"{flag.strip('-').replace('-', '_')}.npy"
-        np.save(path, a.cpu().numpy() if isinstance(a, torch.Tensor) else a)
-        paths[flag] = path
-    return paths
+def example_teacher(cfg: ReleaseConfig) -> audit.example.DigitTeacher:
+    """The worked example's digit teacher at this chapter's canary settings."""
+    return audit.example.DigitTeacher(count=cfg.canary_count, train=cfg.canary_train, hidden=cfg.canary_p,
+                                      lr=cfg.canary_teacher_lr, steps=cfg.canary_teacher_steps, tau=cfg.canary_tau)
+
+
+def write_example(cfg: ReleaseConfig, folder, *, memorize: bool = True, seed: int | None = None, device=None
+                  ) -> dict[str, Path]:
+    """Write the files a user of ``python -m softleak.audit`` would have (:func:`softleak.audit.example.write_files`)
+    from the first canary teacher of this chapter (``memorize=True``: it is the chapter's own teacher of that
+    seed) or from a teacher of the same shape that never sees the canaries. Returns the paths by flag."""
+    return audit.example.write_files(folder, memorize=memorize, seed=cfg.canary_seeds[0] if seed is None else seed,
+                                     teacher=example_teacher(cfg), device=device)
 
 
 def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, inits: int = 2) -> list[str]:
     """The ``python -m softleak.audit`` arguments a user would give on :func:`write_example`'s files: the undefended
-    release and hard labels at the canary setting's τ, with the chapter's student, writing the JSON to ``out``."""
-    args = ["--tau", f"{cfg.canary_tau:g}", "--defense", "none", "--defense", "hard", "--hidden", str(cfg.canary_p),
-            "--lr", f"{cfg.canary_student_lr:g}", "--epochs", str(cfg.canary_student_steps), "--inits", str(inits),
-            "--out", str(out)]
-    for flag, path in paths.items():
-        args += [flag, str(path)]
-    return args
+    release and hard labels at the canary setting's τ, with the chapter's student, writing the JSON to ``out``;
+    the audit's bootstrap and null at the chapter's sizes."""
+    return [*audit.example.command(paths, tau=cfg.canary_tau, hidden=cfg.canary_p, lr=cfg.canary_student_lr,
+                                   epochs=cfg.canary_student_steps, inits=inits, out=out),
+            "--bootstrap", str(cfg.audit_bootstrap), "--null", str(cfg.audit_null)]
 
 
 def results_table(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
