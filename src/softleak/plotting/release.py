@@ -100,8 +100,56 @@ def pareto_view(pareto: pd.DataFrame, by: str, key: str) -> pd.DataFrame:
                          "advantage %": [_pm(r, "advantage") for _, r in p.iterrows()],
                          "AUC": [_pm(r, "auc", False) for _, r in p.iterrows()],
                          "utility %": [_pm(r, "utility") for _, r in p.iterrows()], "leak": leak,
+                         "audit says leaks": [f"{k} of {t}" if t else "—" for k, t in
+                                              zip(p.get("audit_leaks", [0] * len(p)), p.get("audit_teachers", [0] * len(p)))],
                          "one-hot %": [f"{100 * v:.0f}" if math.isfinite(v) else "—" for v in p["one_hot_share"]]}).set_index(
         ["family", "recipe"])
+
+
+def _ci(r, q, unit="pct") -> str:
+    """``value [low, high]`` of a record-level bootstrap interval (asymmetric), percent or number."""
+    v = r.get(q, float("nan"))
+    if v is None or not math.isfinite(v):
+        return "—"
+    f = (lambda x: f"{100 * x:.1f}") if unit == "pct" else (lambda x: f"{x:.2f}")
+    low, high = r.get(f"{q}_low", float("nan")), r.get(f"{q}_high", float("nan"))
+    return f"{f(v)} [{f(low)}, {f(high)}]" if math.isfinite(low) and math.isfinite(high) else f(v)
+
+
+def audit_view(audits: pd.DataFrame, by: str, key: str, recipe: str) -> pd.DataFrame:
+    """The audit of one recipe, teacher by teacher, as the command line would report it: held-out and fresh
+    accuracy (%), the exposure gap (bits) and the membership AUC with their record-level 95 % bootstrap intervals,
+    the null's p-value and the verdict."""
+    if audits is None or audits.empty:
+        return pd.DataFrame()
+    a = audits[(audits[by] == key) & (audits["recipe"] == recipe)].sort_values("seed")
+    return pd.DataFrame({"teacher (seed)": a["seed"], "held-out acc %": [_ci(r, "acc_heldout") for _, r in a.iterrows()],
+                         "fresh acc %": [_ci(r, "trivial") for _, r in a.iterrows()],
+                         "exposure gap (bits)": [_ci(r, "exposure_gap", "num") for _, r in a.iterrows()],
+                         "AUC": [_ci(r, "auc", "num") for _, r in a.iterrows()],
+                         "p": [f"{v:.3g}" for v in a["p_value"]], "verdict": a["verdict"]}).set_index("teacher (seed)")
+
+
+def example_view(reports: dict[str, dict]) -> pd.DataFrame:
+    """The worked example's JSON reports side by side: per teacher and recipe the verdict, its p-value, the held-out
+    against the fresh canaries named (%), the exposure gap (bits) and the membership AUC, with their intervals."""
+    rows = []
+    for teacher, report in reports.items():
+        for rec in report["recipes"]:
+            m = rec["metrics"]
+
+            def ci(q, unit="pct"):
+                if q not in m:
+                    return "—"
+                flat = {q: m[q]["value"], f"{q}_low": m[q]["low"] if m[q]["low"] is not None else float("nan"),
+                        f"{q}_high": m[q]["high"] if m[q]["high"] is not None else float("nan")}
+                return _ci(flat, q, unit)
+
+            rows.append({"teacher": teacher, "recipe": rec["defense"], "verdict": rec["verdict"],
+                         "p": f"{rec['p_value']:.3g}" if rec["p_value"] is not None else "—",
+                         "held-out canaries named %": ci("acc_heldout"), "fresh canaries named %": ci("trivial"),
+                         "exposure gap (bits)": ci("exposure_gap", "num"), "AUC": ci("auc", "num")})
+    return pd.DataFrame(rows).set_index(["teacher", "recipe"])
 
 
 def best_view(best: pd.DataFrame, by: str) -> pd.DataFrame:
