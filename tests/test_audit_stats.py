@@ -214,3 +214,16 @@ def test_canary_metrics_on_a_constructed_case_with_known_leaked_canaries():
     assert found.p_values["canary.leak"] < 0.01 and found.verdict == stats.LEAKS
     low, high = found.intervals["canary.leak"]
     assert low < 0.25 < high
+
+
+def test_labels_null_scores_each_permutation_as_the_records_would():
+    """Draw k of the labels null is the plain metric of the held-out records relabelled by permutation k."""
+    rng = np.random.default_rng(10)
+    sets = simulated(rng, 30, 120, 0.5, 0.25, starts=2, c=5)
+    perms = stats._perm_index(np.random.default_rng(0), 3, 30)
+    draws = stats._null_labels(sets.held, sets.fresh, perms)
+    for k in range(3):
+        relabelled = Records(sets.held.logits, sets.held.y[perms[k]])
+        point = Sets(relabelled, sets.fresh).point()
+        for q in ("acc_heldout", "exposure_heldout", "exposure_gap", "leak", "auc"):
+            assert draws[q][k] == pytest.approx(point[q], abs=1e-12), q

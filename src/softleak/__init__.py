@@ -5,7 +5,9 @@ for memorized data: soft labels can leak held-out teacher knowledge*. Modules, b
 (dependencies point one way):
 
 runtime -> config -> data / models / theory -> training -> distillation / metrics
--> sweeps -> claims -> plotting -> experiments.*
+-> audit (stats -> core -> cli, example) -> sweeps -> claims -> plotting -> experiments.*
+
+``softleak.audit`` is also a command line (``python -m softleak.audit``) that audits a release of your own.
 """
 
 __version__ = "0.1.0"

@@ -586,9 +586,9 @@ def audit(
                     None if fresh_out is None else Records(fresh_out[part], np.asarray(fresh_y), fresh_canary,
                                                            teacher_fresh),
                     None if test_out is None else Records(test_out[part], np.asarray(test_y)))
-        found = stats.analyse(sets, replicates=bootstrap, permutations=null, null_by=null_by,
-                              seed=derive_seed(student.seed, "shuffle", recipe_index(spec)))
-        rows.append({"defense": spec, "starts": S, **found.row()})
+        seed_analysis = derive_seed(student.seed, "shuffle", recipe_index(spec))
+        found = stats.analyse(sets, replicates=bootstrap, permutations=null, null_by=null_by, seed=seed_analysis)
+        rows.append({"defense": spec, "starts": S, "seed_analysis": seed_analysis, **found.row()})
         warnings += [w for w in found.warnings if w not in warnings]
         all_sets[spec] = sets
         per_start = student_metrics(

@@ -405,8 +405,7 @@ def _null_labels(held: Records, fresh: Records | None, perms: np.ndarray) -> dic
     """Every leakage quantity with the held-out labels permuted among the held-out records: (K,) each."""
     y = held.y[perms]  # (K, m)
     acc = (held.pred[None, :, :] == y[:, None, :]).mean(axis=2)  # (K, E)
-    z = held.logits  # (E, c, m): the rank of every class as the label
-    ranks = 1 + (z[:, None, :, :] > z[:, :, None, :]).sum(axis=2)  # (E, c, m)
+    ranks = rankdata(-held.logits, method="min", axis=1)  # (E, c, m): 1 + the classes scored strictly higher
     cols = np.arange(held.n)
     exp_h = np.stack([(math.log2(held.classes) - np.log2(ranks[e][y, cols[None, :]])).mean(axis=1)
                       for e in range(held.starts)], axis=1)  # (K, E)

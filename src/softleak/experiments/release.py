@@ -888,8 +888,11 @@ def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, init
 
 
 def results_table(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Both settings' runs as one tidy table (``part``: random or canary), for ``table.parquet``."""
-    table = pd.concat([out[name].assign(part=name) for name in ("random", "canary") if name in out], ignore_index=True)
+    """Both settings' runs and the audit's analysis per teacher and recipe as one tidy table (``part``: random,
+    canary, random_audit or canary_audit), for ``table.parquet``; the null draws are left out (their seeds are
+    recorded and they are cheap to draw again)."""
+    table = pd.concat([out[name].assign(part=name) for name in ("random", "canary", "random_audit", "canary_audit")
+                       if name in out and not out[name].empty], ignore_index=True)
     table.attrs["cache"] = out["random"].attrs.get("cache") if "random" in out else None
     return table
 
