@@ -812,6 +812,9 @@ def summarize(out: dict[str, pd.DataFrame], cfg: ReleaseConfig):
         metrics["topk.k_stop"] = float(stops["knob"].max()) if not stops.empty else None
         metrics["topk.k_stop_utility"] = float(stops.loc[stops["knob"].idxmax(), "utility"]) if not stops.empty else None
         metrics["random.safe_recipes"] = pj.loc[pj["safe"], "recipe"].tolist()
+        if "audit_leaks" in pj:
+            every = pj["stopped"] & (pj["audit_teachers"] > 0) & (pj["audit_leaks"] == pj["audit_teachers"])
+            metrics["random.stopped_but_audit_leaks"] = pj.loc[every, "recipe"].tolist()
         metrics["random.num_still_rising"] = int(pareto["still_rising"].sum())
         metrics["random.base_utility"] = float(pj.loc[pj["recipe"] == f"τ = {cfg.tau:g}", "utility"].iloc[0])
     metrics["rho"] = cfg.rho
@@ -852,6 +855,12 @@ def reading(claims, metrics: dict, cfg: ReleaseConfig) -> str:
     csafe = metrics.get("canary.released0.safe_recipes")
     if csafe is not None:
         text.append(f"On the digits with no canary released, the recipes safe by both measures are: {', '.join(csafe) or 'none'}.")
+    flagged = metrics.get("random.stopped_but_audit_leaks") or []
+    if flagged:
+        text.append(f"The advantage rule calls the leak of {', '.join(flagged)} stopped at the jump α (within 5 % of "
+                    "trivial), yet the audit says 'leaks' for every teacher: the students still rank the held-out "
+                    "labels above fresh ones (the exposure gap), a residue the accuracy does not show. 'Stopped' is a "
+                    "margin, not an absence.")
     rising = (metrics.get("random.num_still_rising") or 0) + sum(metrics.get(f"canary.{m}.num_still_rising") or 0 for m in MODES)
     if rising:
         text.append(f"{rising} recipe(s) were still gaining held-out accuracy in the last fifth of the student budget "
