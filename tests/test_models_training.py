@@ -301,10 +301,11 @@ def test_members_that_stop_leave_the_batch_with_the_results_of_carrying_them(dty
     assert ra.reached[:2].all() and (ra.steps[:2] < 150).all() and (ra.steps[2:] == [20, 40]).all(), ra.steps
     assert seen_a[-2] != list(range(E)) and seen_b[-2] == list(range(E))  # compacted vs carried
     for pa, pb in zip(a.parameters(), b.parameters()):
-        # float32: a smaller batch may run the batched kernels in another summation order (measured up to
-        # 2e-7 absolute on the transformer); float64 agrees to rounding
+        # float32: a smaller batch may run the batched kernels in another summation order, and 20 steps at lr 5e-2
+        # amplify it (measured up to 2e-7 absolute on the transformer under AVX2, 2.9e-5 on one weight under
+        # AVX-512, relative 2.3e-4); float64 agrees to rounding, which is the test of the mechanism
         torch.testing.assert_close(pa, pb, **(dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64
-                                              else dict(rtol=1e-4, atol=1e-6)))
+                                              else dict(rtol=2e-3, atol=2e-4)))
     assert (ra.steps == rb.steps).all() and (ra.reached == rb.reached).all()
     pd_cols = ["step", "member", "loss_train", "acc_train", "acc_v"]
     ha, hb = ra.history[pd_cols], rb.history[pd_cols]
