@@ -31,14 +31,14 @@ Layout: :mod:`.stats` (record-level statistics, no torch), :mod:`.core` (student
 files, the README's worked example).
 """
 
-from . import example, stats
+from . import stats
 from .cli import EXIT_BAD_INPUT, EXIT_LEAKS, EXIT_OK, main
 from .core import (AuditReport, StudentSpec, audit, check_device, check_recipes, check_release, membership_scores,
                    noise_seed, student_metrics, teacher_logits, train_students)
 from .stats import (ALPHA, FPRS, MIN_FALSE_POSITIVES, MIN_FRESH, Records, Sets, advantage, analyse, resolvable,
                     roc_auc, tpr_at_fpr)
 
-__all__ = ["example", "stats", "ALPHA", "AuditReport", "EXIT_BAD_INPUT", "EXIT_LEAKS", "EXIT_OK", "FPRS", "MIN_FALSE_POSITIVES",
+__all__ = ["stats", "ALPHA", "AuditReport", "EXIT_BAD_INPUT", "EXIT_LEAKS", "EXIT_OK", "FPRS", "MIN_FALSE_POSITIVES",
            "MIN_FRESH", "Records", "Sets", "StudentSpec", "advantage", "analyse", "audit", "check_device",
            "check_recipes", "check_release", "main", "membership_scores", "noise_seed", "resolvable", "roc_auc",
            "student_metrics", "teacher_logits", "tpr_at_fpr", "train_students"]

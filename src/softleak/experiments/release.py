@@ -38,6 +38,7 @@ import pandas as pd
 import torch
 
 from .. import audit
+from ..audit import example as digit_example
 from ..audit.stats import PRIMARY, Records, Sets, analyse, pooled_p
 from ..claims import Deviation
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
@@ -872,9 +873,9 @@ def reading(claims, metrics: dict, cfg: ReleaseConfig) -> str:
 # The page's tables and the worked audit example
 # ---------------------------------------------------------------------------------------------
 
-def example_teacher(cfg: ReleaseConfig) -> audit.example.DigitTeacher:
+def example_teacher(cfg: ReleaseConfig) -> digit_example.DigitTeacher:
     """The worked example's digit teacher at this chapter's canary settings."""
-    return audit.example.DigitTeacher(count=cfg.canary_count, train=cfg.canary_train, hidden=cfg.canary_p,
+    return digit_example.DigitTeacher(count=cfg.canary_count, train=cfg.canary_train, hidden=cfg.canary_p,
                                       lr=cfg.canary_teacher_lr, steps=cfg.canary_teacher_steps, tau=cfg.canary_tau)
 
 
@@ -883,7 +884,7 @@ def write_example(cfg: ReleaseConfig, folder, *, memorize: bool = True, seed: in
     """Write the files a user of ``python -m softleak.audit`` would have (:func:`softleak.audit.example.write_files`)
     from the first canary teacher of this chapter (``memorize=True``: it is the chapter's own teacher of that
     seed) or from a teacher of the same shape that never sees the canaries. Returns the paths by flag."""
-    return audit.example.write_files(folder, memorize=memorize, seed=cfg.canary_seeds[0] if seed is None else seed,
+    return digit_example.write_files(folder, memorize=memorize, seed=cfg.canary_seeds[0] if seed is None else seed,
                                      teacher=example_teacher(cfg), device=device)
 
 
@@ -891,7 +892,7 @@ def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, init
     """The ``python -m softleak.audit`` arguments a user would give on :func:`write_example`'s files: the undefended
     release and hard labels at the canary setting's τ, with the chapter's student, writing the JSON to ``out``;
     the audit's bootstrap and null at the chapter's sizes."""
-    return [*audit.example.command(paths, tau=cfg.canary_tau, hidden=cfg.canary_p, lr=cfg.canary_student_lr,
+    return [*digit_example.command(paths, tau=cfg.canary_tau, hidden=cfg.canary_p, lr=cfg.canary_student_lr,
                                    epochs=cfg.canary_student_steps, inits=inits, out=out),
             "--bootstrap", str(cfg.audit_bootstrap), "--null", str(cfg.audit_null)]
 
