@@ -187,3 +187,36 @@ def test_write_results_rejects_repeated_claim_ids():
     with pytest.raises(ValueError, match="repeated"):
         write_results("01_x", "smoke", table=pd.DataFrame(), claims=claims + claims[:1], metrics={},
                       config={}, seeds=[0], started=0.0)
+
+
+def test_a_chapter_fingerprint_follows_its_imports(tmp_path):
+    """The cache key and the staleness fingerprint are computed from what a chapter imports, transitively: chapter
+    7 reads chapter 2's code and chapter 8 the audit's, so editing modular.py or audit/stats.py changes theirs;
+    another chapter's, a figure's or a rule's edit does not change a chapter's cache key."""
+    import shutil
+
+    from softleak import provenance
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(provenance.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def keys():
+        return {m: provenance.source_fingerprint(f"softleak.experiments.{m}", package_dir=pkg)
+                for m in ("workshop", "release", "toy2d", "logistic")}
+
+    def edit(rel):
+        f = pkg / rel
+        f.write_text(f.read_text() + "\n# an edit\n")
+
+    closure = {str(p.relative_to(pkg)) for p in provenance.import_closure("softleak.experiments.workshop", package_dir=pkg)}
+    assert {"experiments/modular.py", "experiments/toy2d.py", "training.py"} <= closure and "rules.py" not in closure
+    before = keys()
+    edit("experiments/modular.py")
+    after = keys()
+    assert after["workshop"] != before["workshop"] and after["toy2d"] == before["toy2d"] == keys()["toy2d"]
+    edit("audit/stats.py")
+    again = keys()
+    assert again["release"] != after["release"] and again["logistic"] == after["logistic"]
+    for rel in ("rules.py", "plotting/core.py", "claims.py"):
+        edit(rel)
+    assert keys() == again

@@ -1,7 +1,9 @@
 """Where a result came from: source fingerprints (for the cache) and provenance (for ``claims.json``).
 
 The **source fingerprint** of a run is a hash of the package files the run depends on: the core
-modules that train and measure (:data:`CORE_MODULES`) and the chapter's own module. It is part of
+modules that train and measure (:data:`CORE_MODULES`), the chapter's own module and every package
+module it imports, transitively (read from its source, so that chapter 7's use of chapter 2's code or
+chapter 8's of the audit is never missed). It is part of
 every result-cache key, so a commit that changes how results are computed never serves old ones.
 Pages-only modules (claims, rules, plotting, the book's build steps) are left out: editing a
 caption or a rule's text does not retrain anything.
@@ -53,19 +55,89 @@ def file_digest(paths: Iterable[Path], root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+#: modules that only write pages (figures, tables, the book) or plan compute: their edits never change a result,
+#: so the import closure behind a cache key does not follow them
+PAGES_ONLY = ("claims.py", "rules.py", "plan.py", "presets.py", "provenance.py", "pages.py", "book.py", "plotting")
+
+
+def _is_pages_only(path: Path, root: Path) -> bool:
+    rel = path.relative_to(root)
+    return str(rel) in PAGES_ONLY or rel.parts[0] in PAGES_ONLY
+
+
+def _resolve_import(name: str, root: Path) -> list[Path]:
+    """The package files behind a dotted name under ``root`` (``audit.stats`` -> audit/__init__.py and
+    audit/stats.py); a name that is an attribute rather than a module gives its module's files."""
+    parts = [p for p in name.split(".") if p]
+    out, here = [], root
+    for i, part in enumerate(parts):
+        if (here / part).is_dir() and (here / part / "__init__.py").exists():
+            here = here / part
+            out.append(here / "__init__.py")
+        elif (here / f"{part}.py").exists():
+            out.append(here / f"{part}.py")
+            break
+        else:
+            break
+    return out
+
+
+def imported_files(path: Path, root: Path) -> set[Path]:
+    """The package files ``path`` imports, directly: ``import softleak.x``, ``from softleak.x import y`` and
+    relative imports, at any depth of the file (a function's lazy import counts)."""
+    import ast
+
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = path.parent.relative_to(root).parts
+    found: set[Path] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name.removeprefix("softleak.") for a in node.names if a.name.split(".")[0] == "softleak"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package[: len(package) - (node.level - 1)]) if node.level > 1 else list(package)
+                mod = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            elif node.module and node.module.split(".")[0] == "softleak":
+                mod = node.module.removeprefix("softleak").lstrip(".")
+            else:
+                continue
+            names = [mod] + [f"{mod}.{a.name}" if mod else a.name for a in node.names]
+        for name in names:
+            found.update(_resolve_import(name, root))
+    return found
+
+
+def import_closure(*modules: str, package_dir: Path | None = None, follow_pages: bool = False) -> set[Path]:
+    """The files of ``modules`` and of every package module they import, transitively. Pages-only modules
+    (:data:`PAGES_ONLY`) are neither followed nor included unless ``follow_pages``."""
+    root = package_dir or PACKAGE_DIR
+    todo = []
+    for m in modules:
+        p = _module_path(m, root)
+        if not p.exists():
+            raise FileNotFoundError(f"module {m!r} has no source file at {p}")
+        todo.append(p)
+    seen: set[Path] = set()
+    while todo:
+        p = todo.pop()
+        if p in seen or (not follow_pages and _is_pages_only(p, root) and str(p.relative_to(root)) != "__init__.py"
+                         and p not in {_module_path(m, root) for m in modules}):
+            continue
+        seen.add(p)
+        todo.extend(imported_files(p, root) - seen)
+    return seen
+
+
 def source_fingerprint(*modules: str, package_dir: Path | None = None) -> str:
-    """Fingerprint of the core modules plus ``modules`` (dotted names or package-relative paths).
+    """Fingerprint of the core modules plus ``modules`` (dotted names or package-relative paths) and every
+    package module they import, transitively (:func:`import_closure`; pages-only modules are not followed).
 
     Raises:
         FileNotFoundError: if a named module has no file in the package.
     """
     root = package_dir or PACKAGE_DIR
-    paths = [root / m for m in CORE_MODULES]
-    for m in modules:
-        p = _module_path(m, root)
-        if not p.exists():
-            raise FileNotFoundError(f"module {m!r} has no source file at {p}")
-        paths.append(p)
+    paths = {root / m for m in CORE_MODULES} | import_closure(*modules, package_dir=root)
     return file_digest(paths, root)
 
 
@@ -74,16 +146,13 @@ VERDICT_MODULES = ("rules.py", "claims.py")
 
 
 def chapter_fingerprint(notebook: str) -> str:
-    """The fingerprint of everything a chapter's numbers and verdicts depend on: the core modules,
-    the chapter's module and the claims modules. A chapter whose ``claims.json`` records another
-    fingerprint is stale (figures and pages-only code may change without making it so). A chapter module's
-    ``DEPENDS_ON`` names further package modules its results depend on."""
-    import importlib
-
+    """The fingerprint of everything a chapter's numbers and verdicts depend on: the core modules, the
+    chapter's module and every package module it imports (transitively), and the claims modules. A chapter
+    whose ``claims.json`` records another fingerprint is stale (figures and pages-only code may change
+    without making it so)."""
     from .presets import SECTIONS
 
-    extra = getattr(importlib.import_module(SECTIONS[notebook]), "DEPENDS_ON", ())  # e.g. chapter 8's softleak.audit
-    return source_fingerprint(SECTIONS[notebook], *extra, *VERDICT_MODULES)
+    return source_fingerprint(SECTIONS[notebook], *VERDICT_MODULES)
 
 
 @functools.lru_cache(maxsize=None)

@@ -54,7 +54,6 @@ from ..training import fit
 
 NAMESPACE = "08_release_safely"
 FAMILIES = ("temperature", "top-k", "rounding", "quantisation", "logit noise", "hard labels", "combined")
-DEPENDS_ON = ("softleak.audit.core", "softleak.audit.stats")  # its metrics decide the cached results: part of the cache key and the fingerprint
 MODES = {"released0": "no canary released", "released_rho": "a fraction ρ of the canaries released too"}
 #: the tables a run returns: per student (random, canary), per teacher and recipe the audit's analysis (…_audit) and
 #: the null draws of its verdict's statistic (…_null)
@@ -432,7 +431,7 @@ def run(cfg: ReleaseConfig, *, cache_dir=None, progress: bool = True, device=Non
     device = resolve_device(device)
     workers = default_workers(device) if workers is None else workers
     out = run_sweep(partial(_batch, device=device), _configs(cfg), cache_dir=cache_dir, namespace=NAMESPACE,
-                    desc="releases", progress=progress, workers=workers, cost=_cost, depends_on=DEPENDS_ON)
+                    desc="releases", progress=progress, workers=workers, cost=_cost)
     out = out if isinstance(out, dict) else {"random": out}
     for name in TABLES:
         t = out.get(name, pd.DataFrame())
