@@ -81,7 +81,7 @@ def synthetic_out(leak: bool, *, noise: float | None = None, seed: int = 0) -> d
     jitter = lambda v: v if v >= 1.0 else float(np.clip(v + rng.normal(0, noise), 0, 0.999))  # noqa: E731
     rows, curves = [], []
     ids: dict[tuple, int] = {}
-    roles = relu_mlp._roles(CFG)
+    roles = relu_mlp.alpha_roles(CFG)
 
     def emit(experiment, values, *, alpha, rho, seed, p_T=CFG.p, p_S=None, variant="standard", k=0, c=C,
              teacher_steps=CFG.teacher_steps):
@@ -287,7 +287,7 @@ def test_one_noisy_seed_makes_the_jump_inconclusive_not_a_flip():
     """Two of three runs jump: the verdict reads inconclusive (the issue's flip between machines)."""
     out = synthetic_out(True)
     cur = out["curves"]
-    one = (cur["seed"] == CFG.seeds[-1]) & np.isclose(cur["alpha"], relu_mlp._roles(CFG)["jump"]) \
+    one = (cur["seed"] == CFG.seeds[-1]) & np.isclose(cur["alpha"], relu_mlp.alpha_roles(CFG)["jump"]) \
         & (cur["variant"] == "standard")
     cur.loc[one, "acc_test_S"] = np.linspace(0.05, 1.0, one.sum())  # a slow rise: not sudden
     assert by_id(relu_mlp.summarize(out, CFG))["fig7c.jump"].verdict == "inconclusive"
@@ -319,7 +319,7 @@ def jump_runs(n: int, jumped: int, moving: dict[str, float] | None = None) -> pd
     ``moving`` maps a role to the training accuracy the first seed still gains over the last tenth."""
     rows = []
     for s in range(n):
-        for role, a in relu_mlp._roles(CFG).items():
+        for role, a in relu_mlp.alpha_roles(CFG).items():
             j = role == "jump" and s < jumped
             rows.append({"alpha": a, "seed": s, "variant": "standard", "acc_star_T": 1.0 if role != "fail" else 0.7,
                          "acc_val_S": 0.05, "epoch": 3000.0 if j else np.nan, "plateau": 0.2 if j else np.nan,

@@ -220,3 +220,34 @@ def test_a_chapter_fingerprint_follows_its_imports(tmp_path):
     for rel in ("rules.py", "plotting/core.py", "claims.py"):
         edit(rel)
     assert keys() == again
+
+
+def test_compare_claims_reports_every_difference_in_results_and_ignores_provenance(tmp_path, capsys):
+    """The behaviour-preservation check of a refactor: two claims.json files say the same (exit 0) unless a
+    verdict, a note, an evidence value or a metric differs; provenance never counts; NaN equals NaN."""
+    import copy
+    import json
+
+    from softleak import book
+    from softleak.claims import compare_claims
+
+    a = {"provenance": {"commit": "x"}, "metrics": {"m": 0.5, "n": float("nan"), "l": [1, 2]},
+         "claims": [{"id": "c1", "verdict": "reproduces", "note": "", "evidence": [{"name": "q", "value": 0.1}]}]}
+    b = copy.deepcopy(a)
+    b["provenance"] = {"commit": "y"}
+    b["metrics"]["n"] = None  # JSON's NaN
+    assert compare_claims(a, b) == []
+    c = copy.deepcopy(a)
+    c["claims"][0]["verdict"] = "fails"
+    c["claims"][0]["evidence"][0]["value"] = 0.1000001
+    c["metrics"]["m"] = 0.25
+    c["metrics"]["new"] = 1
+    diffs = compare_claims(a, c)
+    assert len(diffs) == 4 and any("verdict" in d for d in diffs) and any("evidence" in d for d in diffs)
+    for name, payload in (("a", a), ("b", b), ("c", c)):
+        (tmp_path / name / "ch" / "cpu").mkdir(parents=True)
+        (tmp_path / name / "ch" / "cpu" / "claims.json").write_text(json.dumps(payload))
+    assert book.main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert book.main(["compare", str(tmp_path / "a" / "ch" / "cpu" / "claims.json"),
+                      str(tmp_path / "c" / "ch" / "cpu" / "claims.json")]) == 1
+    assert "4 difference(s)" in capsys.readouterr().out

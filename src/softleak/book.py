@@ -13,6 +13,7 @@ stops the build with papermill's error, naming the notebook and the cell.
 from __future__ import annotations
 
 import argparse
+import json
 import contextlib
 import logging
 import os
@@ -180,10 +181,35 @@ def plan(preset: str, *, root: str | os.PathLike, only: list[str] | None = None,
     return "\n".join(text)
 
 
+def compare(before: Path, after: Path) -> int:
+    """Print every difference in results between two ``claims.json`` files, or between the ``claims.json`` files of
+    two results folders (``<root>/<chapter>/<preset>/claims.json``, matched by path); 0 when there is none."""
+    from .claims import compare_claims
+
+    if before.is_dir() and after.is_dir():
+        pairs = {p.relative_to(before): (p, after / p.relative_to(before)) for p in sorted(before.rglob("claims.json"))}
+        pairs.update({p.relative_to(after): (before / p.relative_to(after), p) for p in sorted(after.rglob("claims.json"))
+                      if p.relative_to(after) not in pairs})
+    else:
+        pairs = {Path(after.name): (before, after)}
+    found = 0
+    for rel, (a, b) in sorted(pairs.items()):
+        if not a.exists() or not b.exists():
+            print(f"{rel}: only in {'after' if b.exists() else 'before'}")
+            found += 1
+            continue
+        diffs = compare_claims(json.loads(a.read_text()), json.loads(b.read_text()))
+        found += len(diffs)
+        print(f"{rel}: {'identical' if not diffs else f'{len(diffs)} difference(s)'}")
+        for d in diffs:
+            print(f"  {d}")
+    return 1 if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m softleak.book", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("execute", "scoreboard", "plan"):
+    for name in ("execute", "scoreboard", "plan"):  # compare is added below
         p = sub.add_parser(name)
         p.add_argument("--preset", default="cpu", choices=PRESET_NAMES)
         p.add_argument("--root", default=None, help="book root holding _toc.yml (default: the repository)")
@@ -194,7 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["plan"].add_argument("--only", nargs="*", default=None, help="notebook stems to plan")
     sub.choices["plan"].add_argument("--device", default=None, help="device to calibrate on (default: CUDA if visible)")
     sub.choices["plan"].add_argument("--no-calibrate", action="store_true", help="FLOPs and memory only, no timing")
+    diff = sub.add_parser("compare", help="the differences in results between two runs' claims.json (or two results "
+                                          "folders, chapter by chapter); exit 1 if any")
+    diff.add_argument("before")
+    diff.add_argument("after")
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return compare(Path(args.before), Path(args.after))
     root = Path(args.root) if args.root else repo_root()
     if args.command == "execute":
         try:

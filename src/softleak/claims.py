@@ -233,6 +233,40 @@ def expected_wrong(decided: int, level: float = 0.95) -> float:
     return (1 - level) * decided
 
 
+def _same(a, b) -> bool:
+    """Equal as results: numbers exactly (NaN equals NaN, None equals NaN), containers element by element."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    nan = (lambda v: v is None or (isinstance(v, float) and math.isnan(v)))
+    if nan(a) and nan(b):
+        return True
+    return a == b
+
+
+def compare_claims(before: Mapping, after: Mapping) -> list[str]:
+    """Every difference between two ``claims.json`` payloads of one chapter, in results: claims added or removed,
+    and per claim its verdict, note, rule, reading and evidence; every metric. Provenance (commit, fingerprint,
+    dates, times) is not compared. Empty when the two runs say the same."""
+    out = []
+    a = {c["id"]: c for c in before.get("claims", [])}
+    b = {c["id"]: c for c in after.get("claims", [])}
+    out += [f"claim {cid}: only before" for cid in a.keys() - b.keys()]
+    out += [f"claim {cid}: only after" for cid in b.keys() - a.keys()]
+    for cid in sorted(a.keys() & b.keys()):
+        for field in sorted(set(a[cid]) | set(b[cid])):
+            if not _same(a[cid].get(field), b[cid].get(field)):
+                out.append(f"claim {cid}: {field}: {a[cid].get(field)!r} → {b[cid].get(field)!r}")
+    ma, mb = before.get("metrics", {}), after.get("metrics", {})
+    for key in sorted(set(ma) | set(mb)):
+        if key not in ma or key not in mb:
+            out.append(f"metric {key}: only {'before' if key in ma else 'after'}")
+        elif not _same(ma[key], mb[key]):
+            out.append(f"metric {key}: {ma[key]!r} → {mb[key]!r}")
+    return out
+
+
 def load_claims(preset: str, root: str | os.PathLike | None = None, stems: Sequence[str] | None = None) -> list[dict]:
     """Every chapter's ``claims.json`` for one preset (only ``stems``, in their order, if given)."""
     root = Path(root) if root is not None else results_root()

@@ -99,3 +99,17 @@ def replace_checked(obj, **changes):
                 f"{name}={changes[name]!r} is not a parameter of {type(obj).__name__}; allowed: {', '.join(allowed)}"
             )
     return dataclasses.replace(obj, **changes)
+
+
+def linear_grid(lo: float, hi: float, num: int) -> tuple[float, ...]:
+    """``num`` evenly spaced values from ``lo`` to ``hi``, rounded to 6 decimals (a preset's grid)."""
+    import numpy as np
+
+    return tuple(round(float(v), 6) for v in np.linspace(lo, hi, num))
+
+
+def log_grid(lo: float, hi: float, num: int) -> tuple[float, ...]:
+    """``num`` log-spaced values from 10^lo to 10^hi, rounded to 6 decimals (a preset's grid)."""
+    import numpy as np
+
+    return tuple(round(float(v), 6) for v in np.logspace(lo, hi, num))

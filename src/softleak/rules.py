@@ -647,11 +647,6 @@ def not_converged(claim, unconverged: Sequence[str]):
         f"stopping condition ({'; '.join(bad[:6])}{' …' if len(bad) > 6 else ''})"))
 
 
-def check_all(specs: Sequence[ClaimSpec], evidence: Mapping[str, Evidence], **per_claim) -> list:
-    """Check several specs on one evidence mapping; ``per_claim`` maps a claim id to ``check`` kwargs."""
-    return [s.check(evidence, **per_claim.get(s.id, {})) for s in specs]
-
-
 def evidence_metrics(evidence: Mapping[str, Evidence]) -> dict[str, float]:
     """Plain numbers for ``claims.json`` and glue: each quantity's value, and its interval when it has one."""
     out: dict[str, float] = {}

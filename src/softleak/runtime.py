@@ -47,10 +47,16 @@ def derive_seed(seed: int, role: str, index: int = 0) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+def rho_index(rho: float) -> int:
+    """ρ's *value* in units of 10⁻⁴: the seed index of everything keyed by a training fraction (its split, a
+    student's init), so that adding or reordering ρ values in a grid changes no seed."""
+    return round(float(rho) * 10_000)
+
+
 def split_seed(seed: int, rho: float) -> int:
-    """The split seed of a run at training fraction ``rho``: derived from ρ's *value* (in units of
-    10⁻⁴), never from its position in a grid, so adding or reordering ρ values keeps every split."""
-    index = round(float(rho) * 10_000)
+    """The split seed of a run at training fraction ``rho``: derived from ρ's *value* (:func:`rho_index`),
+    never from its position in a grid, so adding or reordering ρ values keeps every split."""
+    index = rho_index(rho)
     if not 0 < index < 10_000:
         raise ValueError(f"rho={rho!r} is not allowed: rho must lie in (0, 1) on a 1e-4 grid")
     return derive_seed(seed, "split", index)

@@ -52,7 +52,7 @@ from ..data import split_student
 from ..distillation import soft_labels
 from ..metrics import FULL, accuracy, agreement, seed_means
 from ..rules import Above, AllOf, AtLeast, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt, not_converged
-from ..runtime import derive_seed, make_generator, resolve_device, split_seed
+from ..runtime import derive_seed, make_generator, resolve_device, rho_index, split_seed
 from ..plan import Batch, Fit
 from ..sweeps import run_sweep
 
@@ -270,11 +270,6 @@ def _acc(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float(accuracy(logits.T, y))
 
 
-def _rho_index(rho: float) -> int:
-    """A student's seed index, from ρ's value at the resolution of :func:`softleak.runtime.split_seed`."""
-    return round(float(rho) * 10_000)
-
-
 def _run_seed(conf: dict, cfg: Gpt2Config, device, progress: bool) -> dict[str, pd.DataFrame]:
     """Teacher and every student of one seed."""
     seed = conf["seed"]
@@ -304,7 +299,7 @@ def _run_seed(conf: dict, cfg: Gpt2Config, device, progress: bool) -> dict[str, 
     runs, curves = [], []
     for rho in cfg.rhos:
         tr, te = (idx.to(device) for idx in split_student(y_all, rho, split_seed(seed, rho)))
-        k = _rho_index(rho)
+        k = rho_index(rho)
         student = build(cfg, tokenizer, derive_seed(seed, "student_init", k), device)
 
         def evaluate():

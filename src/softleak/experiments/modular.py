@@ -44,7 +44,7 @@ from ..distillation import soft_labels
 from ..metrics import FULL, sem, seed_means
 from ..models import MLPEnsemble, TransformerEnsemble
 from ..rules import MOST_RUNS, AllOf, Above, AtLeast, AtMost, Below, ClaimSpec, Evidence, Within, evidence_metrics, fmt
-from ..runtime import derive_seed, resolve_device, split_seed
+from ..runtime import derive_seed, resolve_device, rho_index, split_seed
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
@@ -448,7 +448,7 @@ def _run_students(batch: list[dict], teachers: dict, device) -> list[dict[str, p
     """
     a = batch[0]
     P, rho, tau = a["P"], a["rho"], a["tau"]
-    init_index = round(rho * 10_000)  # ρ's value, in the units of runtime.split_seed
+    init_index = rho_index(rho)  # ρ's value, in the units of runtime.split_seed
     tokens, y, _, _ = modular_addition(P, a["frac"], 0)
     tokens, y = tokens.to(device), y.to(device)
     X_all = _inputs(a["arch"], tokens, P)

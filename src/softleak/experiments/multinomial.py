@@ -39,7 +39,8 @@ import torch
 
 from .. import theory
 from ..claims import Claim, Deviation
-from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
+from ..config import (check_fraction, check_positive, check_positive_int, check_seeds, linear_grid, log_grid,
+                      replace_checked)
 from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import shuffle_within_class, soft_labels
 from ..metrics import FULL, accuracy, seed_means
@@ -126,36 +127,28 @@ class MultinomialConfig:
                                      "the student would get no sample of a class")
 
 
-def _lin(lo, hi, num):
-    return tuple(round(float(v), 6) for v in np.linspace(lo, hi, num))
-
-
-def _log(lo, hi, num):
-    return tuple(round(float(v), 6) for v in np.logspace(lo, hi, num))
-
-
 PRESETS = {
     "smoke": MultinomialConfig(
-        d=20, seeds=(0, 1), c2_alphas=_lin(0.3, 1.25, 4), c10_alphas=_lin(0.1, 0.55, 3), c2_taus=_log(-0.5, 3.5, 3),
-        c10_taus=_log(-0.5, 1.5, 2), optim=Optim(teacher_steps=200, student_lr=1e-2, student_steps=200),
-        f13_alphas=_lin(0.3, 1.5, 3), f13_rhos=(0.3, 0.8), f13_optim=Optim(1e-2, 100, 1e-2, 100),
-        scaling_cs=(2, 5), scaling_xs=_lin(0.5, 2.0, 3), scaling_d=20, scaling_d_lin=20,
+        d=20, seeds=(0, 1), c2_alphas=linear_grid(0.3, 1.25, 4), c10_alphas=linear_grid(0.1, 0.55, 3), c2_taus=log_grid(-0.5, 3.5, 3),
+        c10_taus=log_grid(-0.5, 1.5, 2), optim=Optim(teacher_steps=200, student_lr=1e-2, student_steps=200),
+        f13_alphas=linear_grid(0.3, 1.5, 3), f13_rhos=(0.3, 0.8), f13_optim=Optim(1e-2, 100, 1e-2, 100),
+        scaling_cs=(2, 5), scaling_xs=linear_grid(0.5, 2.0, 3), scaling_d=20, scaling_d_lin=20,
         scaling_optim=Optim(teacher_steps=200, student_lr=1e-2, student_steps=200),
     ),
     "cpu": MultinomialConfig(
-        d=100, seeds=(0, 1, 2), c2_alphas=_lin(0.3, 1.25, 16), c10_alphas=_lin(0.02, 0.55, 16),
-        c2_taus=_log(-0.5, 3.0, 12), c10_taus=_log(-0.5, 1.5, 8),
-        f13_alphas=_lin(0.2, 1.5, 14), f13_rhos=_lin(0.05, 0.95, 10),  # α ≥ 0.2: ≥ 1 sample per class at ρ = 0.05
+        d=100, seeds=(0, 1, 2), c2_alphas=linear_grid(0.3, 1.25, 16), c10_alphas=linear_grid(0.02, 0.55, 16),
+        c2_taus=log_grid(-0.5, 3.0, 12), c10_taus=log_grid(-0.5, 1.5, 8),
+        f13_alphas=linear_grid(0.2, 1.5, 14), f13_rhos=linear_grid(0.05, 0.95, 10),  # α ≥ 0.2: ≥ 1 sample per class at ρ = 0.05
         # the caption's short teacher did not memorize at d = 100 when this preset was set: the Fig. 14
         # teacher instead, as spec §4.3 asks (a choice made after seeing results: see DEVIATIONS)
         f13_optim=Optim(teacher_lr=1e-3, teacher_steps=10_000, student_lr=1e-3, student_steps=5000),
-        scaling_xs=_lin(0.5, 2.0, 10), scaling_d_lin=100,
+        scaling_xs=linear_grid(0.5, 2.0, 10), scaling_d_lin=100,
     ),
     "paper": MultinomialConfig(
-        d=1000, seeds=(0, 1, 2, 3, 4), c2_alphas=_lin(0.3, 1.25, 20), c10_alphas=_lin(0.005, 0.55, 20),
-        c2_taus=_log(-0.5, 3.5, 40), c10_taus=_log(-0.5, 1.5, 20),
-        f13_alphas=_lin(0.05, 1.5, 25), f13_rhos=_lin(0.05, 0.95, 10),
-        scaling_cs=(2, 5, 10, 20, 30, 40, 50), scaling_xs=_lin(0.5, 2.0, 10), scaling_d_lin=1000,
+        d=1000, seeds=(0, 1, 2, 3, 4), c2_alphas=linear_grid(0.3, 1.25, 20), c10_alphas=linear_grid(0.005, 0.55, 20),
+        c2_taus=log_grid(-0.5, 3.5, 40), c10_taus=log_grid(-0.5, 1.5, 20),
+        f13_alphas=linear_grid(0.05, 1.5, 25), f13_rhos=linear_grid(0.05, 0.95, 10),
+        scaling_cs=(2, 5, 10, 20, 30, 40, 50), scaling_xs=linear_grid(0.5, 2.0, 10), scaling_d_lin=1000,
     ),
 }
 

@@ -47,14 +47,15 @@ from scipy import stats
 
 from .. import theory
 from ..claims import Claim, Deviation
-from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
+from ..config import (check_fraction, check_positive, check_positive_int, check_seeds, linear_grid, log_grid,
+                      replace_checked)
 from ..data import gaussian_random_labels, pad_stack, split_student
 from ..distillation import cut_tail, remove_class_entry, shuffle_within_class, soft_labels
 from ..metrics import FULL, accuracy, seed_means
 from ..models import MLPEnsemble
 from ..rules import (AllOf, AnyOf, Above, AtLeast, AtMost, Below, ClaimSpec, Equivalent, Evidence, Rule, Within,
                      evidence_metrics, fmt, ladder_trend, not_converged)
-from ..runtime import derive_seed, resolve_device, split_seed
+from ..runtime import derive_seed, resolve_device, rho_index, split_seed
 from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, run_sweep
 from ..training import fit
@@ -247,7 +248,7 @@ def _run_config(cfg: ReluConfig) -> dict:
 
 def _student_targets(spec: dict, cell_seed: int, X, y, q, c0: int):
     """Training inputs, labels, soft targets (c, m) and the split's test indices of one student."""
-    rk = int(round(10_000 * spec["rho"]))  # ρ's value, as split_seed reads it
+    rk = rho_index(spec["rho"])  # ρ's value, as split_seed reads it
     split = split_seed(cell_seed, spec["rho"])
     tr, te = split_student(y, spec["rho"], split, stratify=True)
     Xtr, ytr, qtr = X[tr], y[tr], q[:, tr]
@@ -455,7 +456,7 @@ def ladder_cells(cfg: ReluConfig) -> list[dict]:
     trained for ``max(jump_ladder) × student_steps`` (tag "ladder")."""
     if not cfg.jump_ladder:
         return []
-    alpha = _roles(cfg)["jump"]
+    alpha = alpha_roles(cfg)["jump"]
     n_pc = _n_pc(alpha, cfg.d)
     student = {"rho": round(float(cfg.curve_rho), 6), "p_S": cfg.p, "variant": "standard", "k": 0, "tags": ["ladder"]}
     return [{"d": cfg.d, "c": cfg.c, "n_pc": n_pc, "alpha": n_pc / cfg.d, "seed": s, "p_T": cfg.p,
@@ -475,10 +476,6 @@ def run_ladder(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device
 
 def apply_overrides(cfg: ReluConfig, **overrides) -> ReluConfig:
     return replace_checked(cfg, **overrides)
-
-
-def _lin(lo, hi, num):
-    return tuple(round(float(v), 6) for v in np.linspace(lo, hi, num))
 
 
 PRESETS = {
@@ -503,7 +500,7 @@ PRESETS = {
     ),
     "paper": ReluConfig(
         d=1000, c=100, p=500, seeds=(0, 1, 2, 3, 4), alphas=tuple(n / 1000 for n in [50, *range(125, 2501, 125)]),
-        rhos=_lin(0.05, 0.95, 10), fig6_seeds=tuple(range(10)), tail_alphas=_lin(0.25, 2.0, 8),
+        rhos=linear_grid(0.05, 0.95, 10), fig6_seeds=tuple(range(10)), tail_alphas=linear_grid(0.25, 2.0, 8),
         tail_ks=(1, 2, 10, 50), width_ps=(100, 200, 250, 300, 400, 500, 600, 750, 1000, 2000),
         capacity_alphas=tuple(n / 1000 for n in [50, *range(125, 2501, 125)]), capacity_ps=(100, 250, 350, 500, 650),
         student_ps=(200, 400, 500, 600), class_counts=(20, 50, 90, 100, 110),
@@ -677,7 +674,7 @@ CLASS_SPREAD = 0.25  # book: "similar across c": the teacher's drop in n/d varie
 NONLINEAR_RHO = 0.3  # paper Fig. 21: "for ρ = 0.3 students with p^S = 250 are as good as with p^S = 1000"
 NONLINEAR_WIDTHS = (0.5, 2.0)  # ... p^S / p^T = 250/500 and 1000/500
 PAPER_CURVE_ALPHAS = (0.25, 0.5, 1.0, 2.0)  # paper Fig. 7C: n = 25k, 50k, 100k, 200k at d·c = 10⁵
-PAPER_TAIL_ALPHAS = _lin(0.25, 2.0, 8)  # paper Fig. 18: n_pc = 250 … 2000 at d = 1000
+PAPER_TAIL_ALPHAS = linear_grid(0.25, 2.0, 8)  # paper Fig. 18: n_pc = 250 … 2000 at d = 1000
 PAPER_STUDENT_LR = 1e-4
 PAPER_SIZE = (1000, 100, 500)  # paper (d, c, p)
 PAPER_CAPACITY_ALPHAS = tuple(n / 1000 for n in [50, *range(125, 2501, 125)])  # authors' code, Fig. 19
@@ -1123,7 +1120,7 @@ def fig7_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[
 ROLES = ("memorize", "approximate", "jump", "fail")  # the paper's four panels, by increasing α
 
 
-def _roles(cfg: ReluConfig) -> dict[str, float]:
+def alpha_roles(cfg: ReluConfig) -> dict[str, float]:
     return dict(zip(ROLES, sorted(cfg.curve_alphas)))
 
 
@@ -1135,7 +1132,7 @@ def _role_runs(jr: pd.DataFrame, alpha: float | None, variant: str = "standard")
 
 
 def _fig7c_specs(cfg: ReluConfig) -> list[ClaimSpec]:
-    a = _roles(cfg)
+    a = alpha_roles(cfg)
     g = lambda role: f"{a[role]:g}" if role in a else "—"  # noqa: E731
     full = ("paper", "100 %, read at the book's 0.99")
     above_val = lambda role: Above(f"fig7c.{role}.leak", 0.0, "chance",  # noqa: E731
@@ -1185,7 +1182,7 @@ def fig7c_claims(jr: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[s
     """Fig. 7C: the four behaviours at ρ = ``curve_rho``, one per α of ``curve_alphas`` (``jr``:
     :func:`curve_runs`). "Every run jumps" is the Clopper–Pearson share of runs that jump against
     :data:`EVERY_RUN_LEVEL`; a panel whose students still move at the cap is not converged (:func:`_moving`)."""
-    roles = _roles(cfg)
+    roles = alpha_roles(cfg)
     std = jr[jr["variant"] == "standard"] if len(jr) else jr
     note = _seeds_note("Fig. 7C", std["seed"].unique() if len(std) else [])
     ev: dict[str, Evidence] = {}
@@ -1232,7 +1229,7 @@ def _moving(runs: pd.DataFrame, where: str) -> list[str]:
 
 
 def _fig16_spec(cfg: ReluConfig) -> ClaimSpec:
-    a = _roles(cfg)
+    a = alpha_roles(cfg)
     g = lambda role: f"{a[role]:g}" if role in a else "—"  # noqa: E731
     same = ("book", "'match well' / 'the same accuracy' read as within 5 points")
     lab = "acc_train_S standard − within-class shuffled, paired by seed"
@@ -1257,7 +1254,7 @@ def _fig16_spec(cfg: ReluConfig) -> ClaimSpec:
 def fig16_claims(jr: pd.DataFrame, curves: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[str, Evidence]]:
     """Fig. 16: standard against within-class-shuffled students at the four curve α. Only the seeds
     that train a shuffled student take part; a missing twin is a missing run (untested)."""
-    roles = _roles(cfg)
+    roles = alpha_roles(cfg)
     shuf = jr[jr["variant"] == "shuffled"] if len(jr) else jr
     note = _seeds_note("Fig. 16", shuf["seed"].unique() if len(shuf) else [])
     ev: dict[str, Evidence] = {}
@@ -1304,7 +1301,7 @@ def _fig17_spec(cfg: ReluConfig) -> ClaimSpec:
 
 def fig17_claims(jr: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[str, Evidence]]:
     """Fig. 17: the loss at the jump, on the runs at the 'jump' α that jump (``jr``: :func:`curve_runs`)."""
-    roles = _roles(cfg)
+    roles = alpha_roles(cfg)
     ev: dict[str, Evidence] = {}
     note = "Fig. 17: the runs of Fig. 7C.3"
     if "jump" not in roles or jr.empty:
@@ -1636,7 +1633,7 @@ def _class_spread(cl: pd.DataFrame, detail: str) -> Evidence:
 # The chapter -----------------------------------------------------------------------------------------
 
 def _jump_metrics(jr: pd.DataFrame, cfg: ReluConfig) -> dict[str, object]:
-    roles = _roles(cfg)
+    roles = alpha_roles(cfg)
     a = roles.get("jump", np.nan)
     jj = _role_runs(jr, roles.get("jump"))
     jumped = jj[np.isfinite(jj["epoch"].to_numpy(dtype=float))] if len(jj) else jj
@@ -1700,7 +1697,7 @@ def ladder_costs(cfg: ReluConfig) -> pd.DataFrame:
          "grid α, with the shuffled students", _ladder_flop(cfg, ("grid", "curves"), rhos=(cfg.curve_rho,),
                                                            student_steps=LADDER_EPOCHS * cfg.student_steps)),
         ("fig7c.jump", f"size: (d, c, p) = ({big['d']}, {big['c']}, {big['p']}) at the jump α and ρ = {cfg.curve_rho:g}",
-         _ladder_flop(cfg, ("grid",), **big, alphas=(_roles(cfg).get("jump", max(cfg.alphas)),), rhos=(cfg.curve_rho,))),
+         _ladder_flop(cfg, ("grid",), **big, alphas=(alpha_roles(cfg).get("jump", max(cfg.alphas)),), rhos=(cfg.curve_rho,))),
         ("fig6.large_decreases", f"seeds {len(cfg.seeds)} → {LADDER_SEEDS} at α = {max(cfg.fig6_alphas or cfg.alphas):g}",
          _ladder_flop(cfg, ("fig6",), seeds=seeds)),
         ("fig18a.tail, fig18b.removal", f"seeds {cfg.tail_seeds} → {LADDER_SEEDS} at every tail α",
@@ -1799,7 +1796,7 @@ def ladder_reading(claims: list[Claim], metrics: dict[str, object], cfg: ReluCon
     verdict = by["fig7c.jump"].verdict if "fig7c.jump" in by else "untested"
     steps = ", ".join(f"{fmt(v, 'pct')} at {e} epochs" for e, v in zip(x, y))
     said = {"stays": "stays where it is", "not measured": "is not measured at every rung"}.get(trend, trend)
-    text = (f"**Ladder.** The share of runs that jump at α = {_roles(cfg)['jump']:g}, ρ = {cfg.curve_rho:g} is {steps} "
+    text = (f"**Ladder.** The share of runs that jump at α = {alpha_roles(cfg)['jump']:g}, ρ = {cfg.curve_rho:g} is {steps} "
             f"(paper: every run jumps; {metrics['ladder.fig7c.jump.num_runs']} runs per rung). With more epochs the "
             f"gap {said}.")
     if verdict != "reproduces" and trend == "widens":

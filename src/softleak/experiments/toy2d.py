@@ -93,21 +93,21 @@ class Toy2DConfig:
             raise ValueError("cases must have distinct c")
 
 
-_C3 = ToyCase(c=3, p=150, tau=10.0, student_lr=1e-3)
-_C20 = ToyCase(c=20, p=300, tau=20.0, student_lr=1e-2)
+C3 = ToyCase(c=3, p=150, tau=10.0, student_lr=1e-3)
+C20 = ToyCase(c=20, p=300, tau=20.0, student_lr=1e-2)
 PRESETS = {
     "smoke": Toy2DConfig(
         cases=(
-            dataclasses.replace(_C3, teacher_max_steps=300, student_steps=150),
-            dataclasses.replace(_C20, teacher_max_steps=300, student_steps=150),
+            dataclasses.replace(C3, teacher_max_steps=300, student_steps=150),
+            dataclasses.replace(C20, teacher_max_steps=300, student_steps=150),
         ),
         seeds=(100, 101, 102),
         num_student_inits=2,
         showcase_inits=2,
         grid_size=40,
     ),
-    "cpu": Toy2DConfig(cases=(_C3, _C20)),  # the experiment is tiny: full size (spec §1.9)
-    "paper": Toy2DConfig(cases=(_C3, _C20)),
+    "cpu": Toy2DConfig(cases=(C3, C20)),  # the experiment is tiny: full size (spec §1.9)
+    "paper": Toy2DConfig(cases=(C3, C20)),
 }
 
 

@@ -46,7 +46,7 @@ from ..plan import META, Batch, Fit
 from ..sweeps import default_workers, group_batches, run_sweep
 from ..training import fit
 from . import modular
-from .toy2d import _C3, _C20, ToyCase
+from .toy2d import C3, C20, ToyCase
 
 NAMESPACE = "07_workshop"
 MAIN_EXPERIMENTS = ("capacity", "a1", "a3", "sim")
@@ -598,7 +598,7 @@ def _toy_configs(cfg: WorkshopConfig) -> list[dict]:
     return [{**dataclasses.asdict(dataclasses.replace(case, teacher_max_steps=cfg.toy_teacher_steps,
                                                       student_steps=cfg.toy_student_steps)),
              "toy_seed": s, "toy_inits": cfg.toy_inits, "toy_sim_lr": cfg.toy_sim_lr}
-            for case in (_C3, _C20) for s in cfg.toy_seeds]
+            for case in (C3, C20) for s in cfg.toy_seeds]
 
 
 def _toy_key(conf: dict) -> int:

@@ -223,7 +223,7 @@ def region_legend(descriptions: dict[str, str]) -> dict[str, tuple[str, str]]:
     return {name: (REGION_COLOURS[name], text) for name, text in descriptions.items()}
 
 
-def _edges(values) -> np.ndarray:
+def edges(values) -> np.ndarray:
     """Cell edges for pcolormesh from sorted cell centres."""
     v = np.asarray(sorted(values), dtype=float)
     if v.size == 1:
@@ -232,7 +232,7 @@ def _edges(values) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def _inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", c: int = 1, **kw) -> None:
+def inverse_rho(ax, rhos, label: str = r"$\alpha = 1/\rho$", c: int = 1, **kw) -> None:
     """The identifiability curve α = 1/(ρc) (c = 1: the binary single-logit case)."""
     r = np.linspace(min(rhos), max(rhos), 200)
     kw = {"color": "#08519c", "ls": "--", "lw": 1.6, **kw}
@@ -244,15 +244,15 @@ def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: st
     """One metric over the (α, y) grid; ``means`` has one row per (alpha, y); y is ρ or τ (log axis)."""
     grid = means.pivot_table(index=y, columns="alpha", values=metric)
     values = grid.to_numpy()
-    y_edges = 10 ** _edges(np.log10(grid.index)) if logy else _edges(grid.index)
+    y_edges = 10 ** edges(np.log10(grid.index)) if logy else edges(grid.index)
     if log:
         from matplotlib.colors import LogNorm
 
         positive = values[values > 0]
         norm = LogNorm(vmin=vmin or max(positive.min(), 1e-12), vmax=vmax or positive.max())
-        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, np.clip(values, norm.vmin, None), norm=norm, cmap=cmap)
+        mesh = ax.pcolormesh(edges(grid.columns), y_edges, np.clip(values, norm.vmin, None), norm=norm, cmap=cmap)
     else:
-        mesh = ax.pcolormesh(_edges(grid.columns), y_edges, values, cmap=cmap, vmin=vmin, vmax=vmax)
+        mesh = ax.pcolormesh(edges(grid.columns), y_edges, values, cmap=cmap, vmin=vmin, vmax=vmax)
     pad = (grid.columns.max() - grid.columns.min()) / max(len(grid.columns) - 1, 1) / 2
     ax.set(xlabel=xlabel, ylabel={"rho": r"$\rho$", "tau": r"$\tau$"}.get(y, y),
            xlim=(grid.columns.min() - pad, grid.columns.max() + pad))
@@ -263,7 +263,7 @@ def heatmap(ax, means: pd.DataFrame, metric: str, *, log: bool = False, cmap: st
 
 
 
-def _errorbars(ax, df, x, metric, colour, label, **kw) -> None:
+def errorbars(ax, df, x, metric, colour, label, **kw) -> None:
     s = df.sort_values(x)
     err = s[f"{metric}_sem"] if f"{metric}_sem" in s else None
     style = {"marker": "o", "ms": 3.5, "lw": 1.4, "capsize": 2, **kw}

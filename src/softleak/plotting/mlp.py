@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from .core import METRICS, _edges, _errorbars, heatmap, panels, region_legend
+from .core import METRICS, edges, errorbars, heatmap, panels, region_legend
 
 #: Fig. 7A regions of the MLP phase diagram -> (colour, description)
 MLP_REGIONS = region_legend({
@@ -39,7 +39,7 @@ def rho_sweeps(means: pd.DataFrame, *, alphas: tuple[float, float], chance: floa
     for ax, a, tag in zip(axes, alphas, "AB"):
         sub = means[np.isclose(means["alpha"], a)]
         for metric in ("acc_star_T", "acc_train_S", "acc_test_S", "acc_val_S"):
-            _errorbars(ax, sub, "rho", metric, METRICS[metric][1], METRICS[metric][0])
+            errorbars(ax, sub, "rho", metric, METRICS[metric][1], METRICS[metric][0])
         ax.axhline(chance, color="grey", ls=":", lw=1, label=f"chance 1/c = {chance:.2f}")
         ax.set(title=f"({tag}) α = {a:g}", xlabel=r"$\rho$", ylim=(-0.02, 1.05))
     axes[0].set_ylabel("accuracy (mean ± SEM over seeds)")
@@ -56,7 +56,7 @@ def mlp_phase_diagram(regions: pd.DataFrame, thresholds: pd.DataFrame, *, column
     codes = regions.assign(code=regions[column].map(names.index))
     grid = codes.pivot_table(index="rho", columns="alpha", values="code")
     fig, ax = plt.subplots(figsize=(8.6, 5.0), constrained_layout=True)
-    ax.pcolormesh(_edges(grid.columns), _edges(grid.index), grid.to_numpy(),
+    ax.pcolormesh(edges(grid.columns), edges(grid.index), grid.to_numpy(),
                   cmap=ListedColormap([MLP_REGIONS[r][0] for r in names]), vmin=-0.5, vmax=len(names) - 0.5)
     th = thresholds.sort_values("rho")
     ax.plot(th["alpha_count"], th["rho"], color="black", ls="--", lw=1.3, label="parameter counting (necessary)")
@@ -170,22 +170,22 @@ def treatment_panels(tail: pd.DataFrame, *, chance: float, removed_class: int):
     """Paper Fig. 18: (A) tail cuts against α; (B) class removal, average and class accuracy."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True, sharey=True)
     std = tail[tail["variant"] == "standard"]
-    _errorbars(a, std, "alpha", "acc_test_S", "black", "normal student", lw=2)
+    errorbars(a, std, "alpha", "acc_test_S", "black", "normal student", lw=2)
     ks = sorted(tail.loc[tail["variant"] == "tail_smallest", "k"].unique())
     cmap = plt.get_cmap("Reds")
     for i, k in enumerate(ks):
-        _errorbars(a, tail[(tail["variant"] == "tail_smallest") & (tail["k"] == k)], "alpha", "acc_test_S",
+        errorbars(a, tail[(tail["variant"] == "tail_smallest") & (tail["k"] == k)], "alpha", "acc_test_S",
                    cmap(0.4 + 0.6 * i / max(len(ks) - 1, 1)), f"k = {k} smallest entries zeroed")
     for k in sorted(tail.loc[tail["variant"] == "tail_random", "k"].unique()):
-        _errorbars(a, tail[(tail["variant"] == "tail_random") & (tail["k"] == k)], "alpha", "acc_test_S", "#7f7f7f",
+        errorbars(a, tail[(tail["variant"] == "tail_random") & (tail["k"] == k)], "alpha", "acc_test_S", "#7f7f7f",
                    f"k = {k} random non-argmax entries zeroed", ls="--")
     a.set(title=r"(A) tail cut: acc$_{test}^S$", xlabel=ALPHA_MLP, ylabel="accuracy (mean ± SEM)", ylim=(-0.02, 1.05))
     a.legend(fontsize="small")
     for v in ("standard", "remove_samples", "remove_entry"):
         label, colour = VARIANT_STYLE[v]
         s = tail[tail["variant"] == v]
-        _errorbars(b, s, "alpha", "acc_test_S", colour, f"{label}: all classes")
-        _errorbars(b, s, "alpha", "acc_test_S_class0", colour, f"{label}: class {removed_class}", ls=":")
+        errorbars(b, s, "alpha", "acc_test_S", colour, f"{label}: all classes")
+        errorbars(b, s, "alpha", "acc_test_S_class0", colour, f"{label}: class {removed_class}", ls=":")
     b.axhline(chance, color="grey", ls=":", lw=1, label=f"chance {chance:.2f}")
     b.set(title=f"(B) class {removed_class} removed", xlabel=ALPHA_MLP)
     b.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
@@ -204,9 +204,9 @@ def grouped_curves(means: pd.DataFrame, *, x: str, group: str, metrics=("acc_sta
     fig, axes = panels(len(metrics), sharey=True)
     for ax, metric in zip(axes, metrics):
         for v in values:
-            _errorbars(ax, means[means[group] == v], x, metric, cmap(norm(v)), f"{group_label} = {v:g}")
+            errorbars(ax, means[means[group] == v], x, metric, cmap(norm(v)), f"{group_label} = {v:g}")
         if reference is not None:
-            _errorbars(ax, reference, x, metric.replace("acc_test_S", "acc_val_S"), "grey", reference_label, ls=":")
+            errorbars(ax, reference, x, metric.replace("acc_test_S", "acc_val_S"), "grey", reference_label, ls=":")
         ax.set(title=METRICS[metric][0], xlabel=xlabel, ylim=(-0.02, 1.05))
     axes[0].set_ylabel("accuracy (mean ± SEM)")
     axes[-1].legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)

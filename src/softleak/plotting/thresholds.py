@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.colors import ListedColormap
 
-from .core import METRICS, _edges, _inverse_rho, heatmap, panels, region_legend
+from .core import METRICS, edges, inverse_rho, heatmap, panels, region_legend
 
 #: phase-diagram region -> (colour, description), paper Fig. 4B
 REGIONS = region_legend({
@@ -63,9 +63,9 @@ def phase_diagram(regions: pd.DataFrame, *, alpha_label_T: float, alpha_id: dict
     codes = regions.assign(code=regions["region"].map(names.index))
     grid = codes.pivot_table(index="rho", columns="alpha", values="code")
     fig, ax = plt.subplots(figsize=(8.2, 5.4), constrained_layout=True)
-    ax.pcolormesh(_edges(grid.columns), _edges(grid.index), grid.to_numpy(),
+    ax.pcolormesh(edges(grid.columns), edges(grid.index), grid.to_numpy(),
                   cmap=ListedColormap([REGIONS[r][0] for r in names]), vmin=-0.5, vmax=len(names) - 0.5)
-    _inverse_rho(ax, grid.index, label=r"theory $\alpha_{id}^S = 1/\rho$")
+    inverse_rho(ax, grid.index, label=r"theory $\alpha_{id}^S = 1/\rho$")
     if np.isfinite(alpha_label_T):
         ax.axvline(alpha_label_T, color="#006d2c", ls="--", lw=1.6, label=rf"measured $\alpha_{{label}}^T$ = {alpha_label_T:.2f}")
     pts = [(a, r) for r, a in alpha_id.items() if np.isfinite(a)]
@@ -104,7 +104,7 @@ def metric_maps(means: pd.DataFrame, panels: list[tuple[str, str]], *, title: st
             heatmap(ax, means, metric, log=True, cmap="magma")
         else:
             heatmap(ax, means, metric, vmin=0.4 if metric.startswith("acc") else None, vmax=1.0 if metric.startswith("acc") else None)
-        _inverse_rho(ax, means["rho"].unique(), color="white", lw=1.2)
+        inverse_rho(ax, means["rho"].unique(), color="white", lw=1.2)
         ax.set_title(label)
         ax.grid(False)
     for ax in axes[num:]:
@@ -153,7 +153,7 @@ def rho_alpha_maps(means: pd.DataFrame, *, c: int):
     fig, axes = panels(len(taus), panel=(4.0, 3.4))
     for ax, tau in zip(axes, taus):
         heatmap(ax, means[means["tau"] == tau], "acc_test_S", vmin=0.3, vmax=1.0, xlabel=r"$\alpha = n/(dc)$")
-        _inverse_rho(ax, means["rho"].unique(), c=c, color="white", lw=1.2)
+        inverse_rho(ax, means["rho"].unique(), c=c, color="white", lw=1.2)
         ax.set(title=rf"acc$_{{test}}^S$ at $\tau$ = {tau:g}", ylim=(means["rho"].min() - 0.05, means["rho"].max() + 0.05))
         ax.grid(False)
     return fig
