@@ -1,6 +1,10 @@
 import pytest
 import torch
 
+from softleak.experiments import load_all
+
+load_all()  # every chapter registered (softleak.chapters): tests ask presets and plans of any chapter by stem
+
 
 @pytest.fixture(autouse=True)
 def _results_dir(tmp_path, monkeypatch):

@@ -57,3 +57,28 @@ def test_citation_file_names_this_version_and_the_paper():
     bib = (root / "references.bib").read_text()
     title = re.search(r"@article\{behrens2025leak,.*?title\s*=\s*\{(.*?)\},", bib, re.S).group(1)
     assert title in [r["title"] for r in cff["references"]]
+
+
+def test_no_module_imports_upward_by_name_and_no_import_cycle():
+    """Lower modules ask softleak.chapters for a chapter instead of importing it by name: no importlib anywhere in
+    the package, and the package's import graph (read from the sources, lazy imports included) has no cycle
+    outside a package's own __init__ re-exports."""
+    from softleak.provenance import PACKAGE_DIR, imported_files
+
+    files = sorted(PACKAGE_DIR.rglob("*.py"))
+    for f in files:
+        assert "importlib" not in f.read_text(), f
+    graph = {f: {g for g in imported_files(f, PACKAGE_DIR) if g != f and g.name != "__init__.py"} for f in files}
+    state: dict = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in graph.get(node, ()):
+            assert state.get(nxt) != "open", " -> ".join(str(p.relative_to(PACKAGE_DIR)) for p in [*path, node, nxt])
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = "done"
+
+    for f in files:
+        if f not in state:
+            visit(f, [])

@@ -75,10 +75,12 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
 
     from .claims import results_dir
     from .pages import annotate
+    from .experiments import load_all
     from .plan import preset_costs, rates_for
     from .presets import SECTIONS
 
     check_scheduler(scheduler)  # before any notebook runs
+    load_all()
     root, notebooks = Path(root), Path(notebooks)
     out_dir = root / CHAPTER_PREFIX
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +144,10 @@ def _cache_line(folder: Path) -> str:
 def build_state(preset: str, stems: list[str]) -> dict[str, dict]:
     """What each chapter's ``claims.json`` must record to count as this build's: the commit, the
     chapter's source fingerprint (its results' and verdicts' code) and the preset's resolved config."""
+    from .experiments import load_all
     from .presets import SECTIONS, resolve
+
+    load_all()
     from .provenance import chapter_fingerprint, git_state, plain_config
 
     commit = git_state()["commit"]
@@ -157,8 +162,11 @@ def plan(preset: str, *, root: str | os.PathLike, only: list[str] | None = None,
     calibration of its trainer, GPU-hours at the reference GPU's peak), then each chapter's stages."""
     import pandas as pd
 
+    from .experiments import load_all
     from .plan import REFERENCE_GPU, plan_chapter, plan_table, rates_for
     from .presets import SECTIONS
+
+    load_all()
 
     check_choice("preset", preset, PRESET_NAMES)
     stems = [s for s in toc_chapters(root) if s in SECTIONS and (not only or s in only)]

@@ -27,43 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One checked statement, as :meth:`softleak.rules.ClaimSpec.check` makes it.
-
-    Attributes:
-        id: short stable identifier, e.g. ``"c3.soft_beats_independent"``.
-        kind: ``"paper"`` (a statement of the paper), ``"book"`` (a control, an extension, a check
-            of the authors' code) or ``"premise"`` (a statement of the paper the setup makes true); only
-            ``paper`` claims count as reproductions.
-        statement: the claim in words.
-        rule: the text of the declared rule that decided it.
-        paper: what the paper reports (text, with its number).
-        ours: what this run measured (text, with our numbers and intervals).
-        holds: ``True`` (reproduces), ``False`` (does not), ``None`` (inconclusive or untested).
-        verdict: ``"reproduces"``, ``"fails"``, ``"inconclusive"`` or ``"untested"``.
-        note: why a verdict is inconclusive or untested (e.g. how many seeds would decide it).
-        post_hoc: the setting chosen after seeing this preset's results that this claim is decided
-            at, if any.
-        evidence: every quantity the rule reads, as data (:meth:`softleak.rules.Evidence.record`:
-            name, value, low, high, n, of, method, resolution, looks, censored, unit), so that a verdict
-            can be checked without parsing ``ours``.
-    """
-
-    id: str
-    kind: str
-    statement: str
-    rule: str
-    paper: str
-    ours: str
-    holds: bool | None
-    verdict: str
-    note: str = ""
-    post_hoc: str = ""
-    evidence: tuple = ()
+from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED, Claim
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:

@@ -324,13 +324,11 @@ def rates_for(device: str | torch.device | None = None) -> Rates:
 def plan_for(stem: str, cfg, preset: str = "", *, rates: Rates | None = None, memory_limit: float | None = None
              ) -> ChapterPlan:
     """The plan of chapter ``stem`` for its resolved config ``cfg`` (what a notebook prints before it runs)."""
-    import importlib
+    from .chapters import chapter
 
-    from .presets import SECTIONS
-
-    module = importlib.import_module(SECTIONS[stem])
+    module = chapter(stem)
     if not hasattr(module, "plan"):
-        raise ValueError(f"chapter {stem!r} has no compute plan ({SECTIONS[stem]}.plan is missing)")
+        raise ValueError(f"chapter {stem!r} has no compute plan ({module.__name__}.plan is missing)")
     limit = device_memory(rates.device if rates else None) if memory_limit is None else memory_limit
     return ChapterPlan(stem, preset, cost_batches(module.plan(cfg), rates), rates, limit,
                        list(getattr(module, "PLAN_NOTES", ())))

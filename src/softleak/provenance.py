@@ -150,7 +150,7 @@ def chapter_fingerprint(notebook: str) -> str:
     chapter's module and every package module it imports (transitively), and the claims modules. A chapter
     whose ``claims.json`` records another fingerprint is stale (figures and pages-only code may change
     without making it so)."""
-    from .presets import SECTIONS
+    from .chapters import SECTIONS
 
     return source_fingerprint(SECTIONS[notebook], *VERDICT_MODULES)
 
@@ -185,7 +185,7 @@ def plain_config(config) -> object:
 
 
 def _sections():
-    from .presets import SECTIONS
+    from .chapters import SECTIONS
 
     return SECTIONS
 

@@ -589,6 +589,42 @@ KINDS = ("paper", "book", "premise")
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One checked statement, as :meth:`softleak.rules.ClaimSpec.check` makes it.
+
+    Attributes:
+        id: short stable identifier, e.g. ``"c3.soft_beats_independent"``.
+        kind: ``"paper"`` (a statement of the paper), ``"book"`` (a control, an extension, a check
+            of the authors' code) or ``"premise"`` (a statement of the paper the setup makes true); only
+            ``paper`` claims count as reproductions.
+        statement: the claim in words.
+        rule: the text of the declared rule that decided it.
+        paper: what the paper reports (text, with its number).
+        ours: what this run measured (text, with our numbers and intervals).
+        holds: ``True`` (reproduces), ``False`` (does not), ``None`` (inconclusive or untested).
+        verdict: ``"reproduces"``, ``"fails"``, ``"inconclusive"`` or ``"untested"``.
+        note: why a verdict is inconclusive or untested (e.g. how many seeds would decide it).
+        post_hoc: the setting chosen after seeing this preset's results that this claim is decided
+            at, if any.
+        evidence: every quantity the rule reads, as data (:meth:`softleak.rules.Evidence.record`:
+            name, value, low, high, n, of, method, resolution, looks, censored, unit), so that a verdict
+            can be checked without parsing ``ours``.
+    """
+
+    id: str
+    kind: str
+    statement: str
+    rule: str
+    paper: str
+    ours: str
+    holds: bool | None
+    verdict: str
+    note: str = ""
+    post_hoc: str = ""
+    evidence: tuple = ()
+
+
+@dataclass(frozen=True)
 class ClaimSpec:
     """A claim declared once: its words, the paper's number, its rule and its kind.
 
@@ -622,8 +658,6 @@ class ClaimSpec:
             post_hoc: if a setting this claim is decided at was chosen after seeing this preset's
                 results, which one and why (shown on the claim's row).
         """
-        from .claims import Claim
-
         decision = self.rule.decide(evidence)
         names = list(dict.fromkeys(self.rule.quantities()))
         if ours is None:

@@ -36,6 +36,8 @@ them; :func:`reading` writes the page's conclusion from the verdicts.
 
 from __future__ import annotations
 
+import sys
+
 import math
 import os
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import split_student
 from ..distillation import soft_labels
@@ -792,3 +795,6 @@ def config_table(cfg: Gpt2Config) -> pd.DataFrame:
                     f"evaluated every {cfg.eval_every}",
     }
     return pd.DataFrame({"value": rows})
+
+
+register(NAMESPACE, sys.modules[__name__])

@@ -23,6 +23,8 @@ many runs rests on the independent teachers under it; the weak band is decided a
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from scipy import stats
 
 from .. import theory
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import gaussian_random_labels, pad_stack, split_student, standardize
 from ..distillation import shuffle_within_class
@@ -921,3 +924,6 @@ def reading(claims: list[Claim], metrics: dict[str, object]) -> str:
             "untested": "The shuffle control is not tested at this preset.",
         }[v])
     return " ".join(parts)
+
+
+register(NAMESPACE, sys.modules[__name__])

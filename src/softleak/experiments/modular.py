@@ -27,6 +27,8 @@ Both stages are cached per seed, so an interrupted run resumes.
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import math
 import re
@@ -38,6 +40,7 @@ import pandas as pd
 import torch
 
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import check_choice, check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import modular_addition, one_hot_pairs, split_student
 from ..distillation import soft_labels
@@ -1560,3 +1563,6 @@ def config_table(cfg: ModularConfig) -> pd.DataFrame:
         "student stop": f"each student on its own, once converged: {CONVERGENCE_TEXT}",
     })
     return pd.DataFrame({"value": rows})
+
+
+register(NAMESPACE, sys.modules[__name__])

@@ -27,6 +27,8 @@ tables; every threshold is declared below with where it comes from.
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import math
 from collections.abc import Callable
@@ -39,6 +41,7 @@ import torch
 
 from .. import theory
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import (check_fraction, check_positive, check_positive_int, check_seeds, linear_grid, log_grid,
                       replace_checked)
 from ..data import gaussian_random_labels, pad_stack, split_student
@@ -1023,3 +1026,6 @@ def config_table(cfg: MultinomialConfig) -> pd.DataFrame:
                                             f"Adam {s.student_lr:g} × {s.student_steps}",
     }
     return pd.DataFrame({"value": {k: str(v) for k, v in rows.items()}})
+
+
+register(NAMESPACE, sys.modules[__name__])

@@ -26,6 +26,8 @@ recipes are compared on paired students). Every seed is a column of the results 
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import hashlib
 import math
@@ -41,6 +43,7 @@ from .. import audit
 from ..audit import example as digit_example
 from ..audit.stats import PRIMARY, Records, Sets, analyse, pooled_p
 from ..claims import Deviation
+from ..chapters import register
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import DIGITS_IMAGES, canary_data, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
@@ -958,3 +961,6 @@ def config_table(cfg: ReleaseConfig) -> pd.DataFrame:
                            f"{{{_vals(cfg.canary_noises)}}}, hard labels",
     }
     return pd.DataFrame({"value": rows})
+
+
+register(NAMESPACE, sys.modules[__name__])

@@ -36,6 +36,8 @@ interval over seeds (:mod:`softleak.rules`).
 
 from __future__ import annotations
 
+import sys
+
 import math
 from dataclasses import dataclass, replace
 from functools import partial
@@ -47,6 +49,7 @@ from scipy import stats
 
 from .. import theory
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import (check_fraction, check_positive, check_positive_int, check_seeds, linear_grid, log_grid,
                       replace_checked)
 from ..data import gaussian_random_labels, pad_stack, split_student
@@ -1894,3 +1897,6 @@ def config_table(cfg: ReluConfig) -> pd.DataFrame:
         "Fig. 20 / 22": f"p^S = {vals(cfg.student_ps)} / c = {vals(cfg.class_counts)}",
     }
     return pd.DataFrame({"value": {k: str(v) for k, v in rows.items()}})
+
+
+register(NAMESPACE, sys.modules[__name__])

@@ -16,6 +16,8 @@ seeds are columns of the results table.
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +27,7 @@ import pandas as pd
 import torch
 
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import check_fraction, check_nonnegative_int, check_positive, check_positive_int, check_seeds
 from ..data import split_student, toy_2d
 from ..distillation import one_hot, soft_labels
@@ -521,3 +524,6 @@ def config_table(cfg: Toy2DConfig) -> pd.DataFrame:
     for key, value in shared.items():
         table.loc[key] = [value] * len(cfg.cases)
     return table.astype(str)
+
+
+register(NAMESPACE, sys.modules[__name__])

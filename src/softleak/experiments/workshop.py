@@ -21,6 +21,8 @@ kind of student of that dataset). Every seed is a column of the results tables.
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import hashlib
 import math
@@ -34,6 +36,7 @@ import pandas as pd
 import torch
 
 from ..claims import Claim, Deviation
+from ..chapters import register
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 from ..data import digits, split_student, toy_2d, uniform_random_labels
 from ..distillation import cosine_similarities, cut_tail, one_hot, remove_class_entry, similarity_loss, soft_labels
@@ -1471,3 +1474,6 @@ def config_table(cfg: WorkshopConfig) -> pd.DataFrame:
                   f"ρ ∈ {{{vals(cfg.structured_rhos)}}}, {len(cfg.structured_seeds)} seeds × {cfg.structured_inits} inits",
     }
     return pd.DataFrame({"value": rows})
+
+
+register(NAMESPACE, sys.modules[__name__])
