@@ -5,7 +5,11 @@ for memorized data: soft labels can leak held-out teacher knowledge*. Modules, b
 (dependencies point one way):
 
 runtime -> config -> data / models / theory -> training -> distillation / metrics
--> audit (stats -> core -> cli, example) -> sweeps -> claims -> plotting -> experiments.*
+-> audit (stats -> core -> cli, example) -> sweeps -> chapters / provenance / rules -> claims / plan / presets
+-> plotting -> experiments.* -> book
+
+Lower modules find a chapter through :mod:`softleak.chapters` (each chapter module registers itself on import;
+:func:`softleak.experiments.load_all` imports them all), never by importing upward.
 
 ``softleak.audit`` is also a command line (``python -m softleak.audit``) that audits a release of your own.
 """
