@@ -4,9 +4,9 @@ The shared package behind the book that reproduces Behrens & Zdeborová, *Datase
 for memorized data: soft labels can leak held-out teacher knowledge*. Modules, by responsibility
 (dependencies point one way):
 
-runtime -> config -> data / models / theory -> training -> distillation / metrics
--> audit (stats -> core -> cli, example) -> sweeps -> chapters / provenance / rules -> claims / plan / presets
--> plotting -> experiments.* -> book
+runtime, config -> theory -> metrics -> data / models / training / distillation -> audit (stats -> core -> cli,
+example) -> chapters -> provenance -> sweeps -> rules -> claims / presets / plan -> plotting -> experiments.*
+-> pages / book
 
 Lower modules find a chapter through :mod:`softleak.chapters` (each chapter module registers itself on import;
 :func:`softleak.experiments.load_all` imports them all), never by importing upward.
