@@ -82,3 +82,27 @@ def test_no_module_imports_upward_by_name_and_no_import_cycle():
     for f in files:
         if f not in state:
             visit(f, [])
+
+
+def test_every_notebook_starts_with_one_call_and_reaches_no_private_name(capsys):
+    """The notebooks' setup is softleak.notebook.start; no notebook calls a private name of the package."""
+    import json
+    import re
+    from pathlib import Path
+
+    from softleak.notebook import start
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        assert code.count("start(NOTEBOOK, preset") == 1, path.name
+        assert "presets.resolve(" not in code and "plan_for(" not in code, path.name
+        private = re.findall(r"\b(?:softleak|toy2d|modular|logistic|multinomial|relu_mlp|gpt2|workshop|release|plotting|"
+                             r"audit|claims|rules|theory|metrics)\._[A-Za-z]\w*", code)
+        assert not private, (path.name, private)
+    run = start("03_logistic_thresholds", "smoke", use_cache=False, seeds=[3, 4])
+    assert run.cfg.seeds == (3, 4) and run.cache_dir is None and run.client is None
+    assert "03_logistic_thresholds" in capsys.readouterr().out  # the plan, printed before anything trains
+    import pytest
+
+    with pytest.raises(ValueError, match="not a parameter"):
+        start("03_logistic_thresholds", "smoke", plan=False, sigma=3)
