@@ -227,3 +227,22 @@ def test_labels_null_scores_each_permutation_as_the_records_would():
         point = Sets(relabelled, sets.fresh).point()
         for q in ("acc_heldout", "exposure_heldout", "exposure_gap", "leak", "auc"):
             assert draws[q][k] == pytest.approx(point[q], abs=1e-12), q
+
+
+def test_the_null_and_the_bootstrap_run_in_bounded_memory_with_the_same_draws(monkeypatch):
+    """With the memory bound forcing many small chunks, the null gives the very same draws as in one piece, and
+    the bootstrap still reads the same intervals within Monte Carlo error."""
+    rng = np.random.default_rng(11)
+    sets = simulated(rng, 40, 160, 0.5, 0.3, starts=2)
+    sets.held.canary = np.arange(40) % 2 == 0
+    whole = stats.null(sets, permutations=97, seed=3)
+    whole_labels = stats.null(sets, by="labels", permutations=97, seed=3)
+    big = stats.bootstrap(sets, replicates=2000, seed=5)
+    monkeypatch.setattr(stats, "MEMORY_ELEMENTS", 1000)  # 5 permutations of 200 records per chunk
+    chunked = stats.null(sets, permutations=97, seed=3)
+    assert whole.keys() == chunked.keys() and all(np.array_equal(whole[q], chunked[q]) for q in whole)
+    chunked_labels = stats.null(sets, by="labels", permutations=97, seed=3)
+    assert all(np.array_equal(whole_labels[q], chunked_labels[q]) for q in whole_labels)
+    small = stats.bootstrap(sets, replicates=2000, seed=5)
+    for q in ("leak", "exposure_gap", "auc"):
+        assert small[q][0] == pytest.approx(big[q][0], abs=0.03) and small[q][1] == pytest.approx(big[q][1], abs=0.03)

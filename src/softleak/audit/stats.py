@@ -51,6 +51,9 @@ MAX_TRIVIAL = 0.9
 ALPHA = 0.05  # the level of the verdict "leaks"
 CONFIDENCE = 0.95
 BOOTSTRAP = 2000  # bootstrap replicates (the command line's --bootstrap)
+#: replicates (or null draws) × records held in memory at once: the bootstrap and the null run in chunks of at
+#: most this many elements per array (about 32 MB of float64), whatever the number of records
+MEMORY_ELEMENTS = 4_000_000
 NULL = 999  # null permutations (the command line's --null)
 NULLS = ("records", "labels")
 LEAKS, NO_EVIDENCE, NOT_TESTED = "leaks", "no evidence of leakage", "not tested"
@@ -334,6 +337,8 @@ def bootstrap(sets: Sets, *, replicates: int = BOOTSTRAP, seed: int = 0, level: 
     rng = np.random.default_rng(seed)
     E = sets.held.starts
     pair = sets.canaries()
+    records = sets.held.n + sum(r.n for r in (sets.fresh, sets.test) if r is not None)
+    chunk = max(1, min(chunk, MEMORY_ELEMENTS // max(records, 1)))
     draws: dict[str, list[np.ndarray]] = {}
     done = 0
     while done < replicates:
@@ -453,13 +458,26 @@ def null(sets: Sets, *, by: str = "records", permutations: int = NULL, seed: int
                          "give fresh records or use null='labels'")
     rng = np.random.default_rng(seed)
     if by == "records":
-        out = _null_records(sets.held, sets.fresh, _perm_index(rng, permutations, sets.held.n + sets.fresh.n))
+        out = _in_chunks(lambda perms: _null_records(sets.held, sets.fresh, perms), rng, permutations,
+                         sets.held.n + sets.fresh.n)
     else:
-        out = _null_labels(sets.held, sets.fresh, _perm_index(rng, permutations, sets.held.n))
+        out = _in_chunks(lambda perms: _null_labels(sets.held, sets.fresh, perms), rng, permutations, sets.held.n)
     pair = sets.canaries()
     if pair is not None:
-        out.update(_null_canaries(*pair, _perm_index(rng, permutations, pair[0].n + pair[1].n)))
+        out.update(_in_chunks(lambda perms: _null_canaries(*pair, perms), rng, permutations, pair[0].n + pair[1].n))
     return out
+
+
+def _in_chunks(fn, rng: np.random.Generator, draws: int, n: int) -> dict[str, np.ndarray]:
+    """``fn`` on ``draws`` permutations of n items, drawn and scored in chunks of at most
+    :data:`MEMORY_ELEMENTS` // n permutations (the same draws, in the same order, as all at once)."""
+    size = max(1, min(draws, MEMORY_ELEMENTS // max(n, 1)))
+    parts, done = [], 0
+    while done < draws:
+        k = min(size, draws - done)
+        parts.append(fn(_perm_index(rng, k, n)))
+        done += k
+    return {q: np.concatenate([p[q] for p in parts]) for q in parts[0]} if parts else {}
 
 
 def p_value(observed: float, draws: np.ndarray) -> float:
