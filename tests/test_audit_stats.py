@@ -246,3 +246,13 @@ def test_the_null_and_the_bootstrap_run_in_bounded_memory_with_the_same_draws(mo
     small = stats.bootstrap(sets, replicates=2000, seed=5)
     for q in ("leak", "exposure_gap", "auc"):
         assert small[q][0] == pytest.approx(big[q][0], abs=0.03) and small[q][1] == pytest.approx(big[q][1], abs=0.03)
+
+
+def test_pooled_p_is_the_p_value_of_the_mean_over_runs():
+    """One run: the pooled p-value is that run's permutation p-value. Three runs: the mean statistic against the
+    means of draw k, by hand; a mismatched shape is not a p-value."""
+    draws = np.array([[0.1, 0.5, -0.2, 0.3], [0.0, 0.2, 0.4, -0.1], [0.3, -0.3, 0.1, 0.0]])
+    assert stats.pooled_p([0.4], draws[:1]) == stats.p_value(0.4, draws[0]) == 0.4  # (1 + 1) / (1 + 4)
+    means = draws.mean(axis=0)  # 0.1333, 0.1333, 0.1, 0.0667
+    assert stats.pooled_p([0.2, 0.1, 0.05], draws) == (1 + (means >= 0.35 / 3 - 1e-12).sum()) / 5 == 0.6
+    assert math.isnan(stats.pooled_p([0.2, 0.1], draws))

@@ -249,23 +249,37 @@ def test_the_best_stopped_recipe_on_null_data_does_not_show_a_free_defense_by_se
     assert sum(c.verdict == "fails" for c in claims) <= 4  # 5 % of 60, plus one (12 of 60 without the correction)
 
 
-def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path, capsys):
-    """The chapter's 'audit a model you have': the files of a digit teacher (one that memorizes the canaries and
-    one that never sees them), then the command line on them."""
+def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path):
+    """The chapter's 'audit a model you have': the files of a digit teacher that memorizes the canaries and of one
+    that never sees them, then the command line on each, as a user runs it (a subprocess, with --fail-on-leak)."""
     from softleak import audit
 
-    for memorize in (True, False):
-        folder = tmp_path / str(memorize)
-        paths = release.write_example(SMOKE, folder, memorize=memorize)
-        released = np.load(paths["--released"])
+    examples = release.audit_examples(SMOKE, tmp_path)
+    for label, (name, memorize) in release.EXAMPLE_TEACHERS.items():
+        released = np.load(tmp_path / name / "released.npy")
         assert released.sum() == len(released) - SMOKE.canary_count  # every canary held back, every real image released
-        args = release.audit_command(SMOKE, paths, folder / "report.json", inits=2)
-        assert audit.main([*args, "--quiet"]) == 0
-        text = capsys.readouterr().out
-        assert "100 held out" not in text and f"{SMOKE.canary_count} held out" in text and "recipe hard" in text
-        assert (folder / "report.json").exists()
-    teacher = (tmp_path / "False" / "teacher.txt").read_text()
+        run = examples[label]
+        assert run["status"] in (audit.EXIT_OK, audit.EXIT_LEAKS) and (run["status"] == audit.EXIT_LEAKS) == \
+            any(r["verdict"] == "leaks" for r in run["report"]["recipes"])
+        assert [r["defense"] for r in run["report"]["recipes"]] == ["none", "hard"]
+        assert run["report"]["settings"]["num_heldout"] == SMOKE.canary_count
+    teacher = (tmp_path / "never_sees" / "teacher.txt").read_text()
     assert "memorizes the canaries: False" in teacher and "canary labels it names: 0.0000" in teacher
+    metrics = release.example_metrics(examples)
+    assert set(metrics) == {f"example.{n}.{k}" for n in ("memorizes", "never_sees") for k in ("verdict", "p_value",
+                                                                                              "exit_status")}
+
+
+def test_chapter_8_digit_teachers_are_the_audit_examples_memorizing_teachers():
+    """One trainer for the digit teacher: the chapter's canary teacher is the worked example's of the same seed."""
+    import torch
+
+    from softleak.audit import example
+
+    conf = {k: v for k, v in dataclasses.asdict(SMOKE).items() if k.startswith("canary_")} | {"seed": 0}
+    a = release.canary_teacher(conf, "cpu")
+    b = example.train_teacher(0, release.example_teacher(SMOKE), memorize=True, device="cpu")
+    assert a[2:] == b[2:] and all(torch.equal(x, y) for x, y in zip(a[0].parameters(), b[0].parameters()))
 
 
 def test_a_leak_the_null_does_not_see_is_not_a_reproduced_leak():

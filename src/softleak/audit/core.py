@@ -28,18 +28,13 @@ from .stats import FPRS, Records, Sets, advantage, resolvable, roc_auc, tpr_at_f
 # ---------------------------------------------------------------------------------------------
 
 def membership_scores(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """log p_y − log Σ_{y' ≠ y} p_{y'} of softmax(logits), per member and record: (E, c, n) -> (E, n).
-
-    The softmax's normaliser cancels, so this is z_y − logsumexp_{y' ≠ y} z_{y'}: exact for any logit
-    size (no probability is formed)."""
+    """log p_y − log Σ_{y' ≠ y} p_{y'} of softmax(logits), per member and record: (E, c, n) -> (E, n), as tensors
+    (:func:`softleak.audit.stats.membership_scores_np` computes it: z_y − logsumexp_{y' ≠ y} z_{y'}, exact for any
+    logit size)."""
     if logits.dim() == 2:
         return membership_scores(logits[None], y)[0]
-    E, c, n = logits.shape
-    z = logits.double()
-    idx = y.expand(E, n)[:, None, :]
-    z_y = z.gather(1, idx)[:, 0]
-    others = z.scatter(1, idx, float("-inf"))
-    return (z_y - torch.logsumexp(others, dim=1)).to(logits.dtype if logits.is_floating_point() else torch.float64)
+    out = stats.membership_scores_np(logits.detach().double().cpu().numpy(), y.detach().cpu().numpy())
+    return torch.from_numpy(out).to(logits.device, logits.dtype if logits.is_floating_point() else torch.float64)
 
 
 def student_metrics(

@@ -58,21 +58,31 @@ class DigitTeacher:
                              "(the 1797 digits leave at least 50 fresh test images)")
 
 
+def train_teacher(seed: int, teacher: DigitTeacher = DigitTeacher(), *, memorize: bool = True, device=None):
+    """The digits with canaries of ``seed`` (:func:`softleak.data.canary_data`) and a teacher trained on them until
+    it fits what it trains on (at most ``teacher.steps`` epochs): the whole pool with ``memorize``, else the real
+    images only. Returns ``(model, (X_train, y_train, y_train_true, X_test, y_test, y_test_canary), init seed,
+    epochs trained)``. Chapter 8's digit teachers are the ``memorize=True`` ones."""
+    device = resolve_device(device)
+    data = tuple(t.to(device) for t in canary_data(seed, count=teacher.count, train=teacher.train))
+    Xtr, ytr = data[0], data[1]
+    trained = slice(0, None) if memorize else slice(teacher.count, None)
+    t_seed = derive_seed(seed, "teacher_init", teacher.hidden)
+    model = MLPEnsemble((Xtr.shape[1], teacher.hidden, 10), [t_seed], device=device)
+    res = fit(model, Xtr[trained], ytr[trained], steps=teacher.steps, lr=teacher.lr, stop_at_acc=1.0,
+              member_names=[f"digit teacher (seed {seed}, {'memorizes' if memorize else 'never sees'} the canaries)"])
+    return model, data, t_seed, int(res.steps[0])
+
+
 def write_files(folder, *, memorize: bool = True, seed: int = 0, teacher: DigitTeacher = DigitTeacher(),
                 device=None) -> dict[str, Path]:
-    """Train the example's teacher and write the audit's files to ``folder``; returns ``{flag: path}`` for
-    ``python -m softleak.audit`` (every flag but ``--tau``, ``--defense`` and the student's), with
-    ``"steps"`` and ``"fit"`` (the epochs the teacher trained and its accuracy on what it trained on) in
-    ``folder / "teacher.txt"``."""
+    """Train the example's teacher (:func:`train_teacher`) and write the audit's files to ``folder``; returns
+    ``{flag: path}`` for ``python -m softleak.audit`` (every flag but ``--tau``, ``--defense`` and the student's),
+    with the epochs the teacher trained and its accuracy on what it trained on in ``folder / "teacher.txt"``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(device)
-    Xtr, ytr, _, Xte, yte, yfc = (t.to(device) for t in canary_data(seed, count=teacher.count, train=teacher.train))
+    model, (Xtr, ytr, _, Xte, yte, yfc), _, steps = train_teacher(seed, teacher, memorize=memorize, device=device)
     trained = slice(0, None) if memorize else slice(teacher.count, None)
-    model = MLPEnsemble((Xtr.shape[1], teacher.hidden, 10), [derive_seed(seed, "teacher_init", teacher.hidden)],
-                        device=device)
-    res = fit(model, Xtr[trained], ytr[trained], steps=teacher.steps, lr=teacher.lr, stop_at_acc=1.0,
-              member_names=[f"digit teacher ({'memorizes' if memorize else 'never sees'} the canaries)"])
     with torch.no_grad():
         z, zt = model(Xtr)[0].T, model(Xte)[0].T
     released = np.ones(Xtr.shape[0], dtype=bool)
@@ -87,7 +97,7 @@ def write_files(folder, *, memorize: bool = True, seed: int = 0, teacher: DigitT
         np.save(path, a.cpu().numpy() if isinstance(a, torch.Tensor) else a)
         paths[flag] = path
     fitted = float((z.argmax(1)[trained] == ytr[trained]).double().mean())
-    (folder / "teacher.txt").write_text(f"memorizes the canaries: {memorize}\nseed: {seed}\nepochs: {int(res.steps[0])}\n"
+    (folder / "teacher.txt").write_text(f"memorizes the canaries: {memorize}\nseed: {seed}\nepochs: {steps}\n"
                                         f"accuracy on its training images: {fitted:.4f}\n"
                                         f"canary labels it names: {float((z.argmax(1)[:teacher.count] == ytr[:teacher.count]).double().mean()):.4f}\n")
     return paths

@@ -95,10 +95,10 @@ CANARY_PRIMARY = "canary.exposure_gap"
 # ---------------------------------------------------------------------------------------------
 
 def membership_scores_np(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """z_y − logsumexp_{y' ≠ y} z_{y'} = log p_y − log Σ_{y'≠y} p_{y'}: (E, c, n) logits, (n,) labels -> (E, n).
-    Exact for any logit size (no probability is formed)."""
+    """z_y − logsumexp_{y' ≠ y} z_{y'} = log p_y − log Σ_{y'≠y} p_{y'}: (E, c, n) logits, (n,) or (E, n) labels ->
+    (E, n). Exact for any logit size (no probability is formed)."""
     z = np.asarray(logits, dtype=np.float64)
-    idx = np.broadcast_to(np.asarray(y)[None, None, :], (z.shape[0], 1, z.shape[2]))
+    idx = np.broadcast_to(np.asarray(y), (z.shape[0], z.shape[2]))[:, None, :]
     z_y = np.take_along_axis(z, idx, axis=1)[:, 0]
     others = z.copy()
     np.put_along_axis(others, idx, -np.inf, axis=1)

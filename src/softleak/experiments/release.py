@@ -45,7 +45,7 @@ from ..audit.stats import PRIMARY, Records, Sets, analyse, pooled_p
 from ..claims import Deviation
 from ..chapters import register
 from ..config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
-from ..data import DIGITS_IMAGES, canary_data, gaussian_random_labels, split_student
+from ..data import DIGITS_IMAGES, gaussian_random_labels, split_student
 from ..distillation import parse_defense, release
 from ..models import MLPEnsemble
 from ..rules import (AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, evidence_metrics, fmt,
@@ -318,14 +318,11 @@ def _random_one(conf: dict, device) -> pd.DataFrame:
 
 
 def canary_teacher(conf: dict, device):
-    """The canary setting's data and its teacher (trained until it fits every image and canary, capped)."""
-    Xtr, ytr, ytrue, Xte, yte, yfc = (t.to(device) for t in canary_data(conf["seed"], count=conf["canary_count"],
-                                                                       train=conf["canary_train"]))
-    t_seed = derive_seed(conf["seed"], "teacher_init", conf["canary_p"])
-    teacher = MLPEnsemble((Xtr.shape[1], conf["canary_p"], 10), [t_seed], device=device)
-    res = fit(teacher, Xtr, ytr, steps=conf["canary_teacher_steps"], lr=conf["canary_teacher_lr"], stop_at_acc=1.0,
-              member_names=[f"canary teacher(seed={conf['seed']})"])
-    return teacher, (Xtr, ytr, ytrue, Xte, yte, yfc), t_seed, int(res.steps[0])
+    """The canary setting's data and its teacher, trained until it fits every image and canary (capped): the audit
+    example's digit teacher (:func:`softleak.audit.example.train_teacher`) at this chapter's canary settings."""
+    spec = digit_example.DigitTeacher(count=conf["canary_count"], train=conf["canary_train"], hidden=conf["canary_p"],
+                                      lr=conf["canary_teacher_lr"], steps=conf["canary_teacher_steps"])
+    return digit_example.train_teacher(conf["seed"], spec, memorize=True, device=device)
 
 
 def _canary_one(conf: dict, device) -> pd.DataFrame:
@@ -897,6 +894,46 @@ def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, init
     return [*digit_example.command(paths, tau=cfg.canary_tau, hidden=cfg.canary_p, lr=cfg.canary_student_lr,
                                    epochs=cfg.canary_student_steps, inits=inits, out=out),
             "--bootstrap", str(cfg.audit_bootstrap), "--null", str(cfg.audit_null)]
+
+
+#: the worked example's two teachers: label -> (folder, whether it memorizes the canaries)
+EXAMPLE_TEACHERS = {"memorizes the canaries": ("memorizes", True), "never sees them": ("never_sees", False)}
+
+
+def audit_examples(cfg: ReleaseConfig, folder, *, inits: int = 2) -> dict[str, dict]:
+    """The worked example as a user runs it: for each of :data:`EXAMPLE_TEACHERS`, its files
+    (:func:`write_example`), then ``python -m softleak.audit … --fail-on-leak`` in a subprocess. Returns per teacher
+    ``{"report": the JSON report, "status": the exit status, "command": the arguments, "stdout": what it printed}``.
+
+    Raises:
+        RuntimeError: the command line failed (an exit status other than 0 or 3), with its stderr.
+    """
+    import json
+    import subprocess
+    import sys
+
+    out = {}
+    for label, (name, memorize) in EXAMPLE_TEACHERS.items():
+        where = Path(folder) / name
+        args = [*audit_command(cfg, write_example(cfg, where, memorize=memorize), where / "report.json", inits=inits),
+                "--quiet", "--fail-on-leak"]
+        done = subprocess.run([sys.executable, "-m", "softleak.audit", *args], capture_output=True, text=True)
+        if done.returncode not in (audit.EXIT_OK, audit.EXIT_LEAKS):
+            raise RuntimeError(f"python -m softleak.audit failed for the teacher that {label}: {done.stderr}")
+        out[label] = {"report": json.loads((where / "report.json").read_text()), "status": done.returncode,
+                      "command": args, "stdout": done.stdout}
+    return out
+
+
+def example_metrics(examples: dict[str, dict]) -> dict[str, object]:
+    """The page's numbers of :func:`audit_examples`: per teacher the undefended recipe's verdict, its p-value and
+    the command's exit status."""
+    metrics = {}
+    for label, (name, _) in EXAMPLE_TEACHERS.items():
+        first = examples[label]["report"]["recipes"][0]
+        metrics.update({f"example.{name}.verdict": first["verdict"], f"example.{name}.p_value": first["p_value"],
+                        f"example.{name}.exit_status": examples[label]["status"]})
+    return metrics
 
 
 def results_table(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
