@@ -59,7 +59,7 @@ def synthetic_runs(phenomenon: bool, num_datasets: int = 20, inits: int = 5, see
 
 
 def test_every_claim_holds_on_data_with_the_phenomenon():
-    claims, metrics = toy2d.summarize(synthetic_runs(True))
+    claims, metrics, _ = toy2d.summarize(synthetic_runs(True))
     # the authors' dataset has one teacher: its showcase claims rest on 1 run and stay open, reading 'reproduces'
     show = [c for c in claims if ".showcase_" in c.id]
     assert len(show) == 4 and all(c.verdict == "inconclusive" and "rests on 1 teacher" in c.note

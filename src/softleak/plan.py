@@ -326,12 +326,9 @@ def plan_for(stem: str, cfg, preset: str = "", *, rates: Rates | None = None, me
     """The plan of chapter ``stem`` for its resolved config ``cfg`` (what a notebook prints before it runs)."""
     from .chapters import chapter
 
-    module = chapter(stem)
-    if not hasattr(module, "plan"):
-        raise ValueError(f"chapter {stem!r} has no compute plan ({module.__name__}.plan is missing)")
+    ch = chapter(stem)
     limit = device_memory(rates.device if rates else None) if memory_limit is None else memory_limit
-    return ChapterPlan(stem, preset, cost_batches(module.plan(cfg), rates), rates, limit,
-                       list(getattr(module, "PLAN_NOTES", ())))
+    return ChapterPlan(stem, preset, cost_batches(ch.plan(cfg), rates), rates, limit, list(ch.plan_notes))
 
 
 def plan_chapter(stem: str, preset: str, *, rates: Rates | None = None, memory_limit: float | None = None,

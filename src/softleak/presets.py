@@ -31,7 +31,7 @@ def resolve(section: str, preset: str, **overrides):
     """
     check_choice("section", section, SECTIONS)
     check_choice("preset", preset, PRESET_NAMES)
-    module = chapters.chapter(section)
-    cfg = module.PRESETS[preset]
+    chapter = chapters.chapter(section)
+    cfg = chapter.presets[preset]
     overrides = {k: parse_override(k, v) for k, v in overrides.items() if v is not None}
-    return module.apply_overrides(cfg, **overrides) if overrides else cfg
+    return chapter.apply_overrides(cfg, **overrides) if overrides else cfg

@@ -35,12 +35,15 @@ CORE_MODULES = (
 
 
 def _module_path(module: str, root: Path) -> Path:
-    """``"softleak.experiments.toy2d"`` or ``"experiments/toy2d.py"`` -> its file under ``root``."""
+    """``"softleak.experiments.toy2d"`` or ``"experiments/toy2d.py"`` -> its file under ``root`` (a package's
+    ``__init__.py``)."""
     if module.endswith(".py"):
         return root / module
     parts = module.split(".")
     if parts[0] == "softleak":
         parts = parts[1:]
+    if (root.joinpath(*parts) / "__init__.py").exists():
+        return root.joinpath(*parts) / "__init__.py"
     return root.joinpath(*parts).with_suffix(".py")
 
 
@@ -57,7 +60,7 @@ def file_digest(paths: Iterable[Path], root: Path) -> str:
 
 #: modules that only write pages (figures, tables, the book) or plan compute: their edits never change a result,
 #: so the import closure behind a cache key does not follow them
-PAGES_ONLY = ("claims.py", "rules.py", "plan.py", "presets.py", "provenance.py", "pages.py", "book.py", "plotting")
+PAGES_ONLY = ("chapters.py", "claims.py", "rules.py", "plan.py", "presets.py", "provenance.py", "pages.py", "book.py", "plotting")
 
 
 def _is_pages_only(path: Path, root: Path) -> bool:
@@ -66,20 +69,23 @@ def _is_pages_only(path: Path, root: Path) -> bool:
 
 
 def _resolve_import(name: str, root: Path) -> list[Path]:
-    """The package files behind a dotted name under ``root`` (``audit.stats`` -> audit/__init__.py and
-    audit/stats.py); a name that is an attribute rather than a module gives its module's files."""
+    """The package file behind a dotted name under ``root`` (``audit.stats`` -> audit/stats.py, ``audit`` ->
+    audit/__init__.py); a name that is an attribute rather than a module gives its module's file. A package's
+    ``__init__.py`` counts when the package itself is imported, not when one of its submodules is: a chapter
+    package's ``__init__`` assembles its figures, and a run that imports the chapter's config must not depend
+    on them."""
     parts = [p for p in name.split(".") if p]
-    out, here = [], root
-    for i, part in enumerate(parts):
+    here, found = root, None
+    for part in parts:
         if (here / part).is_dir() and (here / part / "__init__.py").exists():
             here = here / part
-            out.append(here / "__init__.py")
+            found = here / "__init__.py"
         elif (here / f"{part}.py").exists():
-            out.append(here / f"{part}.py")
+            found = here / f"{part}.py"
             break
         else:
             break
-    return out
+    return [found] if found is not None else []
 
 
 def imported_files(path: Path, root: Path) -> set[Path]:
@@ -142,7 +148,7 @@ def source_fingerprint(*modules: str, package_dir: Path | None = None) -> str:
 
 
 #: modules that turn a chapter's results into its claims and verdicts
-VERDICT_MODULES = ("rules.py", "claims.py")
+VERDICT_MODULES = ("rules.py", "claims.py", "chapters.py")
 
 
 def chapter_fingerprint(notebook: str) -> str:
