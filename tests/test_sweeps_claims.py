@@ -86,17 +86,22 @@ def test_a_source_change_misses_the_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     for _ in range(2):
         out = run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False,
-                        depends_on=("softleak.experiments.toy2d",))
+                        depends_on=("softleak.experiments.toy2d.runs",))
     assert calls == [1, 2] and out.attrs["cache"] == {"configs": 2, "from_cache": 2, "computed": 0, "workers": 1}
-    chapter = pkg / "experiments" / "toy2d.py"
+    figure = pkg / "experiments" / "toy2d" / "fig1_fig8.py"
+    figure.write_text(figure.read_text() + "\n# a claims edit\n")
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False,
+              depends_on=("softleak.experiments.toy2d.runs",))
+    assert calls == [1, 2]  # the runs do not import the chapter's figures: a claims edit does not retrain
+    chapter = pkg / "experiments" / "toy2d" / "runs.py"
     chapter.write_text(chapter.read_text() + "\n# a result-changing edit\n")
-    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d.runs",))
     assert calls == [1, 2, 1, 2]
     (pkg / "training.py").write_text((pkg / "training.py").read_text() + "\n# a core edit\n")
-    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d.runs",))
     assert calls == [1, 2, 1, 2, 1, 2]
     (pkg / "plotting" / "core.py").write_text((pkg / "plotting" / "core.py").read_text() + "\n# a figure edit\n")
-    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d",))
+    run_sweep(fn, grid(x=[1, 2]), cache_dir=cache, namespace="n", progress=False, depends_on=("softleak.experiments.toy2d.runs",))
     assert calls == [1, 2, 1, 2, 1, 2]  # pages-only modules do not retrain
 
 

@@ -301,21 +301,34 @@ def run_sweep(
                 collect(batch, fn([configs[i] for i in batch]))
                 bar.update(len(batch))
         else:
-            if cost is not None:  # longest first: the classic greedy schedule for independent jobs
-                batches.sort(key=lambda b: -cost([configs[i] for i in b]))
-            bar.set_postfix_str(f"{min(workers, len(batches))} workers")
-            with local_pool(min(workers, len(batches))) as pool:
-                futures = {pool.submit(fn, [configs[i] for i in batch]): batch for batch in batches}
-                try:
-                    for future in concurrent.futures.as_completed(futures):
-                        collect(futures[future], future.result())
-                        bar.update(len(futures[future]))
-                except BaseException:  # an interrupt or a failed batch: drop what has not started
-                    for future in futures:
-                        future.cancel()
-                    raise
+            _run_on_pool(fn, configs, batches, collect, bar, workers=workers, cost=cost)
+    stats = {"configs": len(configs), "from_cache": num_cached, "computed": len(configs) - num_cached,
+             "workers": (len(executor.scheduler_info()["workers"]) if executor is not None else None)
+             or min(int(workers), max(1, len(batches)))}  # > 1: each on one torch thread
+    return _assemble(results, configs, stats)
 
-    stats_workers = len(executor.scheduler_info()["workers"]) if executor is not None else None
+
+def _run_on_pool(fn, configs, batches, collect, bar, *, workers: int, cost) -> None:
+    """Run the batches in local worker processes (:func:`local_pool`), the costliest first; collect each result
+    as it arrives; on an interrupt or a failed batch, drop what has not started."""
+    if cost is not None:  # longest first: the classic greedy schedule for independent jobs
+        batches = sorted(batches, key=lambda b: -cost([configs[i] for i in b]))
+    bar.set_postfix_str(f"{min(workers, len(batches))} workers")
+    with local_pool(min(workers, len(batches))) as pool:
+        futures = {pool.submit(fn, [configs[i] for i in batch]): batch for batch in batches}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                collect(futures[future], future.result())
+                bar.update(len(futures[future]))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _assemble(results: list[dict[str, pd.DataFrame]], configs: Sequence[Config], stats: dict) -> Result:
+    """One table per result name, each row with its config's fields; ``stats`` in every table's
+    ``attrs["cache"]``; a lone "runs" table is returned as a DataFrame."""
     names = list(dict.fromkeys(name for r in results for name in r))
     tables = {
         name: pd.concat(
@@ -323,8 +336,6 @@ def run_sweep(
         )
         for name in names
     }
-    stats = {"configs": len(configs), "from_cache": num_cached, "computed": len(configs) - num_cached,
-             "workers": stats_workers or min(int(workers), max(1, len(batches)))}  # > 1: each on one torch thread
     for table in tables.values():
         table.attrs["cache"] = stats
     if names in (["runs"], []):

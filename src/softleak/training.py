@@ -204,44 +204,76 @@ def fit(
     names = list(member_names) if member_names is not None else [f"member{e}" for e in range(num_members)]
     if len(names) != num_members:
         raise ValueError(f"member_names has {len(names)} names for an ensemble of {num_members} members")
-    eval_sets = dict(eval_sets or {})
-    loss_fn = _loss if loss is None else loss
-    device = params[0].device
-    if device.type == "cpu":
+    if params[0].device.type == "cpu":
         tune_cpu()
-    compact = (compact and getattr(model, "compactable", False)  # every parameter trainable and per member
-               and all(p.requires_grad and p.dim() and p.shape[0] == num_members for p in model.parameters()))
-    batch = whole = _Batch(num_members, X, targets, labels, sample_mask, eval_sets)
-    # where each trained parameter lives, to put smaller ones in its place as members leave
-    slots = [(model.get_submodule(name.rpartition(".")[0]), name.rpartition(".")[2], p)
-             for name, p in model.named_parameters() if p.requires_grad] if compact else []
+    run = _Run(model, params, names, _Batch(num_members, X, targets, labels, sample_mask, dict(eval_sets or {})),
+               _loss if loss is None else loss, on_record, compact)
+    stop = run.record(0) if record_every is not None else False
+    step = 0
+    for step in range(1, 0 if stop else steps + 1):
+        logits = model(run.batch.X)
+        per_member = run.loss_fn(logits, run.batch.targets, run.batch.mask)  # (rows,)
+        if stop_at_acc is not None and run.stop_fitted(logits, per_member, stop_at_acc):
+            step -= 1
+            break
+        grads = list(torch.autograd.grad(per_member.sum(), run.params))
+        run.update(grads, step, lr(step - 1) if callable(lr) else lr, betas, eps, weight_decay)
+        if record_every is not None and step % record_every == 0 and step < steps:
+            if run.record(step):
+                break
+    run.restore_all()
+    if not run.records or run.records[-1][0] != step:
+        run.record(step)
+    return run.result()
 
-    active = torch.ones(num_members, dtype=torch.bool, device=device)  # every member, in ensemble order
-    members = torch.arange(num_members, device=device)  # the member of each row of the current batch
-    full: list[torch.Tensor] | None = None  # every member's parameters, once some have left the batch
-    steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
-    reached = torch.zeros(num_members, dtype=torch.bool, device=device)
-    diverged: list[str] = []
-    records: list[tuple[int, dict[str, torch.Tensor]]] = []
-    last: dict[str, torch.Tensor] = {}  # each metric's latest values for every member
-    changed = False  # whether a member stopped since the batch was last compacted
 
-    def check_divergence(loss_rows: torch.Tensor) -> None:
-        nonlocal changed
+class _Run:
+    """The state of one :func:`fit`: the members still training (``active``), the rows of the current batch
+    (``members``: the member of each row; stopped members leave it when compacting), the optimizer's moments,
+    and the records."""
+
+    def __init__(self, model, params, names, batch, loss_fn, on_record, compact) -> None:
+        num_members = params[0].shape[0]
+        device = params[0].device
+        self.model, self.params, self.names, self.loss_fn, self.on_record = model, params, names, loss_fn, on_record
+        self.num_members, self.device = num_members, device
+        self.compact = (compact and getattr(model, "compactable", False)  # every parameter trainable and per member
+                        and all(p.requires_grad and p.dim() and p.shape[0] == num_members for p in model.parameters()))
+        self.batch = self.whole = batch
+        # where each trained parameter lives, to put smaller ones in its place as members leave
+        self.slots = [(model.get_submodule(name.rpartition(".")[0]), name.rpartition(".")[2], p)
+                      for name, p in model.named_parameters() if p.requires_grad] if self.compact else []
+        self.active = torch.ones(num_members, dtype=torch.bool, device=device)  # every member, in ensemble order
+        self.members = torch.arange(num_members, device=device)  # the member of each row of the current batch
+        self.full: list[torch.Tensor] | None = None  # every member's parameters, once some have left the batch
+        self.steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
+        self.reached = torch.zeros(num_members, dtype=torch.bool, device=device)
+        self.diverged: list[str] = []
+        self.records: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.last: dict[str, torch.Tensor] = {}  # each metric's latest values for every member
+        self.changed = False  # whether a member stopped since the batch was last compacted
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.step_tensors = [torch.zeros((), device=p.device) for p in params] if hasattr(torch, "_fused_adam_") \
+            else None
+
+    def check_divergence(self, loss_rows: torch.Tensor) -> None:
+        active, members = self.active, self.members
         bad = ~torch.isfinite(loss_rows) & active[members]
         if bool(bad.any()):
             for e in members[bad].tolist():
-                diverged.append(names[e])
-                log.warning("member %s diverged (loss %s); it is frozen", names[e],
+                self.diverged.append(self.names[e])
+                log.warning("member %s diverged (loss %s); it is frozen", self.names[e],
                             loss_rows[(members == e).nonzero()[0, 0]].item())
             active[members[bad]] = False
-            changed = True
+            self.changed = True
 
     @torch.no_grad()
-    def measure() -> dict[str, torch.Tensor]:
+    def measure(self) -> dict[str, torch.Tensor]:
         """Every metric of the members in the batch, one row each."""
+        model, batch = self.model, self.batch
         logits = model(batch.X)
-        row = {"loss_train": loss_fn(logits, batch.targets, batch.mask)}
+        row = {"loss_train": self.loss_fn(logits, batch.targets, batch.mask)}
         if batch.labels is not None:
             row["acc_train"] = accuracy(logits, batch.labels, batch.mask)
         forwards: dict[int, torch.Tensor] = {}  # eval sets on the same input tensor share one forward
@@ -253,104 +285,110 @@ def fit(
         return row
 
     @torch.no_grad()
-    def record(step: int) -> bool:
-        nonlocal changed
-        row = measure()
-        check_divergence(row["loss_train"])
+    def record(self, step: int) -> bool:
+        """Record every member's metrics at ``step``; True when training should end for every member."""
+        row = self.measure()
+        self.check_divergence(row["loss_train"])
+        last, members = self.last, self.members
         for key, value in row.items():  # members that left the batch repeat their last values
-            last[key] = value if key not in last or len(members) == num_members else last[key].index_copy(0, members, value)
-        records.append((step, dict(last)))
-        if on_record is None:
+            last[key] = value if key not in last or len(members) == self.num_members \
+                else last[key].index_copy(0, members, value)
+        self.records.append((step, dict(last)))
+        if self.on_record is None:
             return False
-        out = on_record(step, {**last, "_members": members})
+        out = self.on_record(step, {**last, "_members": members})
         if isinstance(out, torch.Tensor) and out.dim() == 1:
-            stop = out.to(device=device, dtype=torch.bool) & active
+            stop = out.to(device=self.device, dtype=torch.bool) & self.active
             if bool(stop.any()):
-                active.masked_fill_(stop, False)
-                changed = True
-            return not bool(active.any())
+                self.active.masked_fill_(stop, False)
+                self.changed = True
+            return not bool(self.active.any())
         return bool(out)
 
-    m = [torch.zeros_like(p) for p in params]
-    v = [torch.zeros_like(p) for p in params]
-    step_tensors = [torch.zeros((), device=p.device) for p in params] if hasattr(torch, "_fused_adam_") else None
-    beta1, beta2 = betas
-    stop = record(0) if record_every is not None else False
-    step = 0
-    for step in range(1, 0 if stop else steps + 1):
-        logits = model(batch.X)
-        per_member = loss_fn(logits, batch.targets, batch.mask)  # (rows,)
-        if stop_at_acc is not None:
-            with torch.no_grad():
-                done = torch.zeros_like(active)
-                done[members] = accuracy(logits, batch.labels, batch.mask) >= stop_at_acc
-                done &= active
-                reached |= done
-                active &= ~done
-                check_divergence(per_member)
-                if bool(done.any()):
-                    changed = True
-            if not bool(active.any()):
-                step -= 1
-                break
-        grads = list(torch.autograd.grad(per_member.sum(), params))
+    def stop_fitted(self, logits, per_member, stop_at_acc: float) -> bool:
+        """Stop the members whose training accuracy reached ``stop_at_acc`` (before this step); True when none
+        is left."""
+        active = self.active
         with torch.no_grad():
-            keep = active[members]
-            saved = None
-            if changed and compact:  # the stopped members leave the batch, with their current parameters
-                if full is None:
-                    full = [p.detach().clone() for p in params]
-                for f, p in zip(full, params):
-                    f.index_copy_(0, members, p.detach())
-                if last:  # the leaving members' metrics at the parameters they keep, for the later records
-                    leaving = (~keep).nonzero().flatten()
-                    for key, value in measure().items():
-                        last[key] = last[key].index_copy(0, members[leaving], value[leaving])
-                rows = keep.nonzero().flatten()
-                members = members[rows]
-                for i, (owner, attr, _) in enumerate(slots):  # new leaves: autograd keeps a leaf's shape
-                    params[i] = nn.Parameter(params[i].detach()[rows])
-                    setattr(owner, attr, params[i])
-                    m[i], v[i], grads[i] = m[i][rows], v[i][rows], grads[i][rows]
-                batch = batch.select(rows)
-                changed = False
-            elif changed:  # carried along: restored after the step
-                frozen = (~keep).nonzero().flatten()
-                saved = [t[frozen].clone() for t in (*params, *m, *v)]
-            lr_t = lr(step - 1) if callable(lr) else lr
-            if step_tensors is not None:
-                torch._foreach_add_(step_tensors, 1.0)
-            if not _adam_step(params, grads, m, v, step, step_tensors, lr_t, beta1, beta2, eps, weight_decay):
-                step_tensors = None  # no fused kernel here: stay on the multi-tensor path
-            if saved is not None:
-                for t, s_ in zip((*params, *m, *v), saved):
-                    t[frozen] = s_
-            steps_taken[members] += active[members]
-        if record_every is not None and step % record_every == 0 and step < steps:
-            if record(step):
-                break
-    if full is not None:  # every member back in the model's own parameters, in ensemble order
-        with torch.no_grad():
-            for f, p, (owner, attr, original) in zip(full, params, slots):
-                f.index_copy_(0, members, p.detach())
-                original.copy_(f)
-                setattr(owner, attr, original)
-        members, batch = torch.arange(num_members, device=device), whole
-    if not records or records[-1][0] != step:
-        record(step)
+            done = torch.zeros_like(active)
+            done[self.members] = accuracy(logits, self.batch.labels, self.batch.mask) >= stop_at_acc
+            done &= active
+            self.reached |= done
+            active &= ~done
+            self.check_divergence(per_member)
+            if bool(done.any()):
+                self.changed = True
+        return not bool(active.any())
 
-    frames = []
-    for step_, row in records:
-        cols = {k: t.detach().float().cpu().numpy() for k, t in row.items()}
-        frames.append(pd.DataFrame({"step": step_, "member": np.arange(num_members), "member_name": names, **cols}))
-    history = pd.concat(frames, ignore_index=True).drop_duplicates(["step", "member"], keep="last")
-    return FitResult(
-        history=history.reset_index(drop=True),
-        steps=steps_taken.cpu().numpy(),
-        reached=reached.cpu().numpy(),
-        diverged=diverged,
-        member_names=names,
-    )
+    @torch.no_grad()
+    def leave(self, keep: torch.Tensor, grads: list[torch.Tensor]) -> None:
+        """The stopped members (rows not in ``keep``) leave the batch, with their current parameters."""
+        params, members = self.params, self.members
+        if self.full is None:
+            self.full = [p.detach().clone() for p in params]
+        for f, p in zip(self.full, params):
+            f.index_copy_(0, members, p.detach())
+        if self.last:  # the leaving members' metrics at the parameters they keep, for the later records
+            leaving = (~keep).nonzero().flatten()
+            for key, value in self.measure().items():
+                self.last[key] = self.last[key].index_copy(0, members[leaving], value[leaving])
+        rows = keep.nonzero().flatten()
+        self.members = members[rows]
+        m, v = self.m, self.v
+        for i, (owner, attr, _) in enumerate(self.slots):  # new leaves: autograd keeps a leaf's shape
+            params[i] = nn.Parameter(params[i].detach()[rows])
+            setattr(owner, attr, params[i])
+            m[i], v[i], grads[i] = m[i][rows], v[i][rows], grads[i][rows]
+        self.batch = self.batch.select(rows)
+        self.changed = False
+
+    @torch.no_grad()
+    def update(self, grads: list[torch.Tensor], step: int, lr_t: float, betas, eps: float,
+               weight_decay: float) -> None:
+        """One Adam step of the members still training; stopped members leave the batch or are restored."""
+        keep = self.active[self.members]
+        saved = None
+        if self.changed and self.compact:
+            self.leave(keep, grads)
+        elif self.changed:  # carried along: restored after the step
+            frozen = (~keep).nonzero().flatten()
+            saved = [t[frozen].clone() for t in (*self.params, *self.m, *self.v)]
+        if self.step_tensors is not None:
+            torch._foreach_add_(self.step_tensors, 1.0)
+        beta1, beta2 = betas
+        if not _adam_step(self.params, grads, self.m, self.v, step, self.step_tensors, lr_t, beta1, beta2, eps,
+                          weight_decay):
+            self.step_tensors = None  # no fused kernel here: stay on the multi-tensor path
+        if saved is not None:
+            for t, s_ in zip((*self.params, *self.m, *self.v), saved):
+                t[frozen] = s_
+        self.steps_taken[self.members] += self.active[self.members]
+
+    @torch.no_grad()
+    def restore_all(self) -> None:
+        """Every member back in the model's own parameters, in ensemble order (after compaction)."""
+        if self.full is None:
+            return
+        for f, p, (owner, attr, original) in zip(self.full, self.params, self.slots):
+            f.index_copy_(0, self.members, p.detach())
+            original.copy_(f)
+            setattr(owner, attr, original)
+        self.members, self.batch = torch.arange(self.num_members, device=self.device), self.whole
+
+    def result(self) -> FitResult:
+        frames = []
+        for step_, row in self.records:
+            cols = {k: t.detach().float().cpu().numpy() for k, t in row.items()}
+            frames.append(pd.DataFrame({"step": step_, "member": np.arange(self.num_members),
+                                        "member_name": self.names, **cols}))
+        history = pd.concat(frames, ignore_index=True).drop_duplicates(["step", "member"], keep="last")
+        return FitResult(
+            history=history.reset_index(drop=True),
+            steps=self.steps_taken.cpu().numpy(),
+            reached=self.reached.cpu().numpy(),
+            diverged=self.diverged,
+            member_names=self.names,
+        )
 
 
 class _Batch:

@@ -551,10 +551,54 @@ def audit(
                   test_X=test_X, test_y=test_y, canaries=canaries, fresh_canaries=fresh_canaries)
     defenses = check_recipes(defenses, np.asarray(logits).shape[1])
     device = check_device(device)
+    mask = np.asarray(released).astype(bool)
+    te = np.flatnonzero(~mask)
+    outputs, seeds = _student_outputs(logits, X, y, mask, tau, defenses, student, device, progress,
+                                      fresh_X=fresh_X, test_X=test_X)
+    canary_mask = None if canaries is None else np.asarray(canaries).astype(bool)
+    fresh_canary = None if fresh_canaries is None else np.asarray(fresh_canaries).astype(bool)
+    teacher_fresh = None if fresh_logits is None else np.asarray(fresh_logits).argmax(axis=1)
+    y_np = np.asarray(y)
+    S = student.inits
+    rows, runs, all_sets, warnings = [], [], {}, []
+    for i, spec in enumerate(defenses):
+        part = slice(i * S, (i + 1) * S)
+        sets = Sets(Records(outputs["held"][part], y_np[te], None if canary_mask is None else canary_mask[te]),
+                    None if fresh_X is None else Records(outputs["fresh"][part], np.asarray(fresh_y), fresh_canary,
+                                                         teacher_fresh),
+                    None if test_X is None else Records(outputs["test"][part], np.asarray(test_y)))
+        seed_analysis = derive_seed(student.seed, "shuffle", recipe_index(spec))
+        found = stats.analyse(sets, replicates=bootstrap, permutations=null, null_by=null_by, seed=seed_analysis)
+        rows.append({"defense": spec, "starts": S, "seed_analysis": seed_analysis, **found.row()})
+        warnings += [w for w in found.warnings if w not in warnings]
+        all_sets[spec] = sets
+        per_start = student_metrics(
+            torch.from_numpy(outputs["held"][part]), torch.from_numpy(y_np[te]),
+            fresh_logits=None if fresh_X is None else torch.from_numpy(outputs["fresh"][part]),
+            fresh_y=None if fresh_y is None else torch.as_tensor(np.asarray(fresh_y)),
+            teacher_fresh=None if fresh_logits is None else _as_tensor(fresh_logits, torch.float64).T,
+            test_logits=None if test_X is None else torch.from_numpy(outputs["test"][part]),
+            test_y=None if test_y is None else torch.as_tensor(np.asarray(test_y)))
+        per_start.insert(0, "start", range(S))
+        per_start.insert(0, "defense", spec)
+        per_start["seed_student"] = seeds[part]
+        runs.append(per_start)
+    not_measured = _not_measured(fresh_X, fresh_logits, test_X)
+    warnings += _mixture_warnings(canary_mask, fresh_canary, te, fresh_X is not None)
+    settings = _settings(logits, mask, te, tau, defenses, device, student, bootstrap, null, null_by,
+                         fresh_X=fresh_X, fresh_y=fresh_y, test_y=test_y, canary_mask=canary_mask)
+    index = {"heldout": te, "fresh": np.arange(settings["num_fresh"]), "test": np.arange(settings["num_test"])}
+    return AuditReport(summary=pd.DataFrame(rows), runs=pd.concat(runs, ignore_index=True), settings=settings,
+                       not_measured=not_measured, warnings=warnings, sets=all_sets, index=index)
+
+
+def _student_outputs(logits, X, y, mask, tau, defenses, student, device, progress, *, fresh_X, test_X):
+    """Train one student per recipe and start on the released records' targets (one ensemble); their float64
+    logits on the held-out, fresh and test records (members in recipe-major order), and their seeds."""
     z = _as_tensor(logits, torch.float64).T.contiguous()  # (c, n), the package's class-first layout
     Xt, yt = _as_tensor(X, torch.float32), _as_tensor(y, torch.long)
-    mask = torch.as_tensor(np.asarray(released).astype(bool))
-    tr, te = torch.nonzero(mask).flatten(), torch.nonzero(~mask).flatten()
+    m = torch.as_tensor(mask)
+    tr, te = torch.nonzero(m).flatten(), torch.nonzero(~m).flatten()
     S = student.inits
     targets = torch.stack([release(z[:, tr], tau, spec, seed=noise_seed(student.seed, spec, k))
                            for spec in defenses for k in range(S)]).float()
@@ -566,67 +610,58 @@ def audit(
         with torch.no_grad():
             return model(_as_tensor(inputs, torch.float32).to(device)).double().cpu().numpy()
 
-    held_logits = outputs(np.asarray(X)[te.numpy()])
-    fresh_out = outputs(fresh_X) if fresh_X is not None else None
-    test_out = outputs(test_X) if test_X is not None else None
-    canary_mask = None if canaries is None else np.asarray(canaries).astype(bool)
-    fresh_canary = None if fresh_canaries is None else np.asarray(fresh_canaries).astype(bool)
-    teacher_fresh = None if fresh_logits is None else np.asarray(fresh_logits).argmax(axis=1)
-    y_np = np.asarray(y)
-    rows, runs, all_sets, warnings = [], [], {}, []
-    for i, spec in enumerate(defenses):
-        part = slice(i * S, (i + 1) * S)
-        sets = Sets(Records(held_logits[part], y_np[te.numpy()],
-                            None if canary_mask is None else canary_mask[te.numpy()]),
-                    None if fresh_out is None else Records(fresh_out[part], np.asarray(fresh_y), fresh_canary,
-                                                           teacher_fresh),
-                    None if test_out is None else Records(test_out[part], np.asarray(test_y)))
-        seed_analysis = derive_seed(student.seed, "shuffle", recipe_index(spec))
-        found = stats.analyse(sets, replicates=bootstrap, permutations=null, null_by=null_by, seed=seed_analysis)
-        rows.append({"defense": spec, "starts": S, "seed_analysis": seed_analysis, **found.row()})
-        warnings += [w for w in found.warnings if w not in warnings]
-        all_sets[spec] = sets
-        per_start = student_metrics(
-            torch.from_numpy(held_logits[part]), torch.from_numpy(y_np[te.numpy()]),
-            fresh_logits=None if fresh_out is None else torch.from_numpy(fresh_out[part]),
-            fresh_y=None if fresh_y is None else torch.as_tensor(np.asarray(fresh_y)),
-            teacher_fresh=None if fresh_logits is None else _as_tensor(fresh_logits, torch.float64).T,
-            test_logits=None if test_out is None else torch.from_numpy(test_out[part]),
-            test_y=None if test_y is None else torch.as_tensor(np.asarray(test_y)))
-        per_start.insert(0, "start", range(S))
-        per_start.insert(0, "defense", spec)
-        per_start["seed_student"] = seeds[part]
-        runs.append(per_start)
-    not_measured = []
+    out = {"held": outputs(np.asarray(X)[te.numpy()])}
+    if fresh_X is not None:
+        out["fresh"] = outputs(fresh_X)
+    if test_X is not None:
+        out["test"] = outputs(test_X)
+    return out, seeds
+
+
+def _not_measured(fresh_X, fresh_logits, test_X) -> list[str]:
+    """What the report cannot say without the inputs it was not given."""
+    out = []
     if fresh_X is None:
-        not_measured.append("fresh accuracy, leak, advantage and membership signal: no fresh records (--fresh-inputs, "
-                            "--fresh-labels); chance 1/c is not assumed")
+        out.append("fresh accuracy, leak, advantage and membership signal: no fresh records (--fresh-inputs, "
+                   "--fresh-labels); chance 1/c is not assumed")
     elif fresh_logits is None:
-        not_measured.append("agreement with the teacher on fresh inputs: the teacher's logits there were not given "
-                            "(--fresh-logits)")
+        out.append("agreement with the teacher on fresh inputs: the teacher's logits there were not given "
+                   "(--fresh-logits)")
     if test_X is None:
-        not_measured.append("test accuracy: no labelled test set (--test-inputs, --test-labels)")
-    if canary_mask is not None and fresh_X is not None:
-        if fresh_canary is None:
-            warnings.append("no --fresh-canaries: every fresh record is a canary's control, so the fresh records must "
-                            "carry canary-style labels drawn as the canaries' were")
-        share_h = float(canary_mask[te.numpy()].mean())
-        share_f = 1.0 if fresh_canary is None else float(fresh_canary.mean())
-        if abs(share_h - share_f) > MIXTURE_GAP:
-            warnings.append(f"the held-out records are {share_h:.0%} canaries and the fresh records {share_f:.0%}: the "
-                            "overall leak mixes different kinds of records on the two sides and may be biased either "
-                            "way; read the canary rows, or give fresh records in the held-out records' mixture")
+        out.append("test accuracy: no labelled test set (--test-inputs, --test-labels)")
+    return out
+
+
+def _mixture_warnings(canary_mask, fresh_canary, te, has_fresh: bool) -> list[str]:
+    """Warnings when held-out and fresh records mix canaries in different proportions (or the fresh canaries'
+    controls are not named)."""
+    if canary_mask is None or not has_fresh:
+        return []
+    out = []
+    if fresh_canary is None:
+        out.append("no --fresh-canaries: every fresh record is a canary's control, so the fresh records must "
+                   "carry canary-style labels drawn as the canaries' were")
+    share_h = float(canary_mask[te].mean())
+    share_f = 1.0 if fresh_canary is None else float(fresh_canary.mean())
+    if abs(share_h - share_f) > MIXTURE_GAP:
+        out.append(f"the held-out records are {share_h:.0%} canaries and the fresh records {share_f:.0%}: the "
+                   "overall leak mixes different kinds of records on the two sides and may be biased either "
+                   "way; read the canary rows, or give fresh records in the held-out records' mixture")
+    return out
+
+
+def _settings(logits, mask, te, tau, defenses, device, student, bootstrap, null, null_by, *, fresh_X, fresh_y,
+              test_y, canary_mask) -> dict:
+    """The audit's settings, as the report's JSON records them."""
     n, c = np.asarray(logits).shape
-    settings = {"num_samples": int(n), "num_classes": int(c), "num_released": int(tr.numel()),
-                "num_heldout": int(te.numel()), "num_fresh": 0 if fresh_y is None else int(np.asarray(fresh_y).size),
+    settings = {"num_samples": int(n), "num_classes": int(c), "num_released": int(mask.sum()),
+                "num_heldout": int(te.size), "num_fresh": 0 if fresh_y is None else int(np.asarray(fresh_y).size),
                 "num_test": 0 if test_y is None else int(np.asarray(test_y).size),
-                "num_heldout_canaries": 0 if canary_mask is None else int(canary_mask[te.numpy()].sum()),
+                "num_heldout_canaries": 0 if canary_mask is None else int(canary_mask[te].sum()),
                 "tau": float(tau), "student_temperature": 1.0, "defenses": defenses, "device": str(device),
                 **{k: v for k, v in asdict(student).items() if k != "make"},
                 "custom_student": student.make is not None, "bootstrap": int(bootstrap), "permutations": int(null),
                 "null": (null_by or ("records" if fresh_X is not None else "labels")) if null else None,
                 "alpha": stats.ALPHA}
     settings["hidden"] = list(student.hidden)
-    index = {"heldout": te.numpy(), "fresh": np.arange(settings["num_fresh"]), "test": np.arange(settings["num_test"])}
-    return AuditReport(summary=pd.DataFrame(rows), runs=pd.concat(runs, ignore_index=True), settings=settings,
-                       not_measured=not_measured, warnings=warnings, sets=all_sets, index=index)
+    return settings
