@@ -45,8 +45,8 @@ def test_recipes_are_seeded_by_their_text_and_the_start_not_their_place():
 
     r1, r3 = {"defense": "noise:1", "tau": 20.0}, {"defense": "noise:3", "tau": 20.0}
     z = torch.randn(5, 7, dtype=torch.float64)
-    a, _ = release._release_all(z, [r1, r3], 2, seed=4)
-    b, _ = release._release_all(z, [r3, r1], 2, seed=4)
+    a, _ = release.release_all(z, [r1, r3], 2, seed=4)
+    b, _ = release.release_all(z, [r3, r1], 2, seed=4)
     assert torch.equal(a[:2], b[2:]) and torch.equal(a[2:], b[:2])  # the same draws whatever the order
     assert not torch.equal(a[0], a[1])  # each start draws its own noise
 

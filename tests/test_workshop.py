@@ -18,6 +18,7 @@ from softleak.distillation import cosine_similarities, similarity_loss
 from softleak.experiments import workshop
 from softleak.metrics import nearest_neighbour_labels
 from softleak.models import MLPEnsemble
+from softleak.rules import per_teacher
 from softleak.training import fit
 
 CFG = workshop.PRESETS["cpu"]
@@ -292,10 +293,10 @@ def test_even_classes_need_enough_teachers_and_a_real_difference_fails():
     spec = workshop.FIG2_SPECS[-1]
     table = workshop.class_evenness(even, permutations=50)
     assert len(table) == 2 and abs(table["excess"].mean()) < 0.02
-    two = {"fig2.class_excess": workshop.per_teacher(table, "excess")}
+    two = {"fig2.class_excess": per_teacher(table, "excess")}
     assert spec.check(two).verdict == "inconclusive"  # even, but two teachers prove no sameness
     uneven = workshop.class_evenness(world(leak=False)["heldout"], permutations=50)
-    assert spec.check({"fig2.class_excess": workshop.per_teacher(uneven, "excess")}).verdict == "fails"
+    assert spec.check({"fig2.class_excess": per_teacher(uneven, "excess")}).verdict == "fails"
 
 
 def test_a_teacher_grid_that_never_fits_is_censored_evidence():
@@ -370,8 +371,8 @@ def test_students_of_retrained_teachers_that_differ_are_not_compared():
 def test_a2_cells_each_draw_their_own_data():
     cfg = {"seed": 0, "c": 5, "d": 8, "p": 8, "student_p": 8, "tau": 5.0, "lr": 1e-3, "a2_student_epochs": 5,
            "a2_rho": 0.5, "a2_inits": 1, "a2_teacher_epochs": 5, "fresh_per_class": 2}
-    one = workshop._a2_one({**cfg, "spc": 4}, "cpu")
-    two = workshop._a2_one({**cfg, "spc": 8}, "cpu")
+    one = workshop.a2_one({**cfg, "spc": 4}, "cpu")
+    two = workshop.a2_one({**cfg, "spc": 8}, "cpu")
     assert one["seed_teacher"].iloc[0] != two["seed_teacher"].iloc[0]
 
 

@@ -97,7 +97,7 @@ class Figure:
         name: the module that holds it, e.g. ``"fig7"`` (``softleak/experiments/relu_mlp/fig7.py``).
         title: how the page names it, e.g. ``"Fig. 7: where leakage starts"``.
         derive: ``derive(tables, cfg) -> Part``: its claims, evidence, glued numbers and tables, from the runs'
-            tables (and the tables of the figures before it, by name).
+            tables (and the tables of the figures before it, by name; ``tables["claims"]`` holds their claims).
         read: ``read(verdicts) -> str | list[str]``: its sentences for the page's conclusion (optional).
         plot: the function that draws it (optional; notebooks call it by name).
     """
@@ -158,6 +158,7 @@ class Chapter:
         for fig in self.figures:
             if fig.derive is None:
                 continue
+            tables["claims"] = list(claims)  # the claims of the figures before it (a closing section counts them)
             part = fig.derive(tables, cfg)
             claims += part.claims
             evidence.update(part.evidence)
