@@ -256,9 +256,9 @@ def test_monotone_rise_at_realistic_noise_is_never_failed():
         return pd.DataFrame(values, index=alphas, columns=range(5))
 
     rule = logistic.fig4a_specs(CFG, 0.1, 0.8)[5].rule.parts[0]
-    flat = [rule.decide(logistic._curve_evidence(curve(0.0, s), 1.95)).verdict for s in range(40)]
+    flat = [rule.decide(logistic.curve_evidence(curve(0.0, s), 1.95)).verdict for s in range(40)]
     assert flat.count("fails") == 0
-    fall = [rule.decide(logistic._curve_evidence(curve(0.6, s), 1.95)).verdict for s in range(10)]
+    fall = [rule.decide(logistic.curve_evidence(curve(0.6, s), 1.95)).verdict for s in range(10)]
     assert fall.count("fails") >= 8
 
 

@@ -11,6 +11,8 @@ import pytest
 from softleak import presets
 from softleak.claims import deviations_table
 from softleak.experiments import multinomial as m
+from softleak.metrics import FULL
+from softleak.rules import Evidence
 
 CFG = presets.resolve("04_multinomial_scaling", "cpu")
 SEEDS = (0, 1, 2)  # as the cpu preset
@@ -207,7 +209,7 @@ def test_best_cell_on_null_data_does_not_reproduce():
     claims, ev = m.fig14_claims(runs)[:2]
     best = ev["c2.window.best_cell"]
     assert best.looks == len(CFG.c2_alphas) * len(CFG.c2_taus)
-    assert m.Evidence.samples([1.0, 1.0, 0.996]).low >= m.FULL  # read as if it were the only cell, it would pass
+    assert Evidence.samples([1.0, 1.0, 0.996]).low >= FULL  # read as if it were the only cell, it would pass
     assert verdicts(claims)["c2.window"] == "inconclusive"
 
 
