@@ -7,6 +7,7 @@ import torch
 
 from softleak import presets
 from softleak.experiments import gpt2
+from softleak.experiments.gpt2 import runs as gpt2_runs
 from softleak.runtime import split_seed
 
 pytest.importorskip("transformers")
@@ -57,7 +58,8 @@ def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics()
     assert len(runs) == len(cfg.rhos) * len(cfg.seeds)
     for col in ("acc_train_S", "acc_test_S", "acc_val_S", "acc_star_T"):
         assert runs[col].between(0, 1).all()
-    claims, metrics, means = gpt2.summarize(out, cfg)
+    claims, metrics, derived = gpt2.summarize(out, cfg)
+    means = derived["means"]  # the seed means per ρ
     assert metrics["chance"] == pytest.approx(1 / cfg.c)
     for rho in cfg.rhos:
         assert 0 <= metrics[f"rho{rho:g}.acc_test_S"] <= 1 and 0 <= metrics[f"rho{rho:g}.acc_train_S"] <= 1
@@ -73,13 +75,13 @@ def test_smoke_run_trains_a_real_gpt2_classifier_and_reports_the_issue_metrics()
 
 def test_each_students_split_is_split_student_at_split_seed_of_rhos_value_not_its_position(monkeypatch):
     calls = []
-    real = gpt2.split_student
+    real = gpt2_runs.split_student
 
     def spy(y, rho, seed, **kw):
         calls.append((rho, seed, len(y)))
         return real(y, rho, seed, **kw)
 
-    monkeypatch.setattr(gpt2, "split_student", spy)
+    monkeypatch.setattr(gpt2_runs, "split_student", spy)  # where the students are split
     short = dict(student_epochs=1, teacher_epochs=1)
     cfg = presets.resolve("06_gpt2", "smoke", rhos=[0.2, 0.5], **short)
     both = gpt2.run(cfg, progress=False, device="cpu")["runs"]

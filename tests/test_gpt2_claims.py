@@ -225,7 +225,7 @@ def test_reading_follows_the_verdicts():
 
 
 def test_rules_name_their_sources_and_the_deviations_table_reads_every_preset():
-    for spec in [gpt2.TEACHER_SPEC, *gpt2._fig9_specs([0.2, 0.5, 0.8], CPU.c)]:
+    for spec in [gpt2.TEACHER_SPEC, *gpt2.fig9_specs([0.2, 0.5, 0.8], CPU.c)]:
         text = spec.rule.text()
         assert any(f"({src}:" in text for src in ("paper", "theory", "chance", "book")), text
     for preset in ("smoke", "cpu", "paper"):

@@ -5,6 +5,9 @@ import pytest
 import torch
 
 from softleak import presets
+from softleak.config import replace_checked
+from softleak.data import modular_addition
+from softleak.distillation import soft_labels
 from softleak.experiments import modular
 from softleak.experiments.modular import ArchConfig, parse_stop
 
@@ -22,7 +25,7 @@ def test_parse_stop_reads_every_kind_and_names_bad_rules():
 
 def test_mirror_masks_split_the_validation_pairs_by_commutativity():
     P = 7
-    tokens, _, train, val = modular.modular_addition(P, 0.4, 3)
+    tokens, _, train, val = modular_addition(P, 0.4, 3)
     mirrored, fresh = modular.mirror_masks(tokens, train[None])
     in_train = torch.zeros(P * P, dtype=torch.bool)
     in_train[train] = True
@@ -37,8 +40,8 @@ def test_a_below_rule_takes_the_last_record_under_its_level():
     """② by "val<x": the checkpoint is the last record below x after ①, and the record after it is at x or
     above; a teacher already at x right after ① has its ② flagged as not met."""
     cfg = presets.resolve("02_modular_addition", "smoke")
-    t = modular.replace_checked(cfg.transformer, teacher_epochs=600, d_model=32,
-                                stops=("train>=1", "val<0.05", "epoch>=600"))
+    t = replace_checked(cfg.transformer, teacher_epochs=600, d_model=32,
+                        stops=("train>=1", "val<0.05", "epoch>=600"))
     cfg = modular.apply_overrides(cfg, transformer=t, archs=("transformer",), rhos=(0.9,), taus=(10.0,),
                                   student_epochs=(20,), fig10=((0.9, 10.0),), small_rho=0.9, premise=())
     out = modular.run(cfg, progress=False, device="cpu", workers=1)
@@ -77,7 +80,7 @@ def test_bad_configs_fail_before_any_compute_and_name_the_parameter():
 @pytest.fixture(scope="module")
 def smoke_out():
     cfg = presets.resolve("02_modular_addition", "smoke")
-    cfg = modular.apply_overrides(cfg, transformer=modular.replace_checked(
+    cfg = modular.apply_overrides(cfg, transformer=replace_checked(
         cfg.transformer, stops=("epoch>=50", "epoch>=100", "val>=0.99")), student_epochs=(100, 100))
     return cfg, modular.run(cfg, progress=False, device="cpu")
 
@@ -147,7 +150,7 @@ def test_a_student_split_depends_on_rho_not_on_the_grid(smoke_out):
 def test_low_temperature_targets_are_the_teacher_argmax():
     g = torch.Generator().manual_seed(0)
     z = torch.stack([torch.randperm(7, generator=g) for _ in range(30)], dim=1).double()  # logit gaps >= 1
-    q = modular.soft_labels(z, 0.01)
+    q = soft_labels(z, 0.01)
     assert torch.equal(q.argmax(0), z.argmax(0)) and float(q.max(0).values.min()) > 0.99
 
 
@@ -160,7 +163,7 @@ def test_fit_multiple_rules_parse_and_fail_on_bad_input():
 
 def _tiny(stops, separate=False, epochs=400):
     cfg = presets.resolve("02_modular_addition", "smoke")
-    t = modular.replace_checked(cfg.transformer, teacher_epochs=epochs, stops=stops, separate_runs=separate)
+    t = replace_checked(cfg.transformer, teacher_epochs=epochs, stops=stops, separate_runs=separate)
     return modular.apply_overrides(cfg, transformer=t, archs=("transformer",), rhos=(0.9,), taus=(10.0,),
                                    student_epochs=(20,), fig10=((0.9, 10.0),), small_rho=0.9, premise=())
 
@@ -169,7 +172,7 @@ def test_checkpoints_at_multiples_of_the_runs_own_fit_epoch():
     cfg = _tiny(("fit*1", "fit*2", "fit*3"))
     out = modular.run(cfg, progress=False, device="cpu", workers=1)
     ck, curve = out["checkpoints"], out["teacher_curve"]
-    every = modular._teacher_record_every(cfg)
+    every = modular.teacher_record_every(cfg)
     for seed in cfg.seeds:
         c = curve[curve["seed"] == seed]
         fit_epoch = c.loc[c["acc_star_T"] >= 1, "epoch"].min()

@@ -1,6 +1,8 @@
 """Chapter 2's claims on synthetic results: with the paper's phenomenon every claim reproduces; without
 it every claim fails; a weaker version than the paper's fails the rule it would have passed before."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import pandas as pd
@@ -202,7 +204,7 @@ def test_post_hoc_settings_are_flagged_at_cpu_only():
     assert set(flags) == {"frac", "lr", "conv"} and "40.0 %" in flags["frac"] and "0.003" in flags["lr"]
     # the convergence rule's loss floor came after a cpu run; it decides at every preset
     assert set(modular.post_hoc_flags(modular.PRESETS["paper"], "transformer")) == {"conv"}
-    state = modular.apply_overrides(cpu, transformer=modular.dataclasses.replace(
+    state = modular.apply_overrides(cpu, transformer=dataclasses.replace(
         cpu.transformer, stops=("fresh<0.005", "fresh<0.01", "val>=0.95")))
     assert "stops" in modular.post_hoc_flags(state, "transformer")
     by, _ = verdicts(synthetic_out(True), modular.apply_overrides(config(), student_lr=3e-3))

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from softleak import presets, theory
+from softleak.claims import Claim
 from softleak.experiments import relu_mlp
 
 
@@ -31,7 +32,7 @@ def test_split_seed_comes_from_rho_value():
     X, y = gaussian_random_labels(200, 5, 4, 3)
     q = torch.full((4, 200), 0.25)
     spec = {"rho": 0.65, "variant": "standard", "k": 0}
-    _, _, _, te, seed, _ = relu_mlp._student_targets(spec, 11, X, y, q, 0)
+    _, _, _, te, seed, _ = relu_mlp.student_targets(spec, 11, X, y, q, 0)
     assert seed == split_seed(11, 0.65)
     assert torch.equal(te, split_student(y, 0.65, split_seed(11, 0.65), stratify=True)[1])
 
@@ -46,12 +47,12 @@ def test_counting_bound_by_hand():
 
 def test_chunks_minimise_padding_plus_overhead():
     # tiny students: the per-step overhead dominates, one ensemble
-    assert sorted(map(sorted, relu_mlp._chunks([10, 20, 30], 1.0, 64))) == [[0, 1, 2]]
+    assert sorted(map(sorted, relu_mlp.chunks([10, 20, 30], 1.0, 64))) == [[0, 1, 2]]
     # large students of very different sizes: separate ensembles, never more than max_members
-    groups = relu_mlp._chunks([10_000, 100, 9_900], 1e5, 64)
+    groups = relu_mlp.chunks([10_000, 100, 9_900], 1e5, 64)
     assert sorted(map(sorted, groups)) == [[0, 2], [1]]
-    assert all(len(g) <= 2 for g in relu_mlp._chunks(list(range(1, 8)), 1.0, 2))
-    assert sorted(i for g in relu_mlp._chunks([5, 3, 8, 1], 1e6, 3) for i in g) == [0, 1, 2, 3]
+    assert all(len(g) <= 2 for g in relu_mlp.chunks(list(range(1, 8)), 1.0, 2))
+    assert sorted(i for g in relu_mlp.chunks([5, 3, 8, 1], 1e6, 3) for i in g) == [0, 1, 2, 3]
 
 
 def _curve(test, train=None, step=50):
@@ -95,8 +96,8 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
     assert m["ladder.fig7c.jump.trend"] == "closes toward the paper"
     flat = relu_mlp.ladder_metrics(relu_mlp.jump_ladder_table(never.assign(seed=0), cfg))
     assert flat["ladder.fig7c.jump.trend"] == "stays"
-    miss = [relu_mlp.Claim(id="fig7c.jump", kind="paper", statement="", rule="", paper="", ours="", holds=False,
-                           verdict="fails", note="", post_hoc="")]
+    miss = [Claim(id="fig7c.jump", kind="paper", statement="", rule="", paper="", ours="", holds=False,
+                  verdict="fails", note="", post_hoc="")]
     assert "budget effect" in relu_mlp.ladder_reading(miss, m, cfg)
     assert "the budget is not why it misses" in relu_mlp.ladder_reading(miss, flat, cfg)
 

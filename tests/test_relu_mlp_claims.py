@@ -224,7 +224,7 @@ def test_claims_decided_at_post_hoc_settings_are_flagged(with_leak):
     paper = dataclasses.replace(CFG, d=1000, c=100, p=500, student_lr=relu_mlp.PAPER_STUDENT_LR,
                                 curve_alphas=relu_mlp.PAPER_CURVE_ALPHAS, tail_alphas=relu_mlp.PAPER_TAIL_ALPHAS,
                                 capacity_alphas=relu_mlp.PAPER_CAPACITY_ALPHAS)
-    assert relu_mlp._curve_post_hoc(paper) == relu_mlp._tail_post_hoc(paper) == relu_mlp._capacity_post_hoc(paper) == ""
+    assert relu_mlp.curve_post_hoc(paper) == relu_mlp.tail_post_hoc(paper) == relu_mlp.capacity_post_hoc(paper) == ""
 
 
 def test_one_smallest_entry_that_barely_hurts_does_not_pass():
@@ -382,7 +382,7 @@ def test_the_deepest_cell_on_null_data_does_not_reproduce_orange():
         assert ev.looks == len(CFG.alphas) * len(CFG.rhos)
         corrected += above.decide({"q": ev}).verdict == REPRODUCES
         means = relu_mlp.figure_means(runs, "grid")
-        a, r = relu_mlp._deepest_cell(means, relu_mlp.REGION_RULES["orange"], cut)
+        a, r = relu_mlp.deepest_cell(means, relu_mlp.REGION_RULES["orange"], cut)
         cell = runs[np.isclose(runs["alpha"], a) & np.isclose(runs["rho"], r)]["acc_test_S"]
         uncorrected += above.decide({"q": Evidence.samples(cell)}).verdict == REPRODUCES
     assert corrected <= 0.05 * reps
@@ -409,7 +409,7 @@ def test_a_seed_that_never_recovers_is_censored_not_missing():
     """fig18.alpha per seed, read off the tail-cut α grid: a seed without full recovery lies beyond the grid's end."""
     rows = [{"variant": "standard", "seed": s, "alpha": a, "acc_test_S": 1.0 if (s < 2 and a >= 1.0) else 0.5}
             for s in range(3) for a in (0.5, 1.0, 1.5)]
-    ev = relu_mlp._recovery_alpha(pd.DataFrame(rows))
+    ev = relu_mlp.recovery_alpha(pd.DataFrame(rows))
     assert not ev.missing and ev.censored == 1 and ev.high == np.inf and ev.resolution == pytest.approx(0.5)
     assert ev.value == pytest.approx((1.0 + 1.0 + 1.5) / 3)  # the censored seed counts as the grid's end
 
@@ -429,12 +429,12 @@ def test_weakest_case_handles_censored_intervals():
 
     low = Evidence.samples([0.2, 0.3, -np.inf], grid_end=0.1)  # open below, its upper end under 0.5
     ok = Evidence.samples([0.8, 0.85, 0.9])
-    w = relu_mlp._weakest({"a": low, "b": ok}, 0.5)
+    w = relu_mlp.weakest({"a": low, "b": ok}, 0.5)
     assert w.low == -np.inf and "a" in w.detail
     assert AtLeast("q", 0.5, "book", "x").decide({"q": w}).verdict == "fails"
     high = Evidence.samples([0.7, 0.8, np.inf], grid_end=0.9)  # open above, its lower end over 0.5
-    w = relu_mlp._weakest({"a": Evidence.samples([0.1, 0.2, 0.15]), "b": high}, 0.5, larger_is_better=False)
+    w = relu_mlp.weakest({"a": Evidence.samples([0.1, 0.2, 0.15]), "b": high}, 0.5, larger_is_better=False)
     assert w.high == np.inf and "b" in w.detail
     assert AtMost("q", 0.5, "book", "x").decide({"q": w}).verdict == "fails"
     up = Evidence.samples([0.7, 0.8, np.inf], grid_end=0.9)  # open above: can still clear an AtLeast
-    assert relu_mlp._weakest({"a": up}, 0.5).high == np.inf
+    assert relu_mlp.weakest({"a": up}, 0.5).high == np.inf

@@ -206,17 +206,19 @@ def test_a_chapter_fingerprint_follows_its_imports(tmp_path):
     shutil.copytree(provenance.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
 
     def keys():
-        return {m: provenance.source_fingerprint(f"softleak.experiments.{m}", package_dir=pkg)
+        return {m: provenance.source_fingerprint(f"softleak.experiments.{m}.runs", package_dir=pkg)
                 for m in ("workshop", "release", "toy2d", "logistic")}
 
     def edit(rel):
         f = pkg / rel
         f.write_text(f.read_text() + "\n# an edit\n")
 
-    closure = {str(p.relative_to(pkg)) for p in provenance.import_closure("softleak.experiments.workshop", package_dir=pkg)}
-    assert {"experiments/modular.py", "experiments/toy2d.py", "training.py"} <= closure and "rules.py" not in closure
+    closure = {str(p.relative_to(pkg)) for p in provenance.import_closure("softleak.experiments.workshop.runs",
+                                                                         package_dir=pkg)}
+    assert {"experiments/modular/runs.py", "experiments/toy2d/config.py", "training.py"} <= closure
+    assert "rules.py" not in closure and "experiments/modular/fig10.py" not in closure  # runs never read figures
     before = keys()
-    edit("experiments/modular.py")
+    edit("experiments/modular/teachers.py")
     after = keys()
     assert after["workshop"] != before["workshop"] and after["toy2d"] == before["toy2d"] == keys()["toy2d"]
     edit("audit/stats.py")

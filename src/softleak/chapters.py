@@ -186,11 +186,8 @@ class Chapter:
 _LOADED: dict[str, Chapter] = {}
 
 
-def register(chapter: Chapter, module=None) -> Chapter:
+def register(chapter: Chapter) -> Chapter:
     """Called by each chapter module at import: ``CHAPTER = register(Chapter(NAMESPACE, __name__, ...))``."""
-    if module is not None:  # TRANSITION: a chapter module not yet converted registers itself
-        chapter = Chapter(chapter, module.__name__, module.PRESETS, module.apply_overrides, module.DEVIATIONS,
-                          module.run, module.plan, (), module.config_table, getattr(module, "PLAN_NOTES", ()))
     check_choice("section", chapter.stem, SECTIONS)
     if chapter.module != SECTIONS[chapter.stem]:
         raise ValueError(f"section={chapter.stem!r} is not allowed from {chapter.module}: it belongs to "

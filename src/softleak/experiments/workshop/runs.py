@@ -14,9 +14,9 @@ from ...models import MLPEnsemble
 from ...plan import META, Batch, Fit
 from ...runtime import resolve_device
 from ...sweeps import default_workers, group_batches, run_sweep
-from ..modular import ArchConfig, ModularConfig
-from ..modular import plan as modular_plan
-from ..modular import run as modular_run
+from ..modular.config import ArchConfig, ModularConfig
+from ..modular.runs import plan as modular_plan
+from ..modular.runs import run as modular_run
 from .base import check_cifar_dir
 from .config import A4_STOPS, NAMESPACE, STRUCTURED_SHAPES, WorkshopConfig
 from .extra_runs import a2_batch, a2_configs, structured_batch, structured_configs, toy_batch, toy_configs, toy_key
