@@ -87,6 +87,9 @@ def test_every_chapter_is_a_chapter_whose_figures_are_modules_named_after_them()
             assert any(fig.name in f.split("_") or f == fig.name for f in files), (stem, fig.name, sorted(files))
             if fig.derive is not None:
                 assert fig.derive.__module__.startswith(module), (stem, fig.name, fig.derive.__module__)
+            if fig.needs is not None:  # the claim it waits for is one its own module declares
+                source = (folder / f"{fig.derive.__module__.rsplit('.', 1)[1]}.py").read_text()
+                assert f'"{fig.needs}"' in source, (stem, fig.name, fig.needs)
 
 
 if __name__ == "__main__":

@@ -115,3 +115,36 @@ def test_split_sizes_and_disjointness(stratify):
 def test_split_that_leaves_a_set_empty_is_rejected():
     with pytest.raises(ValueError, match="rho=0.05 is not allowed for n=10"):
         split_student(torch.zeros(10, dtype=torch.long), 0.05, seed=0)
+
+
+def test_replace_checked_sets_a_part_of_a_config_by_its_flat_name_and_names_what_is_wrong():
+    import dataclasses
+
+    import pytest
+
+    from softleak.config import check_positive, flat_names, replace_checked
+
+    @dataclasses.dataclass(frozen=True)
+    class Part:
+        lr: float = 1e-3
+        steps: int = 10
+
+        def __post_init__(self):
+            check_positive("lr", self.lr)
+
+    @dataclasses.dataclass(frozen=True)
+    class Whole:
+        d: int = 3
+        teacher: Part = Part()
+        student: Part = Part(lr=1e-2)
+
+    w = replace_checked(Whole(), d=5, teacher_lr=0.5, student_steps=7)
+    assert w == Whole(d=5, teacher=Part(lr=0.5), student=Part(lr=1e-2, steps=7))
+    # a whole part, then a flat name changes that part
+    assert replace_checked(Whole(), teacher=Part(steps=2), teacher_lr=0.25).teacher == Part(lr=0.25, steps=2)
+    assert flat_names(Whole()) == ["d", "teacher", "teacher_lr", "teacher_steps", "student", "student_lr",
+                                   "student_steps"]
+    with pytest.raises(ValueError, match=r"teacher_lr=-1.0 is not allowed"):
+        replace_checked(Whole(), teacher_lr=-1.0)
+    with pytest.raises(ValueError, match=r"teacher_rate=1 is not a parameter of Whole; allowed: d, teacher, teacher_lr"):
+        replace_checked(Whole(), teacher_rate=1)

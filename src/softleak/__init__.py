@@ -2,14 +2,18 @@
 
 The shared package behind the book that reproduces Behrens & Zdeborová, *Dataset distillation
 for memorized data: soft labels can leak held-out teacher knowledge*. Modules, by responsibility
-(dependencies point one way):
+(dependencies point one way; ``tests/test_setup.py`` reads the import graph for cycles):
 
-runtime, config -> theory -> metrics -> data / models / training / distillation -> audit (stats -> core -> cli,
-example) -> chapters -> provenance -> sweeps -> rules -> claims / presets / plan -> plotting -> experiments.*
--> pages / book
+runtime, config, rules (claim rules, evidence, ``Claim``; no imports) -> theory -> metrics -> data / models /
+training / distillation -> audit (stats -> core -> cli, example); rules -> chapters (``Chapter``, ``Figure``,
+``Part``, ``Verdicts``, the registry) -> provenance -> sweeps, claims -> presets -> plan; metrics -> plotting;
+all of them -> experiments.<chapter> -> notebook -> pages / book
 
-Lower modules find a chapter through :mod:`softleak.chapters` (each chapter module registers itself on import;
-:func:`softleak.experiments.load_all` imports them all), never by importing upward.
+A chapter is a package ``experiments/<name>/``: ``config.py`` (config, presets, deviations), its run modules
+(``runs.py``; chapter 2 splits teachers, students, ensembles), ``common.py`` and one module per figure named
+after it (``fig18.py``), each holding that figure's table, claims, sentences and plot call. Its
+``__init__`` registers a :class:`softleak.chapters.Chapter`; lower modules ask :mod:`softleak.chapters` for a
+chapter (:func:`softleak.experiments.load_all` imports them all), never by importing upward.
 
 ``softleak.audit`` is also a command line (``python -m softleak.audit``) that audits a release of your own.
 """

@@ -100,6 +100,8 @@ class Figure:
             tables (and the tables of the figures before it, by name; ``tables["claims"]`` holds their claims).
         read: ``read(verdicts) -> str | list[str]``: its sentences for the page's conclusion (optional).
         plot: the function that draws it (optional; notebooks call it by name).
+        needs: a claim id without which the figure has nothing to say: ``read`` is skipped when the chapter has
+            no such claim at this preset (optional).
     """
 
     name: str
@@ -107,6 +109,7 @@ class Figure:
     derive: Callable[[dict, object], Part] | None = None
     read: Callable[[Verdicts], str | Sequence[str]] | None = None
     plot: Callable | None = None
+    needs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ class Chapter:
         verdicts = Verdicts(claims, metrics, cfg)
         parts: list[str] = []
         for fig in self.figures:
-            if fig.read is None:
+            if fig.read is None or (fig.needs is not None and fig.needs not in verdicts):
                 continue
             said = fig.read(verdicts)
             parts += [said] if isinstance(said, str) else list(said)

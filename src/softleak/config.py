@@ -91,14 +91,49 @@ def _tuples(value: object) -> object:
 
 
 def replace_checked(obj, **changes):
-    """``dataclasses.replace`` that names an unknown field and lists the allowed ones."""
-    allowed = [f.name for f in dataclasses.fields(obj)]
-    for name in changes:
-        if name not in allowed:
-            raise ValueError(
-                f"{name}={changes[name]!r} is not a parameter of {type(obj).__name__}; allowed: {', '.join(allowed)}"
-            )
-    return dataclasses.replace(obj, **changes)
+    """``dataclasses.replace`` that names an unknown field and lists the allowed ones.
+
+    A config may hold parts that are configs themselves (one per figure or experiment, e.g. chapter 7's ``a1``).
+    A field of a part is changed by its flat name, ``<part>_<field>`` (``a1_taus=(1.0, 5.0)`` sets
+    ``cfg.a1.taus``), so that overrides stay plain parameter names (papermill's); a whole part may be given too
+    (``a1=A1(...)``), and flat names then change that part. A part's own checks name the flat parameter.
+
+    Raises:
+        ValueError: for a name that is neither a field nor a field of a part (listing the allowed names), or a
+            value a check rejects.
+    """
+    names = [f.name for f in dataclasses.fields(obj)]
+    parts = [n for n in names if dataclasses.is_dataclass(getattr(obj, n)) and not isinstance(getattr(obj, n), type)]
+    direct: dict[str, object] = {}
+    nested: dict[str, dict[str, object]] = {}
+    for name, value in changes.items():
+        part = next((p for p in parts if name.startswith(f"{p}_")
+                     and name[len(p) + 1:] in {f.name for f in dataclasses.fields(getattr(obj, p))}), None)
+        if name in names:
+            direct[name] = value
+        elif part is not None:
+            nested.setdefault(part, {})[name[len(part) + 1:]] = value
+        else:
+            raise ValueError(f"{name}={value!r} is not a parameter of {type(obj).__name__}; allowed: "
+                             f"{', '.join(flat_names(obj))}")
+    for part, sub in nested.items():
+        try:
+            direct[part] = replace_checked(direct.get(part, getattr(obj, part)), **sub)
+        except ValueError as err:
+            raise ValueError(f"{part}_{err}") from err
+    return dataclasses.replace(obj, **direct)
+
+
+def flat_names(obj) -> list[str]:
+    """A config's parameter names as overrides spell them: its fields, and ``<part>_<field>`` for each field of a
+    part that is a config itself."""
+    out = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out.append(f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out += [f"{f.name}_{g}" for g in flat_names(value)]
+    return out
 
 
 def linear_grid(lo: float, hi: float, num: int) -> tuple[float, ...]:

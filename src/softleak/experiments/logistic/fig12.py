@@ -62,14 +62,11 @@ def fig12_claims(runs: pd.DataFrame, cfg: LogisticConfig, th: dict) -> tuple[lis
 
 def derive(tables: dict, cfg: LogisticConfig) -> Part:
     """Fig. 12's claim: recovery of the teacher wherever ρn ≥ d, on both sides of α_label^T."""
-    claims, ev = fig12_claims(tables["runs"], cfg, tables["thresholds"])
-    return Part(claims, ev)
+    return Part(*fig12_claims(tables["runs"], cfg, tables["thresholds"]))
 
 
 def read(v: Verdicts) -> str:
     """The page's sentence on recovery where ρn ≥ d."""
-    if "fig12.teacher_recovered" not in v:
-        return ""
     return v.say(
         "fig12.teacher_recovered",
         reproduces="Wherever the student sees at least d equations (ρn ≥ d), it recovers the teacher exactly, "
@@ -82,4 +79,4 @@ def read(v: Verdicts) -> str:
     )
 
 
-FIGURE = Figure("fig12", "Fig. 12: six maps", derive=derive, read=read)
+FIGURE = Figure("fig12", "Fig. 12: six maps", derive=derive, read=read, needs="fig12.teacher_recovered")

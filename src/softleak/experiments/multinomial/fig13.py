@@ -74,11 +74,9 @@ def derive(tables: dict, cfg: MultinomialConfig) -> Part:
 
 def read(v: Verdicts) -> str:
     """The page's paragraph on Fig. 13."""
-    if "fig13.tau" not in v:
-        return ""
     return (f"\n\n**Fig. 13.** The leakage region grows with τ by "
             f"{fmt(v.metrics.get('fig13.leak_gain', float('nan')), 'pct')} of the (α, ρ) grid: the claim "
             f"{SAY[v['fig13.tau']]}.")
 
 
-FIGURE = Figure("fig13", "Fig. 13: leakage over (α, ρ) at three τ", derive=derive, read=read)
+FIGURE = Figure("fig13", "Fig. 13: leakage over (α, ρ) at three τ", derive=derive, read=read, needs="fig13.tau")

@@ -82,8 +82,6 @@ def derive(tables: dict, cfg) -> Part:
 
 def read(v: Verdicts) -> str:
     """The page's paragraph on two classes: the window (Fig. 14), the onset and the order (Fig. 5A)."""
-    if "c2.window" not in v:
-        return ""
     metrics = v.metrics
     return (f"**Two classes.** The window of perfect held-out recovery at high τ, empty at the smallest τ, "
             f"{SAY[v['c2.window']]} (widest: {metrics.get('c2.window_max')} α grid points on the seed means); "
@@ -95,4 +93,4 @@ def read(v: Verdicts) -> str:
             f"α_label^T as τ → 0 {SAY[v['c2.label_S_to_T']]}.")
 
 
-FIGURE = Figure("fig14", "Fig. 14: two classes over (α, τ)", derive=derive, read=read)
+FIGURE = Figure("fig14", "Fig. 14: two classes over (α, τ)", derive=derive, read=read, needs="c2.window")

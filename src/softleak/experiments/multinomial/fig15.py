@@ -36,11 +36,9 @@ def derive(tables: dict, cfg: MultinomialConfig) -> Part:
 
 def read(v: Verdicts) -> str:
     """The page's paragraph on ten classes."""
-    if "c10.window" not in v:
-        return ""
     return (f"\n\n**Ten classes.** The same picture (window {SAY[v['c10.window']]}; α_id^S near "
             f"{fmt(v.metrics.get('c10.theory.alpha_id_S', float('nan')))} {SAY[v['c10.alpha_id']]}; order "
             f"{SAY[v['c10.order']]}).")
 
 
-FIGURE = Figure("fig15", "Fig. 15: ten classes over (α, τ)", derive=derive, read=read)
+FIGURE = Figure("fig15", "Fig. 15: ten classes over (α, τ)", derive=derive, read=read, needs="c10.window")

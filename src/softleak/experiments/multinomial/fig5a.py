@@ -117,8 +117,6 @@ def derive(tables: dict, cfg: MultinomialConfig) -> Part:
 
 def read(v: Verdicts) -> str:
     """The page's paragraph on the shuffled student (its capacity against τ)."""
-    if "c2.shuffle_direction" not in v:
-        return ""
     move = v.metrics.get("c2.shuffle_move", float("nan"))
     way = ("could not be measured at both ends of the τ grid" if not math.isfinite(move) else
            f"{'rises' if move > 0 else 'falls' if move < 0 else 'does not move'} with τ (by {fmt(move)} in α, "
@@ -128,4 +126,5 @@ def read(v: Verdicts) -> str:
             f"the counting argument's (a decrease) {SAY[v['c2.shuffle_counting']]}.")
 
 
-FIGURE = Figure("fig5a", "Fig. 5A: the thresholds against τ, two classes", derive=derive, read=read)
+FIGURE = Figure("fig5a", "Fig. 5A: the thresholds against τ, two classes",
+                derive=derive, read=read, needs="c2.shuffle_direction")

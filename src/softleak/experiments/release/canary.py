@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ...chapters import Figure, Part, Verdicts
-from ...rules import UNTESTED, AllOf, Above, AtLeast, BeyondNull, ClaimSpec, Evidence, fmt, not_converged, per_teacher
-from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, pooled_null, safe_rule,
-                     unconverged)
+from ...rules import UNTESTED, AllOf, Above, AtLeast, BeyondNull, ClaimSpec, Evidence, fmt, not_converged
+from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, recipe_evidence, safe_rule,
+                     setting_frames, unconverged)
 from .config import MODES, ReleaseConfig
 
 UTILITY_KEPT = 0.05  # a useful release: the student within 5 points of the teacher's test accuracy
@@ -54,27 +54,13 @@ def canary_evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig
                     ) -> tuple[dict[str, Evidence], dict[str, pd.DataFrame]]:
     """The canary claims' evidence, and the figure's tables: the audit per teacher (``canary_audit``), the Pareto
     table per mode and recipe (``canary_pareto``) and the best stopped recipe per family (``canary_best``)."""
-    can = out["canary"]
-    ca, cn = out.get("canary_audit", pd.DataFrame()), out.get("canary_null", pd.DataFrame())
-    cbase = f"τ = {cfg.canary_tau:g}"
-    ev: dict[str, Evidence] = {}
-    tables: dict[str, pd.DataFrame] = {}
+    can, ca, cn, ev = setting_frames(out, "canary", fit_by=["seed"])
     if can.empty:
-        return ev, tables
-    fits = can.groupby("seed")["acc_star_T"].first()
-    ev["canary.teachers_fit"] = Evidence.share_of(fits >= 1.0, of="teachers")
+        return ev, {}
+    cbase = f"τ = {cfg.canary_tau:g}"
     can = can.assign(utility_gap=can["acc_test"] - can["acc_test_real_T"])
-    for mode in MODES:
-        g = can[can["mode"] == mode]
-        for name, recipe in (("base", cbase), ("hard", "hard")):
-            sel = g[g["recipe"] == recipe]
-            ev[f"canary.{mode}.{name}.advantage"] = per_teacher(sel, "advantage", detail=recipe)
-            ev[f"canary.{mode}.{name}.auc"] = per_teacher(sel, "auc", unit="num", detail=recipe)
-            ev[f"canary.{mode}.{name}.utility_gap"] = per_teacher(sel, "utility_gap", detail=recipe)
-        if not ca.empty:
-            ev[f"canary.{mode}.base.null_p"] = pooled_null(ca[ca["mode"] == mode], cn[cn["mode"] == mode], cbase)
-    if not ca.empty:
-        tables["canary_audit"] = ca
+    ev.update(recipe_evidence(can, ca, cn, by="mode", groups=MODES, base=cbase, prefix="canary.", extra=("utility_gap",)))
+    tables = {"canary_audit": ca} if not ca.empty else {}
     cp = pareto_table(can, "acc_test", by=("mode",), audits=ca if not ca.empty else None)
     tables["canary_pareto"] = cp
     tables["canary_best"] = best_table(cp, cbase, by=("mode",))

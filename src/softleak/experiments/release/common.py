@@ -5,6 +5,8 @@ comes from."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from ... import audit
@@ -33,6 +35,39 @@ FIT_LEVEL = 0.5
 def frames(tables: dict) -> dict[str, pd.DataFrame]:
     """The run's tables (:data:`TABLES`), an empty table for any the run did not return."""
     return {k: tables.get(k, pd.DataFrame()) for k in TABLES}
+
+
+def setting_frames(out: dict[str, pd.DataFrame], setting: str, fit_by: list[str]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Evidence]]:
+    """One setting's students, its audits and its audit nulls (empty tables for those the run did not return),
+    and the evidence that its teachers memorize (``<setting>.teachers_fit``: one teacher per ``fit_by`` group;
+    none when the setting did not run)."""
+    students = out[setting]
+    audits, nulls = out.get(f"{setting}_audit", pd.DataFrame()), out.get(f"{setting}_null", pd.DataFrame())
+    if students.empty:
+        return students, audits, nulls, {}
+    fits = students.groupby(fit_by)["acc_star_T"].first()
+    return students, audits, nulls, {f"{setting}.teachers_fit": Evidence.share_of(fits >= 1.0, of="teachers")}
+
+
+def recipe_evidence(students: pd.DataFrame, audits: pd.DataFrame, nulls: pd.DataFrame, *, by: str,
+                    groups: Iterable[str], base: str, prefix: str = "", extra: tuple[str, ...] = ()
+                    ) -> dict[str, Evidence]:
+    """Per group (a value of column ``by``): the undefended (recipe ``base``) and hard-label students' advantage,
+    membership AUC and ``extra`` columns per teacher (``<prefix><group>.<base|hard>.<column>``), and the audit's
+    null pooled over teachers for the undefended release (``<prefix><group>.base.null_p``, when audited)."""
+    ev: dict[str, Evidence] = {}
+    for group in groups:
+        g = students[students[by] == group]
+        for name, recipe in (("base", base), ("hard", "hard")):
+            sel = g[g["recipe"] == recipe]
+            ev[f"{prefix}{group}.{name}.advantage"] = per_teacher(sel, "advantage", detail=recipe)
+            ev[f"{prefix}{group}.{name}.auc"] = per_teacher(sel, "auc", unit="num", detail=recipe)
+            for col in extra:
+                ev[f"{prefix}{group}.{name}.{col}"] = per_teacher(sel, col, detail=recipe)
+        if not audits.empty:
+            ev[f"{prefix}{group}.base.null_p"] = pooled_null(audits[audits[by] == group], nulls[nulls[by] == group], base)
+    return ev
 
 
 def stopped_rule(q: str) -> AtMost:

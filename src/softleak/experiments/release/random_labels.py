@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part, Verdicts
-from ...rules import (UNTESTED, AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, fmt, not_converged,
-                      per_teacher)
-from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, pooled_null,
-                     stopped_rule, unconverged)
+from ...rules import UNTESTED, AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, fmt, not_converged
+from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, recipe_evidence,
+                     setting_frames, stopped_rule, unconverged)
 from .config import PRESETS, ReleaseConfig, vals
 
 JUMP_LEAK = 0.5  # the jump α's undefended release recovers at least half of what trivial leaves
@@ -89,28 +88,14 @@ def random_evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig
                     ) -> tuple[dict[str, Evidence], dict[str, pd.DataFrame]]:
     """The random-label claims' evidence, and the figure's tables: the audit per teacher (``audit``), the Pareto
     table per regime and recipe (``pareto``) and the best stopped recipe per family (``best``)."""
-    rnd = out["random"]
-    ra, rn = out.get("random_audit", pd.DataFrame()), out.get("random_null", pd.DataFrame())
-    base = f"τ = {cfg.tau:g}"
-    ev: dict[str, Evidence] = {}
-    tables: dict[str, pd.DataFrame] = {}
+    rnd, ra, rn, ev = setting_frames(out, "random", fit_by=["n", "seed"])
     if rnd.empty:
-        return ev, tables
-    fits = rnd.groupby(["n", "seed"])["acc_star_T"].first()
-    ev["random.teachers_fit"] = Evidence.share_of(fits >= 1.0, of="teachers")
-    rnd = rnd.assign(regime=np.where(rnd["n"] == cfg.n_jump, "jump", "weak"))
-    if not ra.empty:
-        ra = ra.assign(regime=np.where(ra["n"] == cfg.n_jump, "jump", "weak"))
-        rn = rn.assign(regime=np.where(rn["n"] == cfg.n_jump, "jump", "weak"))
-        tables["audit"] = ra
-    for regime in ("weak", "jump"):
-        g = rnd[rnd["regime"] == regime]
-        for name, recipe in (("base", base), ("hard", "hard")):
-            sel = g[g["recipe"] == recipe]
-            ev[f"{regime}.{name}.advantage"] = per_teacher(sel, "advantage", detail=recipe)
-            ev[f"{regime}.{name}.auc"] = per_teacher(sel, "auc", unit="num", detail=recipe)
-        if not ra.empty:
-            ev[f"{regime}.base.null_p"] = pooled_null(ra[ra["regime"] == regime], rn[rn["regime"] == regime], base)
+        return ev, {}
+    base = f"τ = {cfg.tau:g}"
+    rnd, ra, rn = (df.assign(regime=np.where(df["n"] == cfg.n_jump, "jump", "weak")) if not df.empty else df
+                   for df in (rnd, ra, rn))
+    tables = {"audit": ra} if not ra.empty else {}
+    ev.update(recipe_evidence(rnd, ra, rn, by="regime", groups=("weak", "jump"), base=base))
     jump = rnd[rnd["regime"] == "jump"]
     ev["jump.topk_half.ratio"] = _ratio(jump, f"topk:{cfg.c // 2}", base)
     ev["jump.round2.ratio"] = _ratio(jump, "round:2", base)

@@ -60,8 +60,6 @@ def derive(tables: dict, cfg) -> Part:
 
 def read(v: Verdicts) -> str:
     """Whether the two kinds of students share what they know."""
-    if OVERLAP_SPEC.id not in v:
-        return ""
     r = v.metrics.get("overlap.ratio")
     return {"reproduces": f"The two kinds of students share what they know: they are both right on a held-out "
                           f"sample {r:.2f}× as often as independent students with their accuracies would be.",
@@ -71,4 +69,5 @@ def read(v: Verdicts) -> str:
             "untested": "The overlap of the two students could not be measured at this preset."}[v[OVERLAP_SPEC.id]]
 
 
-FIGURE = Figure("overlap", "Beyond the workshop: do the two students know the same things?", derive=derive, read=read)
+FIGURE = Figure("overlap", "Beyond the workshop: do the two students know the same things?",
+                derive=derive, read=read, needs=OVERLAP_SPEC.id)
