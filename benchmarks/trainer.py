@@ -11,7 +11,13 @@
    student step, milliseconds on the fused Adam kernel (after the contiguous-gradient fix) and on the
    multi-tensor path, and the GFLOP/s of the step's matmuls against the float32 matmul ceiling of the
    same run; then the fast forward path against the general token-table path.
-5. One small sweep (chapter 8 at ``smoke``: 6 configs) in this process against a 2-worker Dask
+5. Finished members leave the batch: an ensemble of 20 small MLPs (100→50→10, n = 2000) whose first half stops
+   after a tenth of the steps (50 % of the members stopped), compacted (the default) against carrying the stopped
+   members along (``compact=False``), as a speed-up, with the largest parameter difference between the two.
+6. The plan against the last build: per chapter, the plan's lower bound at ``cpu`` (FLOPs and operations at this
+   machine's calibrated rates, divided among the run's workers) against the sweep time the last ``cpu`` build
+   recorded in its ``claims.json`` (``results/<chapter>/cpu``), and their ratio: what is not training.
+7. One small sweep (chapter 8 at ``smoke``: 6 configs) in this process against a 2-worker Dask
    ``LocalCluster``, as configs per second (the cluster's start is timed apart). On a 2-core machine
    expect no gain: the number shows the overhead.
 
@@ -196,6 +202,52 @@ def transformer_steps(device):
               f"{ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
 
 
+def compaction(device, num_models=20, steps=400):
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(num_models, 2000, 100, generator=gen, dtype=torch.float64).to(device)
+    y = torch.randint(0, 10, (num_models, 2000), generator=gen).to(device)
+    half = torch.arange(num_models, device=device) < num_models // 2
+
+    def run(compact, dtype=torch.float32):
+        model = MLPEnsemble((100, 50, 10), range(num_models), dtype=dtype, device=device)
+        fit(model, X.to(dtype), y, steps=steps, lr=1e-3, record_every=steps // 10, compact=compact,
+            on_record=lambda step, row: half if step >= steps // 10 else None)
+        return model
+
+    def gap(dtype):
+        a, b = run(True, dtype), run(False, dtype)
+        return max(float((p - q).detach().abs().max()) for p, q in zip(a.parameters(), b.parameters()))
+
+    t_on, t_off = timed(lambda: run(True), 3, device), timed(lambda: run(False), 3, device)
+    print(f"{'compaction (E=20, half stop at 10 %)':<38} compacted {t_on * 1e3:7.0f} ms | frozen members carried "
+          f"{t_off * 1e3:7.0f} ms | speed-up {t_off / t_on:4.2f}x (ideal {1 / (0.1 + 0.9 * 0.5):.2f}x); largest "
+          f"parameter difference float64 {gap(torch.float64):.1e}, float32 {gap(torch.float32):.1e} (float32: the "
+          "smaller batch rounds differently from about step 60, and memorizing random labels amplifies it)")
+
+
+def plan_vs_build(preset: str = "cpu") -> None:
+    import json
+
+    from softleak.chapters import SECTIONS
+    from softleak.claims import results_dir
+    from softleak.experiments import load_all
+    from softleak.plan import plan_chapter, rates_for
+
+    load_all()
+    rates = rates_for("cpu")
+    for stem in SECTIONS:
+        bound_1 = plan_chapter(stem, preset, rates=rates).totals["est. hours, 1 worker"] * 3600
+        path = results_dir(stem, preset) / "claims.json"
+        if not path.exists():
+            print(f"{stem:<26} plan ≥ {bound_1:7.0f} s on one worker | no {preset} build in {path.parent}")
+            continue
+        prov = json.loads(path.read_text())["provenance"]
+        workers = max(1, int((prov.get("cache") or {}).get("workers") or 1))
+        seconds, bound = float(prov["seconds"]), bound_1 / workers
+        print(f"{stem:<26} plan ≥ {bound:7.0f} s on {workers} worker(s) | last build {seconds:7.0f} s "
+              f"({prov['date'][:10]}, commit {prov['commit'][:7]}) | ratio {seconds / bound:4.1f}x")
+
+
 def _no_fused(*args, **kwargs):
     raise RuntimeError("fused kernel disabled by the benchmark")
 
@@ -265,6 +317,8 @@ def main() -> None:
     tau_sweep(device)
     transformer_steps(device)
     transformer_paths(device)
+    compaction(device)
+    plan_vs_build()
     dask_sweep()
 
 
