@@ -285,7 +285,7 @@ def dask_sweep() -> None:
     from softleak.experiments import release
 
     cfg = release.PRESETS["smoke"]
-    n = 2 * len(cfg.seeds) + len(cfg.canary_seeds)
+    n = 2 * len(cfg.seeds) + len(cfg.canary.seeds)
     release.run(cfg, progress=False, workers=1)  # warm-up: imports, the digits
     start = time.perf_counter()
     release.run(cfg, progress=False, workers=1)

@@ -20,10 +20,18 @@ SMOKE = release.PRESETS["smoke"]
     ({"topks": (2,)}, "c/2"), ({"topks": (1, 3)}, r"topks\[0\]"), ({"weak_alpha": 3.0}, "weak_alpha"),
     ({"seeds": ()}, "seeds"), ({"combos": ("blur:1",)}, r"combos\[0\]"), ({"canary_count": 400}, "canary_count"),
     ({"canary_train": 1750}, "canary_train"), ({"canary_rho": 0.01}, "canary_rho"), ({"noises": (-1.0,)}, "noises"),
+    ({"jump_alpha": -1.0}, "jump_alpha"), ({"weak_alpha": 0.52}, "weak_alpha=0.52 is not allowed with d=20"), ({"canary_topks": (10,)},
+    r"canary_topks\[0\]"), ({"canary_tau": 10.0}, "canary_taus"), ({"audit_null": 0}, "audit_null"),
 ])
 def test_bad_config_fails_before_compute(override, match):
     with pytest.raises(ValueError, match=match):
-        dataclasses.replace(SMOKE, **override)
+        release.apply_overrides(SMOKE, **override)
+
+
+def test_a_flat_override_sets_a_field_of_a_part():
+    cfg = release.apply_overrides(SMOKE, canary_p=8, jump_alpha=3.0, audit_null=19, seeds=(4,))
+    assert (cfg.canary.p, cfg.jump.alpha, cfg.audit.null, cfg.seeds) == (8, 3.0, 19, (4,))
+    assert cfg.canary.count == SMOKE.canary.count and cfg.n_jump == 60 * SMOKE.c
 
 
 def test_unknown_override_and_preset_are_named():
@@ -57,12 +65,12 @@ def test_smoke_run_writes_the_metrics_the_issue_names():
     rnd, can = out["random"], out["canary"]
     recipes = len(release.recipes(cfg, "random"))
     assert len(rnd) == 2 * len(cfg.seeds) * recipes * cfg.inits
-    assert len(can) == len(release.MODES) * len(cfg.canary_seeds) * len(release.recipes(cfg, "canary")) * cfg.canary_inits
+    assert len(can) == len(release.MODES) * len(cfg.canary.seeds) * len(release.recipes(cfg, "canary")) * cfg.canary.inits
     for col in ("seed", "seed_data", "seed_teacher", "seed_student"):
         assert col in rnd  # seeds recorded in the results table
     # no canary is ever released in mode released0, and the held-out canaries are all m of them
     r0 = can[can["mode"] == "released0"]
-    assert (r0["num_released_canaries"] == 0).all() and (r0["num_members"] == cfg.canary_count).all()
+    assert (r0["num_released_canaries"] == 0).all() and (r0["num_members"] == cfg.canary.count).all()
     claims, metrics, tables = release.summarize(out, cfg)
     for fam in ("temperature", "topk", "rounding", "quantisation", "logit_noise", "hard_labels"):
         for part in ("knob", "leakage", "utility"):
@@ -257,12 +265,12 @@ def test_the_worked_audit_example_runs_on_the_files_it_writes(tmp_path):
     examples = release.audit_examples(SMOKE, tmp_path)
     for label, (name, memorize) in release.EXAMPLE_TEACHERS.items():
         released = np.load(tmp_path / name / "released.npy")
-        assert released.sum() == len(released) - SMOKE.canary_count  # every canary held back, every real image released
+        assert released.sum() == len(released) - SMOKE.canary.count  # every canary held back, every real image released
         run = examples[label]
         assert run["status"] in (audit.EXIT_OK, audit.EXIT_LEAKS) and (run["status"] == audit.EXIT_LEAKS) == \
             any(r["verdict"] == "leaks" for r in run["report"]["recipes"])
         assert [r["defense"] for r in run["report"]["recipes"]] == ["none", "hard"]
-        assert run["report"]["settings"]["num_heldout"] == SMOKE.canary_count
+        assert run["report"]["settings"]["num_heldout"] == SMOKE.canary.count
     teacher = (tmp_path / "never_sees" / "teacher.txt").read_text()
     assert "memorizes the canaries: False" in teacher and "canary labels it names: 0.0000" in teacher
     metrics = release.example_metrics(examples)
@@ -276,7 +284,7 @@ def test_chapter_8_digit_teachers_are_the_audit_examples_memorizing_teachers():
 
     from softleak.audit import example
 
-    conf = {k: v for k, v in dataclasses.asdict(SMOKE).items() if k.startswith("canary_")} | {"seed": 0}
+    conf = {f"canary_{k}": v for k, v in dataclasses.asdict(SMOKE.canary).items()} | {"seed": 0}
     a = release.canary_teacher(conf, "cpu")
     b = example.train_teacher(0, release.example_teacher(SMOKE), memorize=True, device="cpu")
     assert a[2:] == b[2:] and all(torch.equal(x, y) for x, y in zip(a[0].parameters(), b[0].parameters()))

@@ -3,8 +3,6 @@ makes every claim reproduce; one WITHOUT them makes every claim concerned fail; 
 versions fail. The tables are built from a small "world" (accuracies as functions of α, ρ, widths
 and treatments) at the cpu preset's sizes; no training runs."""
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +12,7 @@ from softleak.experiments import relu_mlp
 
 C = 20
 CHANCE = 1 / C
-CFG = dataclasses.replace(
+CFG = relu_mlp.apply_overrides(
     relu_mlp.PRESETS["cpu"],
     # six seeds: an "every run" claim needs more than 3 of 3 (Clopper–Pearson [29 %, 100 %]) to clear its level
     seeds=tuple(range(6)), width_seeds=6,
@@ -74,7 +72,7 @@ def jump_curve(final, leak):
 
 def synthetic_out(leak: bool, *, noise: float | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
     """A results dict as :func:`relu_mlp.run` returns it: runs of every experiment and the curves at
-    ρ = curve_rho. With ``leak`` the values get per-run noise at the measured spread (kept below 1 where they
+    ρ = curve.rho. With ``leak`` the values get per-run noise at the measured spread (kept below 1 where they
     sit at 100 %); without it they are exact, so "no effect" is exactly zero (``noise`` sets it for both)."""
     rng = np.random.default_rng(seed)
     noise = (MEASURED_NOISE if leak else 0.0) if noise is None else noise
@@ -100,17 +98,17 @@ def synthetic_out(leak: bool, *, noise: float | None = None, seed: int = 0) -> d
         for a in CFG.alphas:
             for r in CFG.rhos:
                 student, v = emit("grid", grid_world(a, r, leak), alpha=a, rho=r, seed=s)
-                if np.isclose(a, CFG.fig6_alphas).any():
+                if np.isclose(a, CFG.fig6.alphas).any():
                     emit("fig6", grid_world(a, r, leak), alpha=a, rho=r, seed=s)
-                if not np.isclose(r, CFG.curve_rho):
+                if not np.isclose(r, CFG.curve.rho):
                     continue
-                if np.isclose(a, CFG.curve_alphas).any():
+                if np.isclose(a, CFG.curve.alphas).any():
                     emit("curves", grid_world(a, r, leak), alpha=a, rho=r, seed=s)
                 jumps = np.isclose(a, roles["jump"])
                 cur = jump_curve(v, leak) if jumps else {m: np.full(len(STEPS), v[m]) for m in
                                                           ("acc_test_S", "acc_train_S", "kl_train_S", "kl_test_S")}
                 if jumps:  # the final record is the curve's end
-                    rows[-1 if not np.isclose(a, CFG.curve_alphas).any() else -2].update(
+                    rows[-1 if not np.isclose(a, CFG.curve.alphas).any() else -2].update(
                         acc_test_S=float(cur["acc_test_S"][-1]), acc_train_S=float(cur["acc_train_S"][-1]))
                 curves.append(pd.DataFrame({"step": STEPS, **cur, "alpha": a, "seed": s, "student": student,
                                             "p_T": CFG.p, "teacher_steps": CFG.teacher_steps, "rho": r,
@@ -118,47 +116,47 @@ def synthetic_out(leak: bool, *, noise: float | None = None, seed: int = 0) -> d
         for i_role, (role, a) in enumerate(roles.items()):  # within-class shuffled students at the curve α
             if s not in CFG.seeds[:CFG.shuffled_seeds]:
                 continue
-            base = grid_world(a, CFG.curve_rho, leak)
+            base = grid_world(a, CFG.curve.rho, leak)
             train = {"memorize": base["acc_train_S"], "approximate": base["acc_train_S"],
                      "jump": 0.8, "fail": 0.4}[role] if leak else 0.5
-            student, _ = emit("curves", {**base, "acc_train_S": train}, alpha=a, rho=CFG.curve_rho, seed=s,
+            student, _ = emit("curves", {**base, "acc_train_S": train}, alpha=a, rho=CFG.curve.rho, seed=s,
                               variant="shuffled")
             curves.append(pd.DataFrame({"step": STEPS, "acc_train_S": train, "acc_test_S": base["acc_test_S"],
                                         "kl_train_S": 0.05, "kl_test_S": 0.05, "alpha": a, "seed": s,
                                         "student": student, "p_T": CFG.p, "teacher_steps": CFG.teacher_steps,
-                                        "rho": CFG.curve_rho, "variant": "shuffled"}))
-        if s in CFG.seeds[:CFG.tail_seeds]:
-            treatments = [("standard", 0)] + [("tail_smallest", k) for k in CFG.tail_ks] + \
-                [("tail_random", k) for k in CFG.tail_random_ks] + [("remove_samples", 0), ("remove_entry", 0)]
-            for a in CFG.tail_alphas:
-                base = grid_world(a, CFG.tail_rho, True)
+                                        "rho": CFG.curve.rho, "variant": "shuffled"}))
+        if s in CFG.seeds[:CFG.tail.seeds]:
+            treatments = [("standard", 0)] + [("tail_smallest", k) for k in CFG.tail.ks] + \
+                [("tail_random", k) for k in CFG.tail.random_ks] + [("remove_samples", 0), ("remove_entry", 0)]
+            for a in CFG.tail.alphas:
+                base = grid_world(a, CFG.tail.rho, True)
                 for variant, k in treatments:
                     v = tail_world(base, variant, k, leak) if base["acc_test_S"] >= 1 else \
                         {**base, "acc_test_S_class0": base["acc_test_S"]}
-                    emit("tailcut", v, alpha=a, rho=CFG.tail_rho, seed=s, variant=variant, k=k)
-        if s in CFG.seeds[:CFG.width_seeds]:
+                    emit("tailcut", v, alpha=a, rho=CFG.tail.rho, seed=s, variant=variant, k=k)
+        if s in CFG.seeds[:CFG.width.seeds]:
             for r in CFG.rhos:
-                for p_S in CFG.width_ps:
+                for p_S in CFG.width.ps:
                     gain = WIDTH_GAIN[p_S] if leak else 0.001 * p_S
                     emit("width", {"acc_star_T": 1.0, "acc_train_S": 1.0, "acc_test_S": 0.1 + 0.2 * r + gain},
-                         alpha=CFG.width_alpha, rho=r, seed=s, p_S=p_S)
-        if s in CFG.seeds[:CFG.capacity_seeds]:
-            for a in CFG.capacity_alphas:
-                for p in CFG.capacity_ps:
+                         alpha=CFG.width.alpha, rho=r, seed=s, p_S=p_S)
+        if s in CFG.seeds[:CFG.capacity.seeds]:
+            for a in CFG.capacity.alphas:
+                for p in CFG.capacity.ps:
                     scale = p / CFG.p if leak else 1.0
                     emit("capacity", {"acc_star_T": 1.0 if a < 1.75 * scale else 0.8,
                                       "acc_train_S": 1.0 if a < 1.0 * scale else 0.8, "acc_test_S": 0.1},
-                         alpha=a, rho=CFG.capacity_rho, seed=s, p_T=p, p_S=p)
+                         alpha=a, rho=CFG.capacity.rho, seed=s, p_T=p, p_S=p)
         for a in (0.5, 1.0, 1.5):  # Fig. 20
             for p_S in CFG.student_ps:
                 train = min(1.0, 0.6 + 0.003 * p_S) if leak else 0.7
                 emit("student_width", {"acc_star_T": 1.0, "acc_train_S": train, "acc_test_S": 0.1},
-                     alpha=a, rho=CFG.capacity_rho, seed=s, p_S=p_S)
+                     alpha=a, rho=CFG.capacity.rho, seed=s, p_S=p_S)
         for c in CFG.class_counts:  # Fig. 22
             for x in CFG.class_n_over_d:
                 drop = 35.0 if leak else 1.75 * c
                 emit("classes", {"acc_star_T": 1.0 if x < drop else 0.8, "acc_train_S": 1.0, "acc_test_S": 0.1},
-                     alpha=x / c, rho=CFG.capacity_rho, seed=s, c=c)
+                     alpha=x / c, rho=CFG.capacity.rho, seed=s, c=c)
     return {"runs": pd.DataFrame(rows), "curves": pd.concat(curves, ignore_index=True)}
 
 
@@ -221,9 +219,9 @@ def test_claims_decided_at_post_hoc_settings_are_flagged(with_leak):
         assert "tail_alphas" in claims[cid].post_hoc, cid
     assert "Fig. 19's α grid" in claims["fig19.collapse"].post_hoc
     assert "curve_alphas" not in claims["fig6.small_increases"].post_hoc
-    paper = dataclasses.replace(CFG, d=1000, c=100, p=500, student_lr=relu_mlp.PAPER_STUDENT_LR,
-                                curve_alphas=relu_mlp.PAPER_CURVE_ALPHAS, tail_alphas=relu_mlp.PAPER_TAIL_ALPHAS,
-                                capacity_alphas=relu_mlp.PAPER_CAPACITY_ALPHAS)
+    paper = relu_mlp.apply_overrides(CFG, d=1000, c=100, p=500, student_lr=relu_mlp.PAPER_STUDENT_LR,
+                                     curve_alphas=relu_mlp.PAPER_CURVE_ALPHAS, tail_alphas=relu_mlp.PAPER_TAIL_ALPHAS,
+                                     capacity_alphas=relu_mlp.PAPER_CAPACITY_ALPHAS)
     assert relu_mlp.curve_post_hoc(paper) == relu_mlp.tail_post_hoc(paper) == relu_mlp.capacity_post_hoc(paper) == ""
 
 
@@ -395,10 +393,10 @@ def test_the_best_widths_on_null_data_do_not_reproduce():
     rng = np.random.default_rng(7)
     reps, hits = 40, 0
     for _ in range(reps):
-        rows = [{"experiment": "width", "c": C, "alpha": CFG.width_alpha, "rho": r, "p_T": CFG.p, "p_S": p, "k": 0,
+        rows = [{"experiment": "width", "c": C, "alpha": CFG.width.alpha, "rho": r, "p_T": CFG.p, "p_S": p, "k": 0,
                  "variant": "standard", "seed": s,
                  **_metric_rows(acc_star_T=1.0, acc_train_S=1.0, acc_test_S=0.1 + 0.2 * r + rng.normal(0, 0.015))}
-                for s in CFG.seeds for r in CFG.rhos for p in CFG.width_ps]
+                for s in CFG.seeds for r in CFG.rhos for p in CFG.width.ps]
         claims, ev, _ = relu_mlp.fig21_claims(pd.DataFrame(rows), CFG)
         assert ev["fig21.narrow_gain"].looks == 2 * 3  # two narrow widths × three at or above p^T
         hits += {c.id: c.verdict for c in claims}["fig21.width"] == "reproduces"

@@ -81,7 +81,7 @@ def test_cifar_reader_and_its_errors_name_data_dir(tmp_path, fake_cifar):
         write_fake_cifar(folder, bad=bad)
         with pytest.raises(ValueError, match="data_dir="):
             workshop.check_cifar_dir(str(folder))
-    cfg = presets.resolve("07_workshop", "smoke", structured="cifar10")
+    cfg = presets.resolve("07_workshop", "smoke", structured_data="cifar10")
     with pytest.raises(ValueError, match="data_dir=None"):
         workshop.run(cfg, progress=False)  # before any compute
 
@@ -89,13 +89,25 @@ def test_cifar_reader_and_its_errors_name_data_dir(tmp_path, fake_cifar):
 @pytest.mark.parametrize("override, match", [
     ({"rhos": [0.1]}, "samples_per_class"),  # 10 % of 4 samples per class leaves a class no training sample
     ({"a3_ks": [10]}, "a3_ks"),
-    ({"structured": "mnist"}, "structured"),
+    ({"structured_data": "mnist"}, "structured_data"),
+    ({"structured": "mnist"}, "structured_data"),  # the data set's old name: the error names its new one
+    ({"a1_taus": [-1.0]}, r"a1_taus\[0\]=-1"),  # a part's own check, named by the flat parameter
+    ({"a1_rho": 0.1}, "a1_rho=0.1 is not allowed with samples_per_class"),  # a part against the main setting
     ({"tau": 0}, "tau"),
     ({"widths": []}, "widths"),
 ])
 def test_bad_config_fails_before_compute_naming_the_parameter(override, match):
     with pytest.raises(ValueError, match=match):
         presets.resolve("07_workshop", "smoke", **override)
+
+
+def test_a_flat_override_sets_a_field_of_its_part():
+    cfg = presets.resolve("07_workshop", "smoke", a1_taus="[2.0]", structured_data="cifar10", structured_data_dir="/x",
+                          a2_student_epochs=7)
+    smoke = workshop.PRESETS["smoke"]
+    assert cfg.a1 == dataclasses.replace(smoke.a1, taus=(2.0,)) and cfg.a2.student_epochs == 7
+    assert (cfg.structured.data, cfg.structured.data_dir, cfg.structured.p) == ("cifar10", "/x", smoke.structured.p)
+    assert dataclasses.replace(cfg, a1=smoke.a1, a2=smoke.a2, structured=smoke.structured) == smoke
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +150,7 @@ def test_a_rerun_gives_the_same_students(smoke_run):
 
 #: the cpu grid with enough independent runs for a verdict: six teachers (6 of 6 fitting clears the 50 % level of a
 #: "every teacher" claim), three class counts in A.2 and five structured seeds
-WORLD = dataclasses.replace(CFG, seeds=tuple(range(6)), a2_cs=(10, 50, 100), structured_seeds=tuple(range(5)))
+WORLD = workshop.apply_overrides(CFG, seeds=tuple(range(6)), a2_cs=(10, 50, 100), structured_seeds=tuple(range(5)))
 NOISE = 0.01  # a teacher's spread in accuracy, as the cpu run measures it (e.g. fig2.width_gain: sd ≈ 1 point)
 
 
@@ -168,20 +180,20 @@ def world(leak: bool, cfg=WORLD, a1_seeds=(0,)):
             none = 0.2 + t_a3[0] + noise
             treat = [("none", -1, none, 0.2, triv)]  # (name, arg, acc_test_S, acc_test_cls, acc_fresh_cls)
             treat += [("remove_samples", cl, (none + t_a3[1]) * (0.95 if leak else 0.5), 0.15 if leak else 0.0, triv)
-                      for cl in cfg.a3_classes]
+                      for cl in cfg.a3.classes]
             treat += [("zero_entry", cl, (none + t_a3[2]) * (0.95 if leak else 0.5), 0.0 if leak else 0.2, triv)
-                      for cl in cfg.a3_classes]
-            treat += [("tail_smallest", kk, (0.03 if leak else 0.19) + t_a3[3] + noise, 0.0, triv) for kk in cfg.a3_ks]
+                      for cl in cfg.a3.classes]
+            treat += [("tail_smallest", kk, (0.03 if leak else 0.19) + t_a3[3] + noise, 0.0, triv) for kk in cfg.a3.ks]
             for name, arg, test, cls, fresh in treat:
-                rows.append({**base, "experiment": "a3", "seed": s, "init": k, "rho": cfg.a3_rho, "treatment": name,
+                rows.append({**base, "experiment": "a3", "seed": s, "init": k, "rho": cfg.a3.rho, "treatment": name,
                              "arg": arg, "acc_test_S": test, "acc_test_cls": cls + rng.normal(0, NOISE),
                              "acc_fresh_cls": fresh, "acc_fresh_S": triv, "acc_train_S": 1.0, "width": cfg.student_p})
     for s in a1_seeds:
         t_a1 = rng.normal(0, NOISE)
-        for k in range(cfg.a1_inits):
-            for lr in cfg.a1_lrs:
-                for tau in cfg.a1_taus:
-                    rows.append({**base, "experiment": "a1", "seed": s, "init": k, "rho": cfg.a1_rho, "tau": tau, "lr": lr,
+        for k in range(cfg.a1.inits):
+            for lr in cfg.a1.lrs:
+                for tau in cfg.a1.taus:
+                    rows.append({**base, "experiment": "a1", "seed": s, "init": k, "rho": cfg.a1.rho, "tau": tau, "lr": lr,
                                  "acc_test_S": (0.05 + 0.01 * tau if leak else 0.3 - 0.01 * tau) + 0.001 * k
                                  + t_a1 * tau / 20})
     main = pd.DataFrame(rows)
@@ -200,9 +212,9 @@ def world(leak: bool, cfg=WORLD, a1_seeds=(0,)):
                                               "correct": correct, "seed": s}))
     heldout = pd.concat(held, ignore_index=True)
     a2 = []
-    for cc in cfg.a2_cs:
-        for spc in cfg.a2_spcs:
-            for d in cfg.a2_ds:
+    for cc in cfg.a2.cs:
+        for spc in cfg.a2.spcs:
+            for d in cfg.a2.ds:
                 fits = d >= spc / 2 if leak else True
                 best = 1.5 * spc  # the best d doubles with the samples per class
                 acc = 0.3 * np.exp(-abs(np.log(d / best))) if leak else 0.1 + 0.001 * d
@@ -212,14 +224,14 @@ def world(leak: bool, cfg=WORLD, a1_seeds=(0,)):
     toy = pd.DataFrame([{"c": cc, "toy_seed": s, "kind": kind, "init": 0, "teacher_reached_100": True,
                          "acc_test_S": ((0.5 if kind != "hard" else 1 / cc) if leak else 1 / cc + 0.05 * (kind == "hard"))
                          + rng.normal(0, 2 * NOISE)}
-                        for cc in (3, 20) for s in cfg.toy_seeds for kind in ("soft", "hard", "sim")])
+                        for cc in (3, 20) for s in cfg.toy.seeds for kind in ("soft", "hard", "sim")])
     st = pd.DataFrame([{"variant": v, "seed": s, "init": k, "rho": rho, "teacher_steps": 100, "teacher_reached_100": True,
                         "acc_trivial_T": 0.9 if v in "AC" else 0.1,
                         "acc_test_S": ((0.95 if v in "AC" else 0.3 + 0.1 * (v == "D")) if leak
                                        else (0.85 if v in "AC" else 0.15 - 0.1 * (v == "D"))) + 0.01 * k
                         + rng.normal(0, NOISE)}
-                       for v in "ABCD" for s in cfg.structured_seeds for k in range(cfg.structured_inits)
-                       for rho in cfg.structured_rhos])
+                       for v in "ABCD" for s in cfg.structured.seeds for k in range(cfg.structured.inits)
+                       for rho in cfg.structured.rhos])
     a4 = pd.DataFrame([{"teacher": k, "tau": tau, "seed": s, "rho": 0.5, "acc_train_S": 1.0, "acc_val_S": 0.02,
                         "acc_test_S": 0.02 + 0.3 * (k == (2 if leak else 1))}  # which teacher's students leak
                        for k in (1, 2, 3) for tau in (10.0, 1.0) for s in range(4)])
@@ -259,7 +271,7 @@ def test_a1_on_one_teacher_is_inconclusive_and_says_so(leak):
     a1 = verdicts_of(world(leak))[0]["a1.high_tau"]
     assert a1.verdict == "inconclusive"
     (ev,) = a1.evidence
-    assert ev["n"] == 1 and ev["of"] == "teachers" and ev["looks"] == len(WORLD.a1_lrs)
+    assert ev["n"] == 1 and ev["of"] == "teachers" and ev["looks"] == len(WORLD.a1.lrs)
 
 
 @pytest.mark.parametrize("leak, verdict", [(True, "reproduces"), (False, "fails")])
@@ -304,7 +316,7 @@ def test_a_teacher_grid_that_never_fits_is_censored_evidence():
     most = cells["spc"] == cells["spc"].max()
     cells.loc[most, "teacher_reached_100"] = False  # the most samples per class never fit on the d grid
     ev = workshop.first_fit_shift(cells)
-    assert ev.censored == len(WORLD.a2_cs) and ev.high == np.inf and ev.low > 1
+    assert ev.censored == len(WORLD.a2.cs) and ev.high == np.inf and ev.low > 1
     spec = workshop.A2_SPECS[0]
     assert spec.check({"a2.first_fit_shift": ev}).verdict == "reproduces"
 

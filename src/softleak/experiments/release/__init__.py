@@ -31,8 +31,8 @@ from . import canary, example, random_labels, safe
 from .canary import CANARY_SPECS, UTILITY_KEPT, canary_evidence, read_canary
 from .common import (CONFIDENCE, FIT_LEVEL, LEAKS, LEAKS_WORD, NULL_BASIS, RISING, SAFE_AUC, STOPPED, best_table,
                      pareto_table, pooled_null, safe_rule, stopped_rule, unconverged)
-from .config import (DEVIATIONS, FAMILIES, MODES, NAMESPACE, PRESETS, TABLES, ReleaseConfig, apply_overrides,
-                     config_table, settings)
+from .config import (DEVIATIONS, FAMILIES, MODES, NAMESPACE, PRESETS, TABLES, Audit, Canary, Regime, ReleaseConfig,
+                     apply_overrides, config_table, settings)
 from .example import (EXAMPLE_TEACHERS, audit_command, audit_examples, example_metrics, example_teacher,
                       write_example)
 from .random_labels import (BUDGET_POST_HOC, COST, HALF, JUMP_LEAK, KEEPS, RANDOM_SPECS, post_hoc, random_evidence,
@@ -50,11 +50,11 @@ CHAPTER = register(Chapter(
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 
-__all__ = ["BUDGET_POST_HOC", "CANARY_SPECS", "CHAPTER", "CONFIDENCE", "COST", "DEVIATIONS", "EXAMPLE_TEACHERS",
-           "FAMILIES", "FIGURES", "FIT_LEVEL", "HALF", "JUMP_LEAK", "KEEPS", "LEAKS", "LEAKS_WORD", "MODES",
-           "NAMESPACE", "NULL_BASIS", "PLAN_NOTES", "PRESETS", "RANDOM_SPECS", "RISING", "ReleaseConfig", "SAFE_AUC",
-           "SPECS", "STOPPED", "TABLES", "UTILITY_KEPT", "apply_overrides", "audit_command", "audit_examples",
-           "best_table", "canary_evidence", "canary_teacher", "config_table", "example_metrics", "example_teacher",
-           "pareto_table", "plan", "pooled_null", "post_hoc", "random_evidence", "read_canary", "read_random",
-           "reading", "recipes", "release_all", "results_table", "run", "safe_rule", "settings", "stopped_rule",
-           "summarize", "topk_reading", "unconverged", "write_example"]
+__all__ = ["Audit", "BUDGET_POST_HOC", "CANARY_SPECS", "CHAPTER", "CONFIDENCE", "COST", "Canary", "DEVIATIONS",
+           "EXAMPLE_TEACHERS", "FAMILIES", "FIGURES", "FIT_LEVEL", "HALF", "JUMP_LEAK", "KEEPS", "LEAKS", "LEAKS_WORD",
+           "MODES", "NAMESPACE", "NULL_BASIS", "PLAN_NOTES", "PRESETS", "RANDOM_SPECS", "RISING", "Regime",
+           "ReleaseConfig", "SAFE_AUC", "SPECS", "STOPPED", "TABLES", "UTILITY_KEPT", "apply_overrides",
+           "audit_command", "audit_examples", "best_table", "canary_evidence", "canary_teacher", "config_table",
+           "example_metrics", "example_teacher", "pareto_table", "plan", "pooled_null", "post_hoc", "random_evidence",
+           "read_canary", "read_random", "reading", "recipes", "release_all", "results_table", "run", "safe_rule",
+           "settings", "stopped_rule", "summarize", "topk_reading", "unconverged", "write_example"]

@@ -57,7 +57,7 @@ def canary_evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig
     can, ca, cn, ev = setting_frames(out, "canary", fit_by=["seed"])
     if can.empty:
         return ev, {}
-    cbase = f"τ = {cfg.canary_tau:g}"
+    cbase = f"τ = {cfg.canary.tau:g}"
     can = can.assign(utility_gap=can["acc_test"] - can["acc_test_real_T"])
     ev.update(recipe_evidence(can, ca, cn, by="mode", groups=MODES, base=cbase, prefix="canary.", extra=("utility_gap",)))
     tables = {"canary_audit": ca} if not ca.empty else {}
@@ -69,7 +69,7 @@ def canary_evidence(out: dict[str, pd.DataFrame], cfg: ReleaseConfig
 
 def reads(cfg: ReleaseConfig) -> dict[str, tuple[tuple[str, str, str], ...]]:
     """Per claim, the students it reads: (setting, mode, recipe)."""
-    cbase = f"τ = {cfg.canary_tau:g}"
+    cbase = f"τ = {cfg.canary.tau:g}"
     return {
         "canary.released0.labels": (("canary", "released0", cbase),),
         "canary.released0.membership": (("canary", "released0", cbase),),
@@ -86,7 +86,7 @@ def canary_metrics(out: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]
     can = out["canary"]
     if can.empty:
         return metrics
-    base = f"τ = {cfg.canary_tau:g}"
+    base = f"τ = {cfg.canary.tau:g}"
     for mode in MODES:
         g = can[(can["mode"] == mode) & (can["recipe"] == base)]
         metrics[f"canary.{mode}.acc_canary_S"] = float(g["acc_heldout"].mean())
@@ -97,7 +97,7 @@ def canary_metrics(out: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]
     metrics["canary.mia.auc"] = metrics["canary.released0.auc"]
     metrics["canary.acc_test_real_T"] = float(can.groupby("seed")["acc_test_real_T"].first().mean())
     metrics["canary.teacher_steps"] = int(can["teacher_steps"].max())
-    metrics["canary.num_heldout_released0"] = int(cfg.canary_count)
+    metrics["canary.num_heldout_released0"] = int(cfg.canary.count)
     metrics["canary.num_fresh"] = int(can["num_nonmembers"].iloc[0])
     cp = tables["canary_pareto"]
     for mode in MODES:

@@ -14,8 +14,9 @@ from .config import ReleaseConfig
 
 def example_teacher(cfg: ReleaseConfig) -> digit_example.DigitTeacher:
     """The worked example's digit teacher at this chapter's canary settings."""
-    return digit_example.DigitTeacher(count=cfg.canary_count, train=cfg.canary_train, hidden=cfg.canary_p,
-                                      lr=cfg.canary_teacher_lr, steps=cfg.canary_teacher_steps, tau=cfg.canary_tau)
+    k = cfg.canary
+    return digit_example.DigitTeacher(count=k.count, train=k.train, hidden=k.p, lr=k.teacher_lr,
+                                      steps=k.teacher_steps, tau=k.tau)
 
 
 def write_example(cfg: ReleaseConfig, folder, *, memorize: bool = True, seed: int | None = None, device=None
@@ -23,7 +24,7 @@ def write_example(cfg: ReleaseConfig, folder, *, memorize: bool = True, seed: in
     """Write the files a user of ``python -m softleak.audit`` would have (:func:`softleak.audit.example.write_files`)
     from the first canary teacher of this chapter (``memorize=True``: it is the chapter's own teacher of that
     seed) or from a teacher of the same shape that never sees the canaries. Returns the paths by flag."""
-    return digit_example.write_files(folder, memorize=memorize, seed=cfg.canary_seeds[0] if seed is None else seed,
+    return digit_example.write_files(folder, memorize=memorize, seed=cfg.canary.seeds[0] if seed is None else seed,
                                      teacher=example_teacher(cfg), device=device)
 
 
@@ -31,9 +32,10 @@ def audit_command(cfg: ReleaseConfig, paths: dict[str, Path], out: Path, *, init
     """The ``python -m softleak.audit`` arguments a user would give on :func:`write_example`'s files: the undefended
     release and hard labels at the canary setting's τ, with the chapter's student, writing the JSON to ``out``;
     the audit's bootstrap and null at the chapter's sizes."""
-    return [*digit_example.command(paths, tau=cfg.canary_tau, hidden=cfg.canary_p, lr=cfg.canary_student_lr,
-                                   epochs=cfg.canary_student_steps, inits=inits, out=out),
-            "--bootstrap", str(cfg.audit_bootstrap), "--null", str(cfg.audit_null)]
+    k = cfg.canary
+    return [*digit_example.command(paths, tau=k.tau, hidden=k.p, lr=k.student_lr, epochs=k.student_steps, inits=inits,
+                                   out=out),
+            "--bootstrap", str(cfg.audit.bootstrap), "--null", str(cfg.audit.null)]
 
 
 #: the worked example's two teachers: label -> (folder, whether it memorizes the canaries)

@@ -30,8 +30,9 @@ def recipes(cfg: ReleaseConfig, part: str) -> list[dict]:
         tau, taus, topks, rounds, quants, noises, combos = (cfg.tau, cfg.taus, cfg.topks, cfg.rounds, cfg.quants,
                                                             cfg.noises, cfg.combos)
     else:
-        tau, taus, topks, rounds, quants, noises, combos = (cfg.canary_tau, cfg.canary_taus, cfg.canary_topks,
-                                                            cfg.canary_rounds, cfg.canary_quants, cfg.canary_noises, ())
+        can = cfg.canary
+        tau, taus, topks, rounds, quants, noises, combos = (can.tau, can.taus, can.topks, can.rounds, can.quants,
+                                                            can.noises, ())
     out = [{"family": "temperature", "knob": float(t), "defense": "none", "tau": float(t)} for t in taus]
     out += [{"family": "top-k", "knob": float(k), "defense": f"topk:{k}", "tau": tau} for k in topks]
     out += [{"family": "rounding", "knob": float(b), "defense": f"round:{b}", "tau": tau} for b in rounds]
@@ -203,17 +204,18 @@ def _cost(batch: list[dict]) -> float:
 
 
 def _configs(cfg: ReleaseConfig) -> list[dict]:
-    """One config per (setting, teacher seed): the weak and the jump α of the random part, then the canaries."""
+    """One config per (setting, teacher seed): the weak and the jump α of the random part, then the canaries. A
+    config names its values flat (``canary_p``, ``audit_null``), as its cache key always has."""
     shared = dataclasses.asdict(cfg)
-    rkeys = ("d", "c", "p", "rho", "teacher_lr", "teacher_steps", "student_lr", "student_steps", "inits", "fresh",
-             "audit_bootstrap", "audit_null")
-    ckeys = tuple(k for k in shared if k.startswith("canary_") and k not in ("canary_seeds",) and
-                  k not in ("canary_taus", "canary_topks", "canary_rounds", "canary_quants", "canary_noises", "canary_tau"))
-    configs = [{"part": "random", "alpha": a, "n": n, "seed": s, **{k: shared[k] for k in rkeys},
+    rkeys = ("d", "c", "p", "rho", "teacher_lr", "teacher_steps", "student_lr", "student_steps", "inits", "fresh")
+    sizes = {"audit_bootstrap": cfg.audit.bootstrap, "audit_null": cfg.audit.null}
+    grids = ("seeds", "tau", "taus", "topks", "rounds", "quants", "noises")  # a config carries its recipes instead
+    canary = {f"canary_{k}": v for k, v in dataclasses.asdict(cfg.canary).items() if k not in grids}
+    configs = [{"part": "random", "alpha": a, "n": n, "seed": s, **{k: shared[k] for k in rkeys}, **sizes,
                 "recipes": recipes(cfg, "random")}
-               for a, n in ((cfg.weak_alpha, cfg.n_weak), (cfg.jump_alpha, cfg.n_jump)) for s in cfg.seeds]
-    configs += [{"part": "canary", "seed": s, **{k: shared[k] for k in ckeys}, "recipes": recipes(cfg, "canary"),
-                 "audit_bootstrap": cfg.audit_bootstrap, "audit_null": cfg.audit_null} for s in cfg.canary_seeds]
+               for a, n in ((cfg.weak.alpha, cfg.n_weak), (cfg.jump.alpha, cfg.n_jump)) for s in cfg.seeds]
+    configs += [{"part": "canary", "seed": s, **canary, "recipes": recipes(cfg, "canary"), **sizes}
+                for s in cfg.canary.seeds]
     return configs
 
 

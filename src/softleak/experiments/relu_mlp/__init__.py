@@ -10,7 +10,7 @@ Experiments (each row of the results carries its ``experiment`` tag):
 
 - ``grid``: α × ρ (Fig. 7A, B), standard students;
 - ``fig6``: ρ sweeps at a small and a large α (Fig. 6);
-- ``curves``: ρ = ``curve_rho`` at a few α, standard and within-class shuffled students, whose
+- ``curves``: ρ = ``curve.rho`` at a few α, standard and within-class shuffled students, whose
   recorded training curves give Fig. 7C, 16 and 17 and the measured jump epoch;
 - ``tailcut``: the soft-label treatments of Fig. 18 (k smallest / k random entries zeroed, class
   samples removed, class entry removed);
@@ -40,8 +40,8 @@ from .analysis import (GROUP, METRIC_COLUMNS, REGION_NAMES, curve_runs, curves_o
                        phase_regions, prepare, region, thresholds_by_rho)
 from .common import (EVERY_RUN_LEVEL, PAPER_CURVE_ALPHAS, PAPER_SIZE, PAPER_STUDENT_LR, SAME, STILL_MOVING,
                      curve_post_hoc, role_runs, still_moving, weakest)
-from .config import (CURVE_METRICS, DEVIATIONS, NAMESPACE, ORANGE_TIMES_CHANCE, PRESETS, ROLES, VARIANTS, ReluConfig,
-                     alpha_roles, apply_overrides, config_table, experiment_cells, orange_cut, samples_per_class)
+from .config import (CURVE_METRICS, DEVIATIONS, NAMESPACE, ORANGE_TIMES_CHANCE, PRESETS, ROLES, VARIANTS, Capacity,
+                     Curves, Fig6, ReluConfig, Tail, Width, alpha_roles, apply_overrides, config_table, experiment_cells, orange_cut, samples_per_class)
 from .fig6 import SPEARMAN_MONOTONE, VAL_BAND_SE, fig6_claims
 from .fig7 import REGION_RULES, deepest_cell, fig7_claims
 from .fig7c import fig7c_claims, jumped_fully
@@ -76,12 +76,13 @@ __all__ = [
     "LADDER_EPOCHS", "LADDER_SEEDS", "LITTLE", "LOSS_DROP_FACTOR", "METRIC_COLUMNS", "NAMESPACE", "NONLINEAR_RHO",
     "NONLINEAR_WIDTHS", "ORANGE_TIMES_CHANCE", "PAPER_CAPACITY_ALPHAS", "PAPER_CURVE_ALPHAS", "PAPER_SIZE",
     "PAPER_STUDENT_LR", "PAPER_TAIL_ALPHAS", "PLAN_NOTES", "PRESETS", "REGION_NAMES", "REGION_RULES", "ROLES", "SAME",
-    "SEPARATE", "SPEARMAN_MONOTONE", "STEP_OVERHEAD_FLOP", "STILL_MOVING", "VAL_BAND_SE", "VARIANTS", "ReluConfig",
-    "alpha_roles", "apply_overrides", "capacity_post_hoc", "cell_flop", "chunks", "config_table", "curve_post_hoc",
-    "curve_runs", "curves_of", "deepest_cell", "experiment_cells", "fig16_claims", "fig17_claims", "fig18_claims",
-    "fig19_claims", "fig20_claims", "fig21_claims", "fig22_claims", "fig6_claims", "fig7_claims", "fig7c_claims",
-    "figure_means", "jump_ladder_table", "jump_stats", "jumped_fully", "ladder_cells", "ladder_costs",
-    "ladder_metrics", "ladder_reading", "orange_cut", "phase_regions", "plan", "prepare", "reading",
-    "recovery_alpha", "region", "role_runs", "run", "run_config", "run_ladder", "samples_per_class", "settings",
-    "still_moving", "student_targets", "summarize", "tail_alpha", "tail_post_hoc", "thresholds_by_rho", "weakest",
+    "SEPARATE", "SPEARMAN_MONOTONE", "STEP_OVERHEAD_FLOP", "STILL_MOVING", "VAL_BAND_SE", "VARIANTS", "Capacity",
+    "Curves", "Fig6", "ReluConfig", "Tail", "Width", "alpha_roles", "apply_overrides", "capacity_post_hoc", "cell_flop",
+    "chunks", "config_table", "curve_post_hoc", "curve_runs", "curves_of", "deepest_cell", "experiment_cells",
+    "fig16_claims", "fig17_claims", "fig18_claims", "fig19_claims", "fig20_claims", "fig21_claims", "fig22_claims",
+    "fig6_claims", "fig7_claims", "fig7c_claims", "figure_means", "jump_ladder_table", "jump_stats", "jumped_fully",
+    "ladder_cells", "ladder_costs", "ladder_metrics", "ladder_reading", "orange_cut", "phase_regions", "plan",
+    "prepare", "reading", "recovery_alpha", "region", "role_runs", "run", "run_config", "run_ladder",
+    "samples_per_class", "settings", "still_moving", "student_targets", "summarize", "tail_alpha", "tail_post_hoc",
+    "thresholds_by_rho", "weakest",
 ]

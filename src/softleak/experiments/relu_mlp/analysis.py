@@ -1,5 +1,5 @@
 """The tables chapter 5's figures read: seed means per cell, the Fig. 7A regions and thresholds, the jump of a
-training run, and the jump statistics of every run at ρ = curve_rho (:func:`prepare`, derived once for the figures
+training run, and the jump statistics of every run at ρ = curve.rho (:func:`prepare`, derived once for the figures
 of the training curves)."""
 from __future__ import annotations
 import numpy as np
@@ -114,10 +114,10 @@ def jump_stats(curve: pd.DataFrame, level: float) -> dict:
 
 
 def curve_runs(out: dict[str, pd.DataFrame], cfg: ReluConfig) -> pd.DataFrame:
-    """Jump statistics (:func:`jump_stats`) of every run at ρ = ``curve_rho``: the curves' students
+    """Jump statistics (:func:`jump_stats`) of every run at ρ = ``curve.rho``: the curves' students
     (standard and shuffled) and the grid's students at that ρ; one row per run."""
     runs = out["runs"]
-    runs = runs[runs["experiment"].isin(["curves", "grid"]) & np.isclose(runs["rho"], cfg.curve_rho)]
+    runs = runs[runs["experiment"].isin(["curves", "grid"]) & np.isclose(runs["rho"], cfg.curve.rho)]
     runs = runs.drop_duplicates(["alpha", "seed", "student", "p_T", "teacher_steps"])
     curves = out["curves"]
     rows = []
@@ -140,5 +140,5 @@ def curves_of(out: dict[str, pd.DataFrame], *experiments: str) -> pd.DataFrame:
 
 
 def prepare(tables: dict, cfg: ReluConfig) -> dict[str, pd.DataFrame]:
-    """The table several figures share: the jump statistics of every run at ρ = curve_rho (:func:`curve_runs`)."""
+    """The table several figures share: the jump statistics of every run at ρ = curve.rho (:func:`curve_runs`)."""
     return {"jumps": curve_runs(tables, cfg)}

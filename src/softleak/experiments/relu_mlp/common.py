@@ -120,9 +120,9 @@ def post_hoc_note(cfg: ReluConfig, *extra: str) -> str:
 
 
 def curve_post_hoc(cfg: ReluConfig) -> str:
-    if tuple(sorted(cfg.curve_alphas)) == PAPER_CURVE_ALPHAS:
+    if tuple(sorted(cfg.curve.alphas)) == PAPER_CURVE_ALPHAS:
         return post_hoc_note(cfg)
-    return post_hoc_note(cfg, f"curve_alphas = {', '.join(f'{a:g}' for a in cfg.curve_alphas)} (the paper's 0.25, 0.5, 1, "
+    return post_hoc_note(cfg, f"curve_alphas = {', '.join(f'{a:g}' for a in cfg.curve.alphas)} (the paper's 0.25, 0.5, 1, "
                           "2 moved into this preset's own regimes after seeing its phase diagram)")
 
 

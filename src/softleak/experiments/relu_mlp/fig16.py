@@ -59,7 +59,7 @@ def fig16_claims(jr: pd.DataFrame, curves: pd.DataFrame, cfg: ReluConfig) -> tup
         st, sh = role_runs(jr, a), role_runs(jr, a, "shuffled")
         jumped = st[np.isfinite(st["epoch"].to_numpy(dtype=float))].reindex(sh.index).dropna(subset=["epoch"])
         cur = curves[np.isclose(curves["alpha"], a) & (curves["variant"] == "shuffled")
-                     & np.isclose(curves["rho"], cfg.curve_rho)] if len(curves) else curves
+                     & np.isclose(curves["rho"], cfg.curve.rho)] if len(curves) else curves
         values = []
         for seed, row in jumped.iterrows():
             c = cur[cur["seed"] == seed].sort_values("step")

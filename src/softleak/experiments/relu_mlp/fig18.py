@@ -23,23 +23,23 @@ PAPER_TAIL_ALPHAS = linear_grid(0.25, 2.0, 8)  # paper Fig. 18: n_pc = 250 … 2
 
 
 def tail_post_hoc(cfg: ReluConfig) -> str:
-    if tuple(cfg.tail_alphas) == PAPER_TAIL_ALPHAS:
+    if tuple(cfg.tail.alphas) == PAPER_TAIL_ALPHAS:
         return post_hoc_note(cfg)
-    return post_hoc_note(cfg, f"tail_alphas = {', '.join(f'{a:g}' for a in cfg.tail_alphas)} (picked around where this "
+    return post_hoc_note(cfg, f"tail_alphas = {', '.join(f'{a:g}' for a in cfg.tail.alphas)} (picked around where this "
                           "preset's normal student recovers, after seeing it)")
 
 
 def _fig18_specs(cfg: ReluConfig) -> list[ClaimSpec]:
-    ks = sorted(cfg.tail_ks)
+    ks = sorted(cfg.tail.ks)
     k_max = ks[-1] if ks else 0
-    k_rand = min(cfg.tail_random_ks) if cfg.tail_random_ks else 1
+    k_rand = min(cfg.tail.random_ks) if cfg.tail.random_ks else 1
     chance = 1.0 / cfg.c
     c0 = cfg.removed_class
     full = AtLeast("fig18.normal", FULL, "paper", "'where the normal student would otherwise have learned the teacher'",
                    label="normal student's acc_test_S", unit="pct")
     critical = f"'critical' read as ≥ {fmt(CRITICAL_DROP, 'pct')} of held-out accuracy lost"
     return [
-        ClaimSpec("fig18a.tail", f"Fig. 18A (ρ = {cfg.tail_rho:g}, at the first tail-cut α where the normal student "
+        ClaimSpec("fig18a.tail", f"Fig. 18A (ρ = {cfg.tail.rho:g}, at the first tail-cut α where the normal student "
                   "recovers everything): zeroing the single smallest soft-label entry already loses the full recovery, "
                   "and zeroing more entries loses more",
                   "'already removing a single entry is critical when the normal student would otherwise have learned "
@@ -74,7 +74,7 @@ def _fig18_specs(cfg: ReluConfig) -> list[ClaimSpec]:
 
 
 def fig18_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[str, Evidence], pd.DataFrame]:
-    """Fig. 18: soft-label treatments at ρ = ``tail_rho``, read at the smallest tail-cut α where the
+    """Fig. 18: soft-label treatments at ρ = ``tail.rho``, read at the smallest tail-cut α where the
     normal student's seed mean reaches full recovery (the paper's "where the normal student would
     otherwise have learned the teacher"). Every treatment of one seed shares the data set, teacher,
     split and initialisation, so differences are paired by seed."""
@@ -97,8 +97,8 @@ def fig18_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict
             s = at[(at["variant"] == variant) & (at["k"] == k)].set_index("seed")[metric].sort_index()
             return s if len(s) else pd.Series(np.nan, index=at["seed"].unique())
 
-        ks = sorted(cfg.tail_ks)
-        k_rand = min(cfg.tail_random_ks) if cfg.tail_random_ks else 1
+        ks = sorted(cfg.tail.ks)
+        k_rand = min(cfg.tail.random_ks) if cfg.tail.random_ks else 1
         detail = f"α = {a_rec:g}"
         ev["fig18.normal"] = samples(v("standard"), looks=n_alphas, detail=(
             f"{detail}: the first of {n_alphas} tail-cut α with full recovery on seed means"))
@@ -158,8 +158,8 @@ def derive_fig18(tables: dict, cfg: ReluConfig) -> Part:
         val = lambda v, k=0, m="acc_test_S": float(at.loc[(at["variant"] == v) & (at["k"] == k), m].iloc[0]) \
             if ((at["variant"] == v) & (at["k"] == k)).any() else np.nan  # noqa: E731
         metrics.update({"tailcut.none.acc_test_S": val("standard"),
-                        **{f"tailcut.k{k}.acc_test_S": val("tail_smallest", k) for k in cfg.tail_ks},
-                        **{f"tailcut.k{k}_random.acc_test_S": val("tail_random", k) for k in cfg.tail_random_ks},
+                        **{f"tailcut.k{k}.acc_test_S": val("tail_smallest", k) for k in cfg.tail.ks},
+                        **{f"tailcut.k{k}_random.acc_test_S": val("tail_random", k) for k in cfg.tail.random_ks},
                         **{f"removal.{v}.{m}": val(v, 0, m) for v in ("standard", "remove_samples", "remove_entry")
                            for m in ("acc_test_S", "acc_test_S_class0")}})
     return Part(claims, ev, metrics, {"tail": tail})

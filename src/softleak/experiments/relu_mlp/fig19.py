@@ -21,9 +21,9 @@ PAPER_CAPACITY_ALPHAS = tuple(n / 1000 for n in [50, *range(125, 2501, 125)])  #
 
 
 def capacity_post_hoc(cfg: ReluConfig) -> str:
-    if tuple(cfg.capacity_alphas) == PAPER_CAPACITY_ALPHAS:
+    if tuple(cfg.capacity.alphas) == PAPER_CAPACITY_ALPHAS:
         return post_hoc_note(cfg)
-    return post_hoc_note(cfg, f"Fig. 19's α grid {', '.join(f'{a:g}' for a in cfg.capacity_alphas)} (extended knowing "
+    return post_hoc_note(cfg, f"Fig. 19's α grid {', '.join(f'{a:g}' for a in cfg.capacity.alphas)} (extended knowing "
                           "this preset's teacher capacity)")
 
 
@@ -48,7 +48,7 @@ def _exponent(p, a, seeds: int) -> Evidence:
 def _fig19_spec(cfg: ReluConfig) -> ClaimSpec:
     basis = f"capacity ∝ parameter count ∝ p; ± {COLLAPSE_TOLERANCE:g} (book)"
     return ClaimSpec(
-        "fig19.collapse", f"Fig. 19 (ρ = {cfg.capacity_rho:g}, p^T = p^S): plotted against α/p the curves for different "
+        "fig19.collapse", f"Fig. 19 (ρ = {cfg.capacity.rho:g}, p^T = p^S): plotted against α/p the curves for different "
         "widths fall together: the α where teacher and student stop memorizing grows in proportion to p",
         "'the curves fall together quite accurately' against α/p^S",
         AllOf(Equivalent.margin("fig19.gamma_T", COLLAPSE_EXPONENT, COLLAPSE_TOLERANCE, "theory", basis,

@@ -13,7 +13,7 @@ from .config import ReluConfig
 
 def _fig20_spec(cfg: ReluConfig) -> ClaimSpec:
     return ClaimSpec(
-        "fig20.width", f"Fig. 20 (ρ = {cfg.capacity_rho:g}, p^T = {cfg.p}): a wider student raises acc_train_S in the "
+        "fig20.width", f"Fig. 20 (ρ = {cfg.capacity.rho:g}, p^T = {cfg.p}): a wider student raises acc_train_S in the "
         "soft-label-memorization phase", "a student with more neurons learns the soft labels better",
         Above("fig20.gain", 0.0, "paper", "'improves acc_train_S'",
               label="acc_train_S widest − narrowest p^S, mean over the α where the teacher memorizes and the narrowest "

@@ -19,7 +19,7 @@ NONLINEAR_WIDTHS = (0.5, 2.0)  # ... p^S / p^T = 250/500 and 1000/500
 def _fig21_specs(cfg: ReluConfig) -> list[ClaimSpec]:
     lo, hi = (int(round(f * cfg.p)) for f in NONLINEAR_WIDTHS)
     return [
-        ClaimSpec("fig21.width", f"Fig. 21 (α = {cfg.width_alpha:g}, p^T = {cfg.p}): in the weak-leakage phase a student "
+        ClaimSpec("fig21.width", f"Fig. 21 (α = {cfg.width.alpha:g}, p^T = {cfg.p}): in the weak-leakage phase a student "
                   "narrower than the teacher leaks most, at every ρ",
                   "'lowering the capacity of the student is optimal for all sizes of the dataset'",
                   Above("fig21.narrow_gain", 0.0, "paper", "optimal",

@@ -17,7 +17,7 @@ CLASS_SPREAD = 0.25  # book: "similar across c": the teacher's drop in n/d varie
 
 def _fig22_spec(cfg: ReluConfig) -> ClaimSpec:
     return ClaimSpec(
-        "fig22.classes", f"Fig. 22 (ρ = {cfg.capacity_rho:g}, p = {cfg.p}): plotted against n/d the behaviour is similar "
+        "fig22.classes", f"Fig. 22 (ρ = {cfg.capacity.rho:g}, p = {cfg.p}): plotted against n/d the behaviour is similar "
         "across class counts: the teacher stops memorizing at about the same n/d",
         "similar across c ∈ {20, 50, 90, 100, 110} against n/d",
         AtMost("fig22.spread", CLASS_SPREAD, "book", f"'similar' read as a spread ≤ {fmt(CLASS_SPREAD, 'pct')} of the mean",

@@ -25,7 +25,7 @@ def _in(values, x: float) -> bool:
 
 
 def _fig6_specs(cfg: ReluConfig) -> list[ClaimSpec]:
-    a_s, a_l = min(cfg.fig6_alphas), max(cfg.fig6_alphas)
+    a_s, a_l = min(cfg.fig6.alphas), max(cfg.fig6.alphas)
     chance = 1.0 / cfg.c
     band = VAL_BAND_SE * math.sqrt(chance * (1 - chance) / (cfg.val_per_class * cfg.c))
     full = ("paper", "100 %, read at the book's 0.99")
@@ -79,7 +79,7 @@ def fig6_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[
     values at those ρ (the same data set and teacher for every ρ of one seed: truly paired).
     """
     f6 = runs[(runs["experiment"] == "fig6") & (runs["variant"] == "standard")]
-    a_s, a_l = min(cfg.fig6_alphas), max(cfg.fig6_alphas)
+    a_s, a_l = min(cfg.fig6.alphas), max(cfg.fig6.alphas)
     note = seeds_note("Fig. 6", f6["seed"].unique())
     small, large = f6[np.isclose(f6["alpha"], a_s)], f6[np.isclose(f6["alpha"], a_l)]
     S = {m: wide(small, m) for m in ("acc_train_S", "acc_test_S", "acc_val_S")}
@@ -149,10 +149,10 @@ def fig6_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[
 def derive_fig6(tables: dict, cfg: ReluConfig) -> Part:
     """Fig. 6's claims, and the curves the page glues: the seed means at each ρ for the small and the large α."""
     claims, ev, f6 = fig6_claims(tables["runs"], cfg)
-    small = f6[np.isclose(f6["alpha"], min(cfg.fig6_alphas))].sort_values("rho")
-    large = f6[np.isclose(f6["alpha"], max(cfg.fig6_alphas))].sort_values("rho")
-    metrics = {"fig6.rho": small["rho"].tolist(), "fig6.small.alpha": min(cfg.fig6_alphas),
-               "fig6.large.alpha": max(cfg.fig6_alphas),
+    small = f6[np.isclose(f6["alpha"], min(cfg.fig6.alphas))].sort_values("rho")
+    large = f6[np.isclose(f6["alpha"], max(cfg.fig6.alphas))].sort_values("rho")
+    metrics = {"fig6.rho": small["rho"].tolist(), "fig6.small.alpha": min(cfg.fig6.alphas),
+               "fig6.large.alpha": max(cfg.fig6.alphas),
                **{f"fig6.small.{m}": small[m].tolist() for m in ("acc_train_S", "acc_test_S", "acc_val_S")},
                **{f"fig6.large.{m}": large[m].tolist() for m in ("acc_star_T", "acc_train_S", "acc_test_S")}}
     return Part(claims, ev, metrics, {"fig6": f6})

@@ -1,5 +1,5 @@
 """Fig. 7A, B: the phase diagram on the α × ρ grid: its five regions, the order of the thresholds α_label^S <
-α_id^S, and the dip of acc_test_S in α at ρ = curve_rho. Every threshold is declared here."""
+α_id^S, and the dip of acc_test_S in α at ρ = curve.rho. Every threshold is declared here."""
 from __future__ import annotations
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ def _fig7_specs(cfg: ReluConfig) -> list[ClaimSpec]:
     parts = [rule(f"fig7.{name}.{metric}", source[t][0], source[t][1], source[t][2], label=f"{name} cell: {metric}",
                   unit="pct")
              for name, conds in REGION_RULES.items() for metric, rule, t in conds]
-    a_star = cfg.curve_rho
+    a_star = cfg.curve.rho
     return [
         ClaimSpec("fig7.regions", "Fig. 7A: all five regions occur, including light blue (weak leakage without "
                   "memorizing D_train^S), which logistic regression lacks",
@@ -96,7 +96,7 @@ def fig7_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[
     region on seed means is picked, and each of the region's conditions is decided on that cell's
     per-seed values with a Bonferroni interval over the grid's cells (the cell was picked among all of
     them on the same seeds). The order α_label^S < α_id^S is a share of seeds (Clopper–Pearson). The dip
-    of Fig. 7B.2 is one declared comparison at ρ = ``curve_rho`` (the paper's 0.65): the smallest α against
+    of Fig. 7B.2 is one declared comparison at ρ = ``curve.rho`` (the paper's 0.65): the smallest α against
     the α just before full recovery, and full recovery itself (picked on seed means: Bonferroni over the α).
     """
     grid = runs[(runs["experiment"] == "grid") & (runs["variant"] == "standard")]
@@ -129,10 +129,10 @@ def fig7_claims(runs: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[
         ev["fig7.order"] = Evidence.share_of(order.to_numpy(), of="seeds", detail=(
             f"{int(np.nansum(order))} of {len(order)} seeds at ρ = {', '.join(f'{r:g}' for r in both['rho'])}"))
 
-    at = grid[np.isclose(grid["rho"], cfg.curve_rho)]
+    at = grid[np.isclose(grid["rho"], cfg.curve.rho)]
     W = wide(at, "acc_test_S", columns="alpha")
     if missing or W.shape[1] < 3:
-        why = missing or f"fewer than three α at ρ = {cfg.curve_rho:g} on the grid"
+        why = missing or f"fewer than three α at ρ = {cfg.curve.rho:g} on the grid"
         ev["fig7.dip"], ev["fig7.rise"] = Evidence.none(why, unit="pct"), Evidence.none(why, unit="pct")
         dip_alphas = ()
     else:

@@ -1,4 +1,4 @@
-"""Fig. 7C: the four behaviours at ρ = curve_rho, one per curve α (memorizes, approximates, jumps, teacher
+"""Fig. 7C: the four behaviours at ρ = curve.rho, one per curve α (memorizes, approximates, jumps, teacher
 fails), read off the jump statistics of every run (:func:`softleak.experiments.relu_mlp.analysis.curve_runs`);
 the numbers of the jump the page glues. Every threshold is declared here."""
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _fig7c_specs(cfg: ReluConfig) -> list[ClaimSpec]:
                                    "acc_val_S: the same student on fresh inputs with random labels",
                                    label="acc_test_S − acc_val_S, per run", unit="pct")
     return [
-        ClaimSpec("fig7c.memorize", f"Fig. 7C.1 (ρ = {cfg.curve_rho:g}, α = {g('memorize')}): the student memorizes "
+        ClaimSpec("fig7c.memorize", f"Fig. 7C.1 (ρ = {cfg.curve.rho:g}, α = {g('memorize')}): the student memorizes "
                   "D_train^S and leaks weakly", "memorizes D_train^S; acc_test_S > acc_val_S",
                   AllOf(AtLeast("fig7c.memorize.train", FULL, *full, label="final acc_train_S", unit="pct"),
                         above_val("memorize"))),
@@ -62,7 +62,7 @@ def jumped_fully(jumps: pd.DataFrame) -> np.ndarray:
 
 
 def fig7c_claims(jr: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[str, Evidence]]:
-    """Fig. 7C: the four behaviours at ρ = ``curve_rho``, one per α of ``curve_alphas`` (``jr``:
+    """Fig. 7C: the four behaviours at ρ = ``curve.rho``, one per α of ``curve.alphas`` (``jr``:
     :func:`curve_runs`). "Every run jumps" is the Clopper–Pearson share of runs that jump against
     :data:`EVERY_RUN_LEVEL`; a panel whose students still move at the cap is not converged (:func:`still_moving`)."""
     roles = alpha_roles(cfg)
@@ -110,7 +110,7 @@ def _jump_metrics(jr: pd.DataFrame, cfg: ReluConfig) -> dict[str, object]:
         if len(jumped) else np.nan  # noqa: E731
     nan_if_empty = lambda s, f: float(f(s)) if len(s) else np.nan  # noqa: E731
     return {
-        "jump.alpha": float(a), "jump.rho": cfg.curve_rho,
+        "jump.alpha": float(a), "jump.rho": cfg.curve.rho,
         "jump.epoch": nan_if_empty(jumped["epoch"], np.median) if len(jumped) else np.nan,
         "jump.epochs": jj["epoch"].tolist() if len(jj) else [], "jump.rise": jj["rise"].tolist() if len(jj) else [],
         "jump.rise_max": nan_if_empty(jumped["rise"], np.max) if len(jumped) else np.nan,

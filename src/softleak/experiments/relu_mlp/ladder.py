@@ -2,13 +2,13 @@
 of runs that jump when training stops at each (its rungs are prefixes of one long run per seed); what the ladder
 says about the claim's miss; and the cost of the ladders the chapter's other misses would need."""
 from __future__ import annotations
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part
 from ...claims import Claim
+from ...config import replace_checked
 from ...rules import fmt, ladder_trend
 from .analysis import jump_stats
 from .config import ReluConfig, alpha_roles, experiment_cells
@@ -41,8 +41,9 @@ LADDER_EPOCHS = 4  # epoch ladders: ×1, ×2, ×4
 
 def _ladder_flop(cfg: ReluConfig, tags: tuple[str, ...], **overrides) -> float:
     """Training FLOP of a ladder rung: the cells of ``cfg`` with ``overrides`` that train students of the
-    experiments ``tags`` (their teachers, and only those students)."""
-    lad = replace(cfg, **{"jump_ladder": (), **overrides})
+    experiments ``tags`` (their teachers, and only those students); ``overrides`` use the flat names
+    (``tail_seeds``)."""
+    lad = replace_checked(cfg, **{"jump_ladder": (), **overrides})
     total = 0.0
     for cell in experiment_cells(lad):
         students = [s for s in cell["students"] if set(s["tags"]) & set(tags)]
@@ -58,16 +59,16 @@ def ladder_costs(cfg: ReluConfig) -> pd.DataFrame:
     seeds = tuple(range(LADDER_SEEDS))
     big = dict(d=2 * cfg.d, c=2 * cfg.c, p=2 * cfg.p)
     rows = [
-        ("fig7c.jump, fig16.shuffled, fig7.nonmonotone", f"student epochs ×{LADDER_EPOCHS} at ρ = {cfg.curve_rho:g}, every "
-         "grid α, with the shuffled students", _ladder_flop(cfg, ("grid", "curves"), rhos=(cfg.curve_rho,),
+        ("fig7c.jump, fig16.shuffled, fig7.nonmonotone", f"student epochs ×{LADDER_EPOCHS} at ρ = {cfg.curve.rho:g}, every "
+         "grid α, with the shuffled students", _ladder_flop(cfg, ("grid", "curves"), rhos=(cfg.curve.rho,),
                                                            student_steps=LADDER_EPOCHS * cfg.student_steps)),
-        ("fig7c.jump", f"size: (d, c, p) = ({big['d']}, {big['c']}, {big['p']}) at the jump α and ρ = {cfg.curve_rho:g}",
-         _ladder_flop(cfg, ("grid",), **big, alphas=(alpha_roles(cfg).get("jump", max(cfg.alphas)),), rhos=(cfg.curve_rho,))),
-        ("fig6.large_decreases", f"seeds {len(cfg.seeds)} → {LADDER_SEEDS} at α = {max(cfg.fig6_alphas or cfg.alphas):g}",
+        ("fig7c.jump", f"size: (d, c, p) = ({big['d']}, {big['c']}, {big['p']}) at the jump α and ρ = {cfg.curve.rho:g}",
+         _ladder_flop(cfg, ("grid",), **big, alphas=(alpha_roles(cfg).get("jump", max(cfg.alphas)),), rhos=(cfg.curve.rho,))),
+        ("fig6.large_decreases", f"seeds {len(cfg.seeds)} → {LADDER_SEEDS} at α = {max(cfg.fig6.alphas or cfg.alphas):g}",
          _ladder_flop(cfg, ("fig6",), seeds=seeds)),
-        ("fig18a.tail, fig18b.removal", f"seeds {cfg.tail_seeds} → {LADDER_SEEDS} at every tail α",
+        ("fig18a.tail, fig18b.removal", f"seeds {cfg.tail.seeds} → {LADDER_SEEDS} at every tail α",
          _ladder_flop(cfg, ("tailcut",), seeds=seeds, tail_seeds=LADDER_SEEDS)),
-        ("fig21.width", f"seeds {cfg.width_seeds} → {LADDER_SEEDS} at α = {cfg.width_alpha:g}",
+        ("fig21.width", f"seeds {cfg.width.seeds} → {LADDER_SEEDS} at α = {cfg.width.alpha:g}",
          _ladder_flop(cfg, ("width",), seeds=seeds, width_seeds=LADDER_SEEDS)),
     ]
     main = sum(cell_flop({**cell, "student_steps": cfg.student_steps}) for cell in experiment_cells(cfg))
@@ -95,7 +96,7 @@ def ladder_reading(claims: list[Claim], metrics: dict[str, object], cfg: ReluCon
     verdict = by["fig7c.jump"].verdict if "fig7c.jump" in by else "untested"
     steps = ", ".join(f"{fmt(v, 'pct')} at {e} epochs" for e, v in zip(x, y))
     said = {"stays": "stays where it is", "not measured": "is not measured at every rung"}.get(trend, trend)
-    text = (f"**Ladder.** The share of runs that jump at α = {alpha_roles(cfg)['jump']:g}, ρ = {cfg.curve_rho:g} is {steps} "
+    text = (f"**Ladder.** The share of runs that jump at α = {alpha_roles(cfg)['jump']:g}, ρ = {cfg.curve.rho:g} is {steps} "
             f"(paper: every run jumps; {metrics['ladder.fig7c.jump.num_runs']} runs per rung). With more epochs the "
             f"gap {said}.")
     if verdict != "reproduces" and trend == "widens":

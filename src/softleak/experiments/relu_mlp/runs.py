@@ -235,13 +235,13 @@ def _sweep_cells(cfg: ReluConfig, cells: list[dict], shared: dict, *, namespace:
 
 
 def ladder_cells(cfg: ReluConfig) -> list[dict]:
-    """The cells of the fig7c.jump ladder: the jump panel's α at ρ = curve_rho, a standard student per seed,
+    """The cells of the fig7c.jump ladder: the jump panel's α at ρ = curve.rho, a standard student per seed,
     trained for ``max(jump_ladder) × student_steps`` (tag "ladder")."""
     if not cfg.jump_ladder:
         return []
     alpha = alpha_roles(cfg)["jump"]
     n_pc = samples_per_class(alpha, cfg.d)
-    student = {"rho": round(float(cfg.curve_rho), 6), "p_S": cfg.p, "variant": "standard", "k": 0, "tags": ["ladder"]}
+    student = {"rho": round(float(cfg.curve.rho), 6), "p_S": cfg.p, "variant": "standard", "k": 0, "tags": ["ladder"]}
     return [{"d": cfg.d, "c": cfg.c, "n_pc": n_pc, "alpha": n_pc / cfg.d, "seed": s, "p_T": cfg.p,
              "teacher_steps": cfg.teacher_steps, "students": [student]} for s in cfg.seeds]
 

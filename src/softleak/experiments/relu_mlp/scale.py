@@ -11,8 +11,8 @@ def settings(cfg: ReluConfig) -> dict[str, object]:
     return {"d": cfg.d, "c": cfg.c, "p": cfg.p, "chance": 1.0 / cfg.c, "tau": cfg.tau,
             "student_lr": cfg.student_lr, "student_steps": cfg.student_steps,
             "lr_over_paper": cfg.student_lr / PAPER_STUDENT_LR, "orange_cut": orange_cut(cfg.c),
-            "curve_rho": cfg.curve_rho, "tail_rho": cfg.tail_rho,
-            "capacity_rho": cfg.capacity_rho, "width_alpha": cfg.width_alpha}
+            "curve_rho": cfg.curve.rho, "tail_rho": cfg.tail.rho,
+            "capacity_rho": cfg.capacity.rho, "width_alpha": cfg.width.alpha}
 
 
 def read_scale(v: Verdicts) -> list[str]:

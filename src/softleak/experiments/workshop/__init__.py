@@ -30,8 +30,9 @@ from .a4 import A4_SPECS, LEAK_MARGIN, a4_evidence, a4_reading, a4_table
 from .base import check_cifar_dir, structured_data
 from .common import (A2_CLAIMS, MIN_GAIN, MOST, STUDENT_EPOCH_CLAIMS, post_hoc_flags, same_teachers,
                      unfitted_teachers)
-from .config import (A4_NAMES, A4_STOPS, CIFAR_FILES, DEVIATIONS, FIRST_RUN, MAIN_EXPERIMENTS, NAMESPACE, PRESETS,
-                     STRUCTURED_SHAPES, VARIANTS, WorkshopConfig, apply_overrides, config_table)
+from .config import (A1, A2, A3, A4, A4_NAMES, A4_STOPS, CIFAR_FILES, DEVIATIONS, FIRST_RUN, MAIN_EXPERIMENTS, NAMESPACE,
+                     PRESETS, STRUCTURED_SHAPES, VARIANTS, Sim, Structured, Toy, WorkshopConfig, apply_overrides,
+                     config_table)
 from .extra_runs import a2_one
 from .fig2 import EVEN_MARGIN, FIG2_SPECS, PERMUTATIONS, capacity_evidence, class_evenness
 from .fig3 import SIM_SPECS, sim_evidence
@@ -46,7 +47,7 @@ FIGURES = tuple(m.FIGURE for m in (setting, fig2, a1, a2, a3, fig3, overlap, fig
 
 def settings(cfg: WorkshopConfig) -> dict[str, object]:
     """The config's numbers the page glues."""
-    return {"a1.rho": cfg.a1_rho}
+    return {"a1.rho": cfg.a1.rho}
 
 
 CHAPTER = register(Chapter(
@@ -55,12 +56,13 @@ CHAPTER = register(Chapter(
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 
-__all__ = ["A1_SPEC", "A2_CLAIMS", "A2_SPECS", "A3_SPECS", "A4_NAMES", "A4_SPECS", "A4_STOPS", "CHAPTER", "CIFAR_FILES",
-           "DEVIATIONS", "EVEN_MARGIN", "FIG2_SPECS", "FIGURES", "FIRST_RUN", "KEEPS", "LEAK_MARGIN", "MAIN_EXPERIMENTS",
-           "MIN_GAIN", "MOST", "NAMESPACE", "OVERLAP_SPEC", "PERMUTATIONS", "PLAN_NOTES", "PRESETS", "SHARP",
-           "SIM_SPECS", "SLOPE_TOLERANCE", "STRUCTURED_SHAPES", "STRUCTURED_SPECS", "STUDENT_EPOCH_CLAIMS",
-           "TAIL_FRACTION", "VARIANTS", "WorkshopConfig", "a1_evidence", "a2_cells", "a2_evidence", "a2_one",
-           "a3_evidence", "a4_config", "a4_evidence", "a4_reading", "a4_table", "apply_overrides", "capacity_evidence",
-           "check_cifar_dir", "class_evenness", "config_table", "first_fit_shift", "overlap_table", "plan",
-           "post_hoc_flags", "reading", "run", "same_teachers", "settings", "sim_evidence", "structured_data",
-           "structured_evidence", "summarize", "tail_k", "teacher_claims", "unfitted_teachers"]
+__all__ = ["A1", "A1_SPEC", "A2", "A2_CLAIMS", "A2_SPECS", "A3", "A3_SPECS", "A4", "A4_NAMES", "A4_SPECS", "A4_STOPS",
+           "CHAPTER", "CIFAR_FILES", "DEVIATIONS", "EVEN_MARGIN", "FIG2_SPECS", "FIGURES", "FIRST_RUN", "KEEPS",
+           "LEAK_MARGIN", "MAIN_EXPERIMENTS", "MIN_GAIN", "MOST", "NAMESPACE", "OVERLAP_SPEC", "PERMUTATIONS",
+           "PLAN_NOTES", "PRESETS", "SHARP", "SIM_SPECS", "SLOPE_TOLERANCE", "STRUCTURED_SHAPES", "STRUCTURED_SPECS",
+           "STUDENT_EPOCH_CLAIMS", "Sim", "Structured", "TAIL_FRACTION", "Toy", "VARIANTS", "WorkshopConfig",
+           "a1_evidence", "a2_cells", "a2_evidence", "a2_one", "a3_evidence", "a4_config", "a4_evidence", "a4_reading",
+           "a4_table", "apply_overrides", "capacity_evidence", "check_cifar_dir", "class_evenness", "config_table",
+           "first_fit_shift", "overlap_table", "plan", "post_hoc_flags", "reading", "run", "same_teachers", "settings",
+           "sim_evidence", "structured_data", "structured_evidence", "summarize", "tail_k", "teacher_claims",
+           "unfitted_teachers"]

@@ -35,7 +35,7 @@ def a3_evidence(main: pd.DataFrame, cfg: WorkshopConfig) -> tuple[dict[str, Evid
         # the reference is the student's trivial accuracy over all fresh samples: per class, a fresh set
         # this size holds too few samples to resolve an accuracy near 1/c
         ev[f"a3.{key}.class_gap"] = Evidence.samples(t["acc_test_cls"] - t["acc_fresh_S"], unit="pct", of="teachers",
-                                                     detail=f"the treated classes {', '.join(map(str, cfg.a3_classes))}, mean")
+                                                     detail=f"the treated classes {', '.join(map(str, cfg.a3.classes))}, mean")
     k = tail_k(cfg.c)
     leak = none["acc_test_S"] - none["acc_fresh_S"]
     for name, key in (("tail_smallest", "a3.tail.kept"), ("tail_random", "a3.tail_random.kept")):

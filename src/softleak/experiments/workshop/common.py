@@ -28,10 +28,10 @@ def post_hoc_flags(cfg: WorkshopConfig) -> dict[str, str]:
         why = (f"{cfg.student_epochs} student epochs, raised from {FIRST_RUN['student_epochs']} after that run left the "
                "widest student short of fitting at the largest ρ")
         flags.update({cid: why for cid in STUDENT_EPOCH_CLAIMS})
-        if cfg.a2_student_epochs is None:
+        if cfg.a2.student_epochs is None:
             flags.update({cid: why for cid in A2_CLAIMS})
-    if cfg.a2_ds == cpu.a2_ds and cfg.a2_spcs == cpu.a2_spcs:
-        why = (f"the A.2 grid extended down to d = {min(cfg.a2_ds)} and up in samples per class after a grid from "
+    if cfg.a2.ds == cpu.a2.ds and cfg.a2.spcs == cpu.a2.spcs:
+        why = (f"the A.2 grid extended down to d = {min(cfg.a2.ds)} and up in samples per class after a grid from "
                f"d = {min(FIRST_RUN['a2_ds'])} found almost no teacher that failed to fit")
         flags.update({cid: (flags[cid] + "; " + why if cid in flags else why) for cid in A2_CLAIMS})
     return flags

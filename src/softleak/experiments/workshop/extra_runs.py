@@ -157,17 +157,17 @@ def _structured_one(cfg: dict, device) -> dict[str, pd.DataFrame]:
 def a2_configs(cfg: WorkshopConfig) -> list[dict]:
     """A.2's grid: one config per (c, samples per class, d) on the first seed."""
     return [{"c": c, "spc": spc, "d": d, "seed": cfg.seeds[0], "p": cfg.p, "student_p": cfg.student_p, "tau": cfg.tau,
-             "lr": cfg.lr, "a2_student_epochs": cfg.a2_student_epochs or cfg.student_epochs, "a2_rho": cfg.a2_rho,
-             "a2_inits": cfg.a2_inits, "a2_teacher_epochs": cfg.a2_teacher_epochs, "fresh_per_class": cfg.fresh_per_class}
-            for c in cfg.a2_cs for spc in cfg.a2_spcs for d in cfg.a2_ds]
+             "lr": cfg.lr, "a2_student_epochs": cfg.a2.student_epochs or cfg.student_epochs, "a2_rho": cfg.a2.rho,
+             "a2_inits": cfg.a2.inits, "a2_teacher_epochs": cfg.a2.teacher_epochs, "fresh_per_class": cfg.fresh_per_class}
+            for c in cfg.a2.cs for spc in cfg.a2.spcs for d in cfg.a2.ds]
 
 
 def toy_configs(cfg: WorkshopConfig) -> list[dict]:
     """Fig. 3 in the 2D toy: one config per (case, dataset seed)."""
-    return [{**dataclasses.asdict(dataclasses.replace(case, teacher_max_steps=cfg.toy_teacher_steps,
-                                                      student_steps=cfg.toy_student_steps)),
-             "toy_seed": s, "toy_inits": cfg.toy_inits, "toy_sim_lr": cfg.toy_sim_lr}
-            for case in (C3, C20) for s in cfg.toy_seeds]
+    return [{**dataclasses.asdict(dataclasses.replace(case, teacher_max_steps=cfg.toy.teacher_steps,
+                                                      student_steps=cfg.toy.student_steps)),
+             "toy_seed": s, "toy_inits": cfg.toy.inits, "toy_sim_lr": cfg.toy.sim_lr}
+            for case in (C3, C20) for s in cfg.toy.seeds]
 
 
 def toy_key(conf: dict) -> int:
@@ -177,6 +177,7 @@ def toy_key(conf: dict) -> int:
 
 def structured_configs(cfg: WorkshopConfig) -> list[dict]:
     """Fig. 4: one config per (variant, seed)."""
-    shared = dataclasses.asdict(cfg)
-    return [{"variant": v, "seed": s, **{k: shared[k] for k in shared if k.startswith("structured") and k != "structured_seeds"},
-             "data_dir": cfg.data_dir} for v in VARIANTS for s in cfg.structured_seeds]
+    st = cfg.structured
+    shared = {"structured": st.data, **{f"structured_{k}": v for k, v in dataclasses.asdict(st).items()
+                                        if k not in ("data", "data_dir", "seeds")}}
+    return [{"variant": v, "seed": s, **shared, "data_dir": st.data_dir} for v in VARIANTS for s in st.seeds]

@@ -4,8 +4,6 @@ cached on its own."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import torch
 
@@ -14,7 +12,7 @@ from ...distillation import cosine_similarities, cut_tail, remove_class_entry, s
 from ...metrics import nearest_neighbour_labels, predictions
 from ...runtime import derive_seed, split_seed
 from .base import accuracies, digest, heldout_rows, split_stratified, train_students, train_teacher
-from .config import MAIN_EXPERIMENTS, WorkshopConfig
+from .config import MAIN_EXPERIMENTS, WorkshopConfig, flat_values
 
 
 def _main_data(cfg: dict, device):
@@ -160,7 +158,7 @@ def _a3(cfg, X, y, Xf, yf, z, base, rows, device):
 def main_configs(cfg: WorkshopConfig) -> list[dict]:
     """One config per (main experiment, seed); A.1 on the first seed only. Each carries only the settings its
     experiment reads (its cache key)."""
-    shared = dataclasses.asdict(cfg)
+    shared = flat_values(cfg)
     main_keys = ("d", "c", "samples_per_class", "p", "student_p", "widths", "tau", "lr", "teacher_epochs",
                  "student_epochs", "rhos", "inits", "fresh_per_class", "a1_taus", "a1_lrs", "a1_rho", "a1_inits",
                  "a3_rho", "a3_classes", "a3_ks", "sim_lr", "sim_epochs", "sim_rhos")

@@ -77,7 +77,7 @@ def plan(cfg: WorkshopConfig) -> list[Batch]:
                             records=2, eval_rows=c * spc))
         out.append(Batch("A.2 composition", 1, tuple(fits)))
     toys = toy_configs(cfg)
-    for idx in group_batches(toys, toy_key, cfg.toy_batch):
+    for idx in group_batches(toys, toy_key, cfg.toy.batch):
         case, T = toys[idx[0]], len(idx)
         E, sizes, n_tr = T * case["toy_inits"], (2, case["p"], case["c"]), int(case["rho"] * case["n"])
         out.append(Batch("2D toy", T, (
@@ -100,10 +100,10 @@ def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=No
     """Run chapter 7. Returns ``{"main", "heldout", "a2", "toy", "structured"}`` tables.
 
     Raises:
-        ValueError: a CIFAR-10 run without a valid ``data_dir``, before any compute.
+        ValueError: a CIFAR-10 run without a valid ``data_dir`` (``structured_data_dir``), before any compute.
     """
-    if cfg.structured == "cifar10":
-        check_cifar_dir(cfg.data_dir)
+    if cfg.structured.data == "cifar10":
+        check_cifar_dir(cfg.structured.data_dir)
     device = resolve_device(device)
     workers = default_workers(device) if workers is None else workers
     kw = dict(cache_dir=cache_dir, progress=progress, workers=workers)
@@ -113,7 +113,7 @@ def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=No
     a2 = run_sweep(partial(a2_batch, device=device), a2_configs(cfg), namespace=f"{NAMESPACE}/a2",
                    desc="dataset composition", cost=lambda b: b[0]["c"] * b[0]["spc"] * (b[0]["d"] + 2 * b[0]["p"]), **kw)
     toy = run_sweep(partial(toy_batch, device=device), toy_configs(cfg), namespace=f"{NAMESPACE}/toy", desc="2D toy",
-                    batch_key=toy_key, max_batch=cfg.toy_batch, **kw)
+                    batch_key=toy_key, max_batch=cfg.toy.batch, **kw)
     structured = run_sweep(partial(structured_batch, device=device), structured_configs(cfg),
                            namespace=f"{NAMESPACE}/structured", desc="structured data", **kw)
     a4 = modular_run(a4_config(cfg), cache_dir=cache_dir, progress=progress, device=device, workers=workers)
@@ -126,12 +126,13 @@ def run(cfg: WorkshopConfig, *, cache_dir=None, progress: bool = True, device=No
 def a4_config(cfg: WorkshopConfig) -> ModularConfig:
     """Chapter 2's experiment, cut to A.4: the transformer only, one ρ, the workshop's teacher beside two of
     chapter 2's (every other setting as chapter 2: AdamW, weight decay 1, warm-up, float64 soft labels)."""
-    stops = tuple(r.format(end=cfg.a4_teacher_epochs) for r in A4_STOPS)
-    arch = ArchConfig("transformer", P=cfg.a4_P, frac=cfg.a4_frac, teacher_epochs=cfg.a4_teacher_epochs,
-                      stops=stops, d_model=cfg.a4_d_model, d_mlp=cfg.a4_d_mlp)
-    taus = tuple(sorted(cfg.a4_taus, reverse=True))
+    a4 = cfg.a4
+    stops = tuple(r.format(end=a4.teacher_epochs) for r in A4_STOPS)
+    arch = ArchConfig("transformer", P=a4.P, frac=a4.frac, teacher_epochs=a4.teacher_epochs,
+                      stops=stops, d_model=a4.d_model, d_mlp=a4.d_mlp)
+    taus = tuple(sorted(a4.taus, reverse=True))
     return ModularConfig(
-        transformer=arch, mlp=ArchConfig("mlp", P=cfg.a4_P, frac=cfg.a4_frac, teacher_epochs=1, stops=("train>=1",) * 3),
-        seeds=cfg.a4_seeds, rhos=(cfg.a4_rho,), taus=taus, student_epochs=(cfg.a4_student_epochs,) * len(taus),
-        student_lr=cfg.a4_student_lr, record_every=50, archs=("transformer",), fig10=((cfg.a4_rho, taus[0]),),
-        small_rho=cfg.a4_rho)
+        transformer=arch, mlp=ArchConfig("mlp", P=a4.P, frac=a4.frac, teacher_epochs=1, stops=("train>=1",) * 3),
+        seeds=a4.seeds, rhos=(a4.rho,), taus=taus, student_epochs=(a4.student_epochs,) * len(taus),
+        student_lr=a4.student_lr, record_every=50, archs=("transformer",), fig10=((a4.rho, taus[0]),),
+        small_rho=a4.rho)
