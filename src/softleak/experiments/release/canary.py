@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ...chapters import Figure, Part, Verdicts
-from ...rules import UNTESTED, AllOf, Above, AtLeast, BeyondNull, ClaimSpec, Evidence, fmt, not_converged
-from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, recipe_evidence, safe_rule,
-                     setting_frames, unconverged)
+from ...rules import UNTESTED, AllOf, Above, AtLeast, BeyondNull, ClaimSpec, Evidence, fmt
+from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, derive_setting, pareto_table, recipe_evidence,
+                     safe_rule, setting_frames)
 from .config import MODES, ReleaseConfig
 
 UTILITY_KEPT = 0.05  # a useful release: the student within 5 points of the teacher's test accuracy
@@ -112,13 +112,9 @@ def canary_metrics(out: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]
 
 
 def derive_canary(tables: dict, cfg: ReleaseConfig) -> Part:
-    """The canary claims (a claim that reads a teacher short of its data or students still rising is not
-    converged), their evidence, the figure's numbers and its tables."""
-    out = frames(tables)
-    ev, own = canary_evidence(out, cfg)
-    bad = unconverged(out, own, cfg, reads(cfg))
-    claims = [not_converged(s.check(ev, post_hoc=POST_HOC.get(s.id, "")), bad.get(s.id, [])) for s in CANARY_SPECS]
-    return Part(claims, ev, canary_metrics(out, own, cfg), own)
+    """The canary claims, their evidence, the figure's numbers and its tables (:func:`.common.derive_setting`)."""
+    return derive_setting(tables, cfg, evidence=canary_evidence, reads=reads, specs=CANARY_SPECS,
+                          post_hoc=lambda cid, _: POST_HOC.get(cid, ""), metrics=canary_metrics)
 
 
 def read_canary(v: Verdicts) -> list[str]:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from ... import audit
 from ...audit.stats import PRIMARY, pooled_p
-from ...rules import AllOf, AtMost, Evidence, fmt, per_teacher
+from ...chapters import Part
+from ...rules import AllOf, AtMost, Evidence, fmt, not_converged, per_teacher
 from .config import FAMILIES, MODES, TABLES, ReleaseConfig
 
 LEAKS_WORD = audit.stats.LEAKS  # the audit's verdict word
@@ -171,6 +172,17 @@ def _unfit_teachers(out: dict[str, pd.DataFrame], cfg: ReleaseConfig) -> dict[tu
         for mode in MODES if not a >= 1.0 else ():
             bad.setdefault(("canary", mode), []).append(f"digit teacher of seed {s} at {fmt(a, 'pct')}")
     return bad
+
+
+def derive_setting(tables: dict, cfg: ReleaseConfig, *, evidence, reads, specs, post_hoc, metrics) -> Part:
+    """One setting's figure: its claims (a claim that reads a teacher short of its data or students still rising is
+    not converged; ``post_hoc(claim_id, cfg)`` names a setting chosen after a probe), their evidence, the figure's
+    numbers (``metrics(out, tables, cfg)``) and its tables (``evidence(out, cfg) -> (evidence, tables)``)."""
+    out = frames(tables)
+    ev, own = evidence(out, cfg)
+    bad = unconverged(out, own, cfg, reads(cfg))
+    claims = [not_converged(s.check(ev, post_hoc=post_hoc(s.id, cfg)), bad.get(s.id, [])) for s in specs]
+    return Part(claims, ev, metrics(out, own, cfg), own)
 
 
 def unconverged(out: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], cfg: ReleaseConfig,

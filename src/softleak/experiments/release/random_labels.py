@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part, Verdicts
-from ...rules import UNTESTED, AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, fmt, not_converged
-from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, frames, pareto_table, recipe_evidence,
-                     setting_frames, stopped_rule, unconverged)
+from ...rules import UNTESTED, AllOf, Above, AtLeast, AtMost, BeyondNull, ClaimSpec, Evidence, fmt
+from .common import (FIT_LEVEL, LEAKS, NULL_BASIS, SAFE_AUC, best_table, derive_setting, pareto_table,
+                     recipe_evidence, setting_frames, stopped_rule)
 from .config import PRESETS, ReleaseConfig, vals
 
 JUMP_LEAK = 0.5  # the jump α's undefended release recovers at least half of what trivial leaves
@@ -173,13 +173,10 @@ def random_metrics(tables: dict[str, pd.DataFrame], cfg: ReleaseConfig) -> dict[
 
 
 def derive_random(tables: dict, cfg: ReleaseConfig) -> Part:
-    """The random-label claims (a claim that reads a teacher short of its data or students still rising is not
-    converged), their evidence, the figure's numbers and its tables."""
-    out = frames(tables)
-    ev, own = random_evidence(out, cfg)
-    bad = unconverged(out, own, cfg, reads(cfg))
-    claims = [not_converged(s.check(ev, post_hoc=post_hoc(s.id, cfg)), bad.get(s.id, [])) for s in RANDOM_SPECS]
-    return Part(claims, ev, random_metrics(own, cfg), own)
+    """The random-label claims, their evidence, the figure's numbers and its tables
+    (:func:`.common.derive_setting`)."""
+    return derive_setting(tables, cfg, evidence=random_evidence, reads=reads, specs=RANDOM_SPECS, post_hoc=post_hoc,
+                          metrics=lambda out, own, cfg_: random_metrics(own, cfg_))
 
 
 def read_random(v: Verdicts) -> list[str]:
