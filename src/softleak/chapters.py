@@ -16,13 +16,14 @@ needs, or all of them with :func:`softleak.experiments.load_all`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import check_choice
-from .rules import UNTESTED, Claim, Evidence, evidence_metrics, fmt
+from .config import Rounds, check_choice
+from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED, Claim, Evidence, declared_rounds, evidence_metrics, fmt
 
 #: notebook stem -> the module holding its chapter
 SECTIONS = {
@@ -112,6 +113,43 @@ class Figure:
     needs: str | None = None
 
 
+@dataclass
+class Decided:
+    """A chapter's runs and verdicts after its rounds of seeds (:meth:`Chapter.decide`).
+
+    Attributes:
+        runs: the runs' tables of the last round (every seed of every round).
+        claims: every claim, each with the verdict of the first round that decided it (``Claim.round``).
+        metrics: the page's numbers: the last round's, with each claim's quantities from the round it was decided in.
+        derived: the tables the figures draw (last round).
+        cfg: the last round's config (the seeds it ran: record it with the results).
+        log: one line per round: its seeds and the claims it left open.
+    """
+
+    runs: Any
+    claims: list[Claim]
+    metrics: dict[str, object]
+    derived: dict[str, Any]
+    cfg: object
+    log: list[str] = field(default_factory=list)
+
+
+def seed_limited(claim: Claim) -> bool:
+    """An open claim that more seeds could decide: inconclusive, and not because a run it reads had not converged
+    (more seeds leave that run as it is)."""
+    return claim.verdict == INCONCLUSIVE and not claim.note.startswith("not converged")
+
+
+def extend_seeds(cfg, open_claims: Sequence[Claim], rounds: Rounds):
+    """The next round's config of a chapter whose cells all read ``cfg.seeds``: ``rounds.seeds`` more seeds for every
+    cell, when a claim left open is :func:`seed_limited`; ``None`` when none is."""
+    from .config import more_seeds, replace_checked
+
+    if not any(seed_limited(c) for c in open_claims):
+        return None
+    return replace_checked(cfg, seeds=more_seeds(cfg.seeds, rounds.seeds))
+
+
 @dataclass(frozen=True)
 class Chapter:
     """A chapter: its config, presets and deviations, its runs and plan, and its figures in page order.
@@ -129,6 +167,9 @@ class Chapter:
         plan_notes: caveats the plan prints.
         prepare: ``prepare(tables, cfg) -> dict``: tables several figures share, derived once (optional).
         settings: ``settings(cfg) -> dict``: numbers of the config the page glues (optional).
+        extend: ``extend(cfg, open_claims, rounds) -> cfg | None``: the next round's config, with more seeds for the
+            cells the open claims read (``None``: nothing more seeds would decide). Without it a chapter has one
+            round whatever its config declares.
     """
 
     stem: str
@@ -143,6 +184,68 @@ class Chapter:
     plan_notes: Sequence[str] = ()
     prepare: Callable[[dict, object], dict] | None = None
     settings: Callable[[object], dict] | None = None
+    extend: Callable[[object, Sequence[Claim], Rounds], object] | None = None
+
+    def rounds(self, cfg: object) -> Rounds:
+        """The rounds of seeds ``cfg`` declares (its ``seed_rounds`` part); one round for a chapter without :attr:`extend`."""
+        declared = getattr(cfg, "seed_rounds", None)
+        return declared if isinstance(declared, Rounds) and self.extend is not None else Rounds()
+
+    def decide(self, cfg: object, *, verbose: bool = True, **run_kwargs) -> Decided:
+        """Run the chapter and decide its claims, in the rounds of seeds its config declares (:class:`Rounds`).
+
+        Round 1 runs ``cfg``. While claims stay open and rounds remain, :attr:`extend` gives the next round's config
+        (more seeds, only for the cells those claims read; the earlier cells come from the cache) and every claim is
+        derived again. Every interval, in every round, is made at ``1 − 0.05 / K`` for K declared rounds
+        (:func:`softleak.rules.declared_rounds`), and a claim keeps the verdict of the first round that decides it,
+        so more rounds cannot make a decided claim change, nor an open one pass by repetition alone. A claim a
+        later round decides carries the rounds' ``post_hoc`` flag when the rounds were declared after a run.
+
+        Args:
+            cfg: the resolved config (its ``seed_rounds`` part, if any, declares the rounds).
+            verbose: print one line per round (seeds, claims left open).
+            **run_kwargs: passed to :attr:`run` (``cache_dir``, ``progress``, ``workers``, ``device``…).
+        """
+        plan = self.rounds(cfg)
+        frozen: dict[str, Claim] = {}
+        log: list[str] = []
+        for r in range(1, plan.count + 1):
+            out = self.run(cfg, **run_kwargs)
+            with declared_rounds(plan.count):
+                fresh, metrics, derived = self.summarize(out, cfg)
+            claims = []
+            for c in fresh:
+                if c.id in frozen:
+                    claims.append(frozen[c.id])
+                    continue
+                c = dataclasses.replace(c, round=r)
+                if r > 1 and plan.post_hoc and c.verdict in (REPRODUCES, FAILS):
+                    c = dataclasses.replace(c, post_hoc="; ".join(filter(None, (
+                        c.post_hoc, f"decided in round {r} of {plan.count}: {plan.post_hoc}"))))
+                if c.verdict in (REPRODUCES, FAILS):
+                    frozen[c.id] = c
+                claims.append(c)
+            still = [c for c in claims if c.verdict == INCONCLUSIVE]
+            seeds = getattr(cfg, "seeds", None)
+            log.append(f"round {r} of {plan.count}" + (f" ({len(seeds)} seeds)" if seeds is not None else "")
+                       + f": {len(still)} claim(s) open" + (f" ({', '.join(c.id for c in still)})" if still else ""))
+            if verbose and plan.count > 1:
+                print(log[-1])
+            nxt = self.extend(cfg, still, plan) if r < plan.count and still and self.extend is not None else None
+            if nxt is None:
+                break
+            cfg = nxt
+        for c in claims:  # a claim decided in an earlier round: its quantities as they were when it was decided
+            if c.round < r:
+                for rec in c.evidence:
+                    metrics[rec["name"]] = rec["value"]
+                    low, high = rec.get("low"), rec.get("high")
+                    if low is not None and high is not None and high > low:
+                        metrics[f"{rec['name']}.ci_low"], metrics[f"{rec['name']}.ci_high"] = low, high
+                    else:
+                        metrics.pop(f"{rec['name']}.ci_low", None)
+                        metrics.pop(f"{rec['name']}.ci_high", None)
+        return Decided(out, claims, metrics, derived, cfg, log)
 
     def figure(self, name: str) -> Figure:
         names = [f.name for f in self.figures]

@@ -144,6 +144,13 @@ def verdict_text(claim: Claim | Mapping) -> str:
     text = VERDICT_TEXT[c["verdict"]]
     if c.get("note") and c["verdict"] in (INCONCLUSIVE, UNTESTED):
         text += f" ({c['note']})"
+    rounds = int(c.get("rounds") or 1)
+    if rounds > 1 and c["verdict"] != UNTESTED:
+        runs = sorted({int(e["n"]) for e in c.get("evidence") or () if e.get("n")})
+        on = f", on {runs[0]}" + (f"–{runs[-1]}" if len(runs) > 1 else "") + " runs" if runs else ""
+        step = "decided in" if c["verdict"] in (REPRODUCES, FAILS) else "still open after"
+        text += (f" · {step} round {int(c.get('round') or 1)} of {rounds}{on} (each round's intervals at "
+                 f"{100 * (1 - 0.05 / rounds):.4g} %, Bonferroni over the rounds)")
     if c.get("post_hoc"):
         text += f" ⚑ decided at a setting chosen after seeing this preset's results: {c['post_hoc']}"
     return text
@@ -209,13 +216,24 @@ def _same(a, b) -> bool:
     return a == b
 
 
+#: fields a claim (or an evidence record) written before they existed reads as: one round of seeds
+_DEFAULTS = {"round": 1, "rounds": 1}
+
+
+def _with_defaults(claim: Mapping) -> dict:
+    out = {**_DEFAULTS, **claim}
+    out["evidence"] = [{"rounds": 1, **e} for e in claim.get("evidence") or ()]
+    return out
+
+
 def compare_claims(before: Mapping, after: Mapping) -> list[str]:
     """Every difference between two ``claims.json`` payloads of one chapter, in results: claims added or removed,
     and per claim its verdict, note, rule, reading and evidence; every metric. Provenance (commit, fingerprint,
-    dates, times) is not compared. Empty when the two runs say the same."""
+    dates, times) is not compared, and a field a file predates reads as its default (one round of seeds). Empty
+    when the two runs say the same."""
     out = []
-    a = {c["id"]: c for c in before.get("claims", [])}
-    b = {c["id"]: c for c in after.get("claims", [])}
+    a = {c["id"]: _with_defaults(c) for c in before.get("claims", [])}
+    b = {c["id"]: _with_defaults(c) for c in after.get("claims", [])}
     out += [f"claim {cid}: only before" for cid in a.keys() - b.keys()]
     out += [f"claim {cid}: only after" for cid in b.keys() - a.keys()]
     for cid in sorted(a.keys() & b.keys()):
@@ -322,7 +340,9 @@ def scoreboard_markdown(
     lines += [f"**{headline(total)}** ({total[FAILS]} tested claims of the paper do not reproduce).", ""]
     lines += [f"Each verdict is decided at 95 % confidence, so of the {decided} decided verdicts about "
               f"{expected_wrong(decided):.1f} are expected to be wrong by chance alone (5 % each, not "
-              "corrected across the book): read any single verdict with that in mind.", ""]
+              "corrected across the book): read any single verdict with that in mind. A chapter that adds seeds "
+              "in rounds while a claim is open makes each round's intervals at 1 − 0.05/K for its K declared "
+              "rounds, so that a claim's chance of a wrong verdict over all its looks stays at 5 %.", ""]
     lines += [f"The book's own checks: {book[REPRODUCES]} of {book['tested']} hold; {book[INCONCLUSIVE]} "
               f"inconclusive; {book[UNTESTED]} not tested.", ""]
     if len(current) < len(files):

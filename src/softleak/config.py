@@ -148,3 +148,41 @@ def log_grid(lo: float, hi: float, num: int) -> tuple[float, ...]:
     import numpy as np
 
     return tuple(round(float(v), 6) for v in np.logspace(lo, hi, num))
+
+
+@dataclasses.dataclass(frozen=True)
+class Rounds:
+    """Sequential seeds, declared by a preset before any run (a config part, ``seed_rounds``: overrides ``seed_rounds_count``,
+    ``seed_rounds_seeds``).
+
+    After the chapter's own seeds (round 1), a claim still inconclusive gets ``seeds`` more seeds per round, for the
+    cells it reads, up to ``count`` rounds in all. Every interval of the chapter, in every round, is made at
+    ``1 − 0.05 / count`` (Bonferroni over the rounds: :func:`softleak.rules.declared_rounds`), so that adding seeds
+    until a claim is decided is not a way to decide it. A claim keeps the verdict of the first round that decides
+    it. ``count = 1``: one round, the plain 95 % intervals.
+
+    Attributes:
+        count: the number of rounds K (looks at each claim), ≥ 1.
+        seeds: seeds each round after the first adds (≥ 1 when count > 1).
+        post_hoc: when the rounds were declared after seeing this preset's results, which run and why: shown on
+            every claim a later round decides.
+    """
+
+    count: int = 1
+    seeds: int = 0
+    post_hoc: str = ""
+
+    def __post_init__(self) -> None:
+        check_positive_int("count", self.count)
+        check_nonnegative_int("seeds", self.seeds)
+        if self.count > 1 and self.seeds < 1:
+            raise ValueError(f"seeds={self.seeds!r} is not allowed with count={self.count}: each round after the "
+                             "first must add at least one seed")
+
+
+def more_seeds(seeds: Iterable[int], k: int) -> tuple[int, ...]:
+    """``seeds`` followed by ``k`` new seeds, the next integers above the largest (a round's seeds: the first
+    round's cells keep their seeds, so their cached runs are reused)."""
+    seeds = tuple(seeds)
+    top = max(seeds, default=-1)
+    return seeds + tuple(range(top + 1, top + 1 + int(k)))

@@ -32,8 +32,10 @@ declared margin, never by a test that fails to reject.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +55,35 @@ BY_NATURE = ("closed form", "count")
 #: Clopper–Pearson lower end above one half; 6 of 6 clear it, 3 of 3 do not)
 MOST_RUNS = 0.5
 METHODS = ("t", "clopper-pearson", "exact", "fit", "closed form", "count", "given", "permutation", "none")
+
+#: how many rounds of seeds (looks at the data) the chapter being summarized declared: set by :func:`declared_rounds`
+_ROUNDS: contextvars.ContextVar[int] = contextvars.ContextVar("softleak_rounds", default=1)
+
+
+@contextlib.contextmanager
+def declared_rounds(rounds: int) -> Iterator[int]:
+    """Decide every interval made inside at level ``1 − 0.05 / rounds`` (with ``looks``: ``1 − 0.05 / (looks ·
+    rounds)``): a chapter that may look at a claim ``rounds`` times, adding seeds while it is open, decides each look
+    at that level, so that the chance of any wrong verdict over all its looks stays at most 5 % (Bonferroni over the
+    rounds, declared by the preset before any run; :meth:`softleak.chapters.Chapter.decide`)."""
+    if int(rounds) < 1:
+        raise ValueError(f"rounds={rounds!r} is not allowed: rounds must be >= 1")
+    token = _ROUNDS.set(int(rounds))
+    try:
+        yield int(rounds)
+    finally:
+        _ROUNDS.reset(token)
+
+
+def current_rounds() -> int:
+    """The rounds declared for the intervals being made (1 outside :func:`declared_rounds`)."""
+    return _ROUNDS.get()
+
+
+def level(looks: int = 1, confidence: float = CONFIDENCE) -> float:
+    """The two-sided confidence of one interval: ``1 − (1 − confidence) / (looks · rounds)``, Bonferroni over the
+    cells a quantity was selected from and the declared rounds (:func:`declared_rounds`)."""
+    return 1 - (1 - confidence) / (int(looks) * current_rounds())
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,8 @@ class Evidence:
         looks: how many cells were looked at to pick this one (Bonferroni: the interval is at level
             ``1 − 0.05 / looks``); 1 when nothing was selected.
         censored: how many runs never reached the quantity on the grid (their value lies beyond its end).
+        rounds: the rounds of seeds its chapter declared (:func:`declared_rounds`): the interval's level is
+            ``1 − 0.05 / (looks · rounds)``, a permutation p-value is compared with ``0.05 / rounds``.
     """
 
     value: float
@@ -91,12 +124,15 @@ class Evidence:
     resolution: float = 0.0
     looks: int = 1
     censored: int = 0
+    rounds: int = 1
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method={self.method!r} is not allowed: method must be one of {', '.join(METHODS)}")
         if int(self.looks) < 1:
             raise ValueError(f"looks={self.looks!r} is not allowed: looks must be >= 1")
+        if int(self.rounds) < 1:
+            raise ValueError(f"rounds={self.rounds!r} is not allowed: rounds must be >= 1")
         if not self.resolution >= 0:
             raise ValueError(f"resolution={self.resolution!r} is not allowed: resolution must be >= 0")
 
@@ -129,10 +165,10 @@ class Evidence:
 
     def record(self, name: str) -> dict[str, object]:
         """The evidence as data for ``claims.json``: ``{name, value, low, high, n, of, method, resolution,
-        looks, censored, unit}`` (±∞ and NaN written as None by the writer)."""
+        looks, censored, unit, rounds}`` (±∞ and NaN written as None by the writer)."""
         return {"name": name, "value": self.value, "low": self.low, "high": self.high, "n": int(self.n),
                 "of": self.of, "method": self.method, "resolution": self.resolution, "looks": int(self.looks),
-                "censored": int(self.censored), "unit": self.unit}
+                "censored": int(self.censored), "unit": self.unit, "rounds": int(self.rounds)}
 
     @classmethod
     def none(cls, why: str = "not measured at this preset", unit: str = "num") -> "Evidence":
@@ -153,8 +189,10 @@ class Evidence:
     @classmethod
     def fit(cls, value: float, low: float, high: float, *, n: int, of: str, unit: str = "num",
             detail: str = "") -> "Evidence":
-        """An estimate from a fit over ``n`` points (e.g. an exponent over widths) with its interval."""
-        return cls(float(value), float(low), float(high), n=n, unit=unit, detail=detail, of=of, method="fit")
+        """An estimate from a fit over ``n`` points (e.g. an exponent over widths) with its interval, made at
+        :func:`level` (the declared rounds count)."""
+        return cls(float(value), float(low), float(high), n=n, unit=unit, detail=detail, of=of, method="fit",
+                   rounds=current_rounds())
 
     @classmethod
     def samples(cls, values, *, unit: str = "num", detail: str = "", level: float = CONFIDENCE,
@@ -187,7 +225,8 @@ class Evidence:
         if up.any() and down.any():
             raise ValueError("values are censored on both ends of the grid: give one direction")
         filled = np.where(up | down, grid_end if grid_end is not None else 0.0, v)
-        level = 1 - (1 - level) / int(looks)
+        rounds = current_rounds()
+        level = 1 - (1 - level) / (int(looks) * rounds)
         m = float(filled.mean())
         sd = float(filled.std(ddof=1)) if v.size > 1 else float("nan")
         half = float(stats.t.ppf(0.5 + level / 2, df=v.size - 1)) * sd / math.sqrt(v.size) if v.size > 1 else 0.0
@@ -199,7 +238,7 @@ class Evidence:
         if down.any():
             low = -math.inf
         return cls(m, low, high, n=int(v.size), sd=sd, unit=unit, detail=detail, of=of, method="t",
-                   resolution=float(resolution), looks=int(looks), censored=censored)
+                   resolution=float(resolution), looks=int(looks), censored=censored, rounds=rounds)
 
     @classmethod
     def paired(cls, a, b, **kwargs) -> "Evidence":
@@ -212,7 +251,8 @@ class Evidence:
     @classmethod
     def permutation(cls, p: float, *, n: int, of: str = "runs", detail: str = "") -> "Evidence":
         """A permutation test's one-sided p-value (for :class:`BeyondNull`), resting on ``n`` runs."""
-        return cls(float(p), float(p), float(p), n=int(n), unit="num", detail=detail, of=of, method="permutation")
+        return cls(float(p), float(p), float(p), n=int(n), unit="num", detail=detail, of=of, method="permutation",
+                   rounds=current_rounds())
 
     @classmethod
     def share(cls, k: int, n: int, *, detail: str = "", level: float = CONFIDENCE, of: str = "runs",
@@ -225,10 +265,11 @@ class Evidence:
             raise ValueError(f"k={k}, n={n} is not allowed: need 0 <= k <= n")
         if n == 0:
             return cls.none(f"no {of}", unit="frac")
-        level = 1 - (1 - level) / int(looks)
+        rounds = current_rounds()
+        level = 1 - (1 - level) / (int(looks) * rounds)
         ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
         return cls(k / n, float(ci.low), float(ci.high), n=n, unit="frac", detail=detail or f"{k} of {n} {of}",
-                   of=of, method="clopper-pearson", looks=int(looks))
+                   of=of, method="clopper-pearson", looks=int(looks), rounds=rounds)
 
     @classmethod
     def share_of(cls, outcomes, **kwargs) -> "Evidence":
@@ -249,7 +290,7 @@ class Evidence:
     def __str__(self) -> str:
         if self.missing:
             return f"not measured ({self.detail})" if self.detail else "not measured"
-        level = f"{100 * (1 - (1 - CONFIDENCE) / self.looks):.4g} %"
+        level = f"{100 * (1 - (1 - CONFIDENCE) / (self.looks * self.rounds)):.4g} %"
         if self.method == "permutation":
             return f"p = {self.value:.3g} ({self.n} {self.of}{', ' + self.detail if self.detail else ''})"
         if self.unit == "frac":
@@ -274,6 +315,8 @@ class Evidence:
             parts.append(f"grid step {self.format(self.resolution)}")
         if self.looks > 1:
             parts.append(f"Bonferroni over {self.looks} cells")
+        if self.rounds > 1:
+            parts.append(f"Bonferroni over {self.rounds} rounds")
         return "".join(f", {p}" for p in parts)
 
 
@@ -443,11 +486,13 @@ class BeyondNull(Rule):
         label = self.label or self.quantity
         if ev is None or ev.missing:
             return Decision(UNTESTED, f"{label}: {ev.detail if ev else 'not measured'}")
-        if ev.value <= self.alpha and not ev.decides_as(REPRODUCES):
+        alpha = self.alpha / ev.rounds  # Bonferroni over the declared rounds of seeds
+        if ev.value <= alpha and not ev.decides_as(REPRODUCES):
             return _too_few(label, ev, REPRODUCES)
-        if ev.value <= self.alpha:
+        if ev.value <= alpha:
             return Decision(REPRODUCES)
-        return Decision(INCONCLUSIVE, f"{label}: p = {ev.value:.3g} > {self.alpha:g}, no evidence beyond the null "
+        over = f" (Bonferroni over {ev.rounds} rounds)" if ev.rounds > 1 else ""
+        return Decision(INCONCLUSIVE, f"{label}: p = {ev.value:.3g} > {alpha:g}{over}, no evidence beyond the null "
                                       "(which does not show that nothing leaks)")
 
 
@@ -607,8 +652,10 @@ class Claim:
         post_hoc: the setting chosen after seeing this preset's results that this claim is decided
             at, if any.
         evidence: every quantity the rule reads, as data (:meth:`softleak.rules.Evidence.record`:
-            name, value, low, high, n, of, method, resolution, looks, censored, unit), so that a verdict
+            name, value, low, high, n, of, method, resolution, looks, censored, unit, rounds), so that a verdict
             can be checked without parsing ``ours``.
+        round: the round of seeds that decided it (or the last round, if none did); 1 without rounds.
+        rounds: the rounds its chapter declared at this preset (:class:`softleak.config.Rounds`).
     """
 
     id: str
@@ -622,6 +669,8 @@ class Claim:
     note: str = ""
     post_hoc: str = ""
     evidence: tuple = ()
+    round: int = 1
+    rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -665,7 +714,7 @@ class ClaimSpec:
         records = tuple((evidence[q] if q in evidence else Evidence.none()).record(q) for q in names)
         return Claim(id=self.id, kind=self.kind, statement=self.statement, rule=self.rule.text(), paper=self.paper,
                      ours=ours, holds=HOLDS[decision.verdict], verdict=decision.verdict, note=decision.note,
-                     post_hoc=post_hoc, evidence=records)
+                     post_hoc=post_hoc, evidence=records, rounds=current_rounds())
 
 
 def not_converged(claim, unconverged: Sequence[str]):

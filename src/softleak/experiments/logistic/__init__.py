@@ -23,7 +23,7 @@ many runs rests on the independent teachers under it; the weak band is decided a
 
 from __future__ import annotations
 
-from ...chapters import Chapter, register
+from ...chapters import Chapter, extend_seeds, register
 from . import control, fig4a, fig4b, fig12
 from .common import (WEAK, alpha_step, cell_means, censored_samples, drop_per_seed, grid_ends, id_tolerance,
                      onset_per_seed, paired_thresholds, prepare, regions, teacher_threshold_per_seed, thresholds)
@@ -39,7 +39,7 @@ from .runs import PLAN_NOTES, plan, run
 FIGURES = (fig4a.FIGURE, fig4b.FIGURE, fig12.FIGURE, control.FIGURE)
 CHAPTER = register(Chapter(
     NAMESPACE, __name__, PRESETS, apply_overrides, DEVIATIONS, run, plan, FIGURES, config_table,
-    plan_notes=PLAN_NOTES, prepare=prepare, settings=settings,
+    plan_notes=PLAN_NOTES, prepare=prepare, settings=settings, extend=extend_seeds,
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Deviation
-from ...config import check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
+from ...config import Rounds, check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 
 NAMESPACE = "03_logistic_thresholds"
 METRICS = ("acc_star_T", "acc_train_S", "acc_test_S", "acc_match_T_train", "acc_match_T_test", "mse_train", "mse_test")
@@ -28,6 +28,7 @@ class LogisticConfig:
     teacher_lr: float = 1e-3  # Adam (code)
     teacher_steps: int = 10_000  # full-batch steps (paper and code)
     alphas_per_batch: int = 4  # α values whose teachers train as one padded ensemble (speed only)
+    seed_rounds: Rounds = Rounds()  # sequential seeds for claims left open (overrides seed_rounds_count, _seeds)
 
     def __post_init__(self) -> None:
         check_positive_int("d", self.d)
@@ -57,9 +58,12 @@ def _grid(lo: float, hi: float, num: int) -> tuple[float, ...]:
 PRESETS = {
     "smoke": LogisticConfig(d=40, alphas=_grid(0.5, 3.0, 6), rhos=(0.3, 0.8), seeds=(0, 1), d_compare=20,
                             teacher_steps=300, teacher_lr=1e-2),
-    # 5 repetitions, as the paper: the thresholds are decided on intervals over seeds (≈ 100 s)
+    # 5 repetitions, as the paper: the thresholds are decided on intervals over seeds (≈ 100 s); a second round of
+    # 5 seeds for the claims still open, every interval at 97.5 % (Bonferroni over the 2 rounds)
     "cpu": LogisticConfig(d=200, alphas=_grid(0.4, 3.5, 32), rhos=_grid(0.05, 0.95, 13), seeds=(0, 1, 2, 3, 4),
-                          d_compare=100),
+                          d_compare=100, seed_rounds=Rounds(2, 5, post_hoc=(
+                              "2 rounds of 5 seeds, declared after the build at 483f530 left 7 claims open on 5 seeds "
+                              "(its notes asked for 4–22)"))),
     "paper": LogisticConfig(d=1600, alphas=_grid(0.4, 7.0, 50), rhos=_grid(0.05, 0.95, 50)[:38] + (0.8,)
                             + _grid(0.05, 0.95, 50)[38:], seeds=(0, 1, 2, 3, 4), d_compare=200),
 }
@@ -94,6 +98,12 @@ DEVIATIONS = (
               "alphas", "cpu: only the figures' range α ≤ 3.5 is run (cost)"),
     Deviation("ρ grid", "code: linspace(0.05, 0.95, 50); 'ρ = 0.8' is the grid point 0.803", "rhos",
               "cpu: a coarser ρ grid (cost); both presets hold ρ = 0.8 exactly, the ρ of Fig. 4A"),
+    Deviation("seeds", "5 repetitions (Fig. 4)", lambda cfg: (
+        f"{len(cfg.seeds)}" if cfg.seed_rounds.count == 1 else
+        f"{len(cfg.seeds)}, then {cfg.seed_rounds.seeds} more per round for claims still open, up to {cfg.seed_rounds.count} "
+        f"rounds ({len(cfg.seeds) + (cfg.seed_rounds.count - 1) * cfg.seed_rounds.seeds} seeds)"),
+              "cpu: a claim left open on the paper's 5 seeds gets 5 more; every interval of the chapter is then made at "
+              "97.5 % (Bonferroni over the 2 rounds), so the chapter's first-round verdicts are stricter than 95 %", post_hoc=True),
     Deviation("inputs", "x ~ N(0, 1) (paper text)", lambda cfg: "N(0, 1), standardised per feature",
               "the authors' code standardises each feature over the n samples; equivalent up to finite-sample noise"),
 )
@@ -109,6 +119,9 @@ def config_table(cfg: LogisticConfig) -> pd.DataFrame:
         "ρ": f"{len(r)} values, {min(r):g} … {max(r):g}",
         "rho_focus": cfg.rho_focus,
         "seeds": ", ".join(map(str, cfg.seeds)),
+        "rounds of seeds": ("1 (95 % intervals)" if cfg.seed_rounds.count == 1 else
+                            f"up to {cfg.seed_rounds.count}, {cfg.seed_rounds.seeds} more seeds each for claims still open "
+                            f"(intervals at {100 * (1 - 0.05 / cfg.seed_rounds.count):.4g} %)"),
         "teacher": f"single logit, no bias, logistic loss, Adam lr {cfg.teacher_lr:g}, {cfg.teacher_steps} full-batch steps",
         "student": "pseudo-inverse ŵ = X⁺z on the teacher's logits of D_train^S (and within-class shuffled)",
     }

@@ -10,7 +10,7 @@ from scipy import stats
 from ... import theory
 from ...chapters import Figure, Part
 from ...claims import Claim
-from ...rules import AllOf, ClaimSpec, Equivalent, Evidence, fmt
+from ...rules import AllOf, ClaimSpec, Equivalent, Evidence, fmt, level
 from .analysis import figure_means
 from .common import check_claim, gaps, post_hoc_note, seeds_note
 from .config import ReluConfig
@@ -38,7 +38,7 @@ def _exponent(p, a, seeds: int) -> Evidence:
     slope, intercept = np.polyfit(x, y, 1)
     resid = y - (slope * x + intercept)
     se = math.sqrt(float(resid @ resid) / (k - 2) / float(((x - x.mean()) ** 2).sum()))
-    half = float(stats.t.ppf(0.975, k - 2)) * se
+    half = float(stats.t.ppf(0.5 + level() / 2, k - 2)) * se  # 95 %, or Bonferroni over rounds
     beyond = int(np.isinf(a).sum())
     return Evidence.fit(slope, slope - half, slope + half, n=k, of="widths", detail=(
         f"log–log fit over {k} widths ({', '.join(f'{x:g}' for x in p[ok])}), {seeds} seed(s); each drop a midpoint "

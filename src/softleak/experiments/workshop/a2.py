@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part
-from ...rules import Above, ClaimSpec, Evidence, Within
+from ...rules import Above, ClaimSpec, Evidence, Within, level
 from .common import check_claims
 
 SLOPE_TOLERANCE = 0.5  # "doubling the samples per class requires doubling d": a slope of 1 ± 0.5 on log axes
@@ -61,7 +61,7 @@ def a2_evidence(cells: pd.DataFrame) -> tuple[dict[str, Evidence], dict[str, obj
             from scipy import stats as st
 
             cov = (resid @ resid / dof) * np.linalg.inv(A.T @ A)
-            half = float(st.t.ppf(0.975, dof)) * math.sqrt(cov[0, 0])
+            half = float(st.t.ppf(0.5 + level() / 2, dof)) * math.sqrt(cov[0, 0])  # 95 %, or Bonferroni over rounds
             ev["a2.slope"] = Evidence.fit(coef[0], coef[0] - half, coef[0] + half, n=len(pts), of="rows",
                                           detail="log best d against log samples per class, one intercept per c")
         else:  # a line through every point has no interval: it decides nothing
