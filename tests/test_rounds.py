@@ -150,3 +150,40 @@ def test_an_unconverged_claim_asks_for_no_seeds():
     assert extend_seeds(ToyCfg(), [c], Rounds(2, 2)).seeds == (0, 1, 2, 3, 4)
     fails = spec.check({"a": Evidence.samples([0.1, 0.12, 0.11])})
     assert fails.verdict == FAILS and not seed_limited(fails) and math.isfinite(fails.evidence[0]["value"])
+
+
+def test_extend_groups_adds_seeds_only_to_the_groups_open_claims_read():
+    from softleak.chapters import extend_groups, group_seeds
+    from softleak.rules import Claim
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        seeds: tuple = (0, 1, 2)
+        extra_seeds: tuple = ()
+
+    extend = extend_groups({"c2": "small", "big": "large"}, ("small", "large"))
+    open_c2 = Claim("c2.order", "paper", "s", "r", "p", "o", None, INCONCLUSIVE)
+    cfg = extend(Cfg(), [open_c2], Rounds(3, 2))
+    assert cfg.extra_seeds == (("small", (3, 4)),)
+    assert group_seeds(cfg, "small") == (0, 1, 2, 3, 4) and group_seeds(cfg, "large") == (0, 1, 2)
+    stray = Claim("other.x", "paper", "s", "r", "p", "o", None, INCONCLUSIVE)  # not mapped: every group
+    cfg = extend(cfg, [open_c2, stray], Rounds(3, 2))
+    assert dict(cfg.extra_seeds) == {"small": (3, 4, 5, 6), "large": (3, 4)}
+    stuck = dataclasses.replace(open_c2, note="not converged: …")
+    assert extend(Cfg(), [stuck], Rounds(3, 2)) is None
+
+
+def test_a_real_chapter_decides_in_rounds_and_reuses_the_first_rounds_cells(tmp_path):
+    from softleak import presets
+    from softleak.experiments import logistic
+
+    cfg = presets.resolve("03_logistic_thresholds", "smoke", alphas=(0.5, 1.5, 3.0), rhos=(0.8,), seeds=(0, 1, 2),
+                          teacher_steps=60, seed_rounds_count=2, seed_rounds_seeds=2)
+    out = logistic.CHAPTER.decide(cfg, verbose=False, cache_dir=tmp_path, progress=False, workers=1, device="cpu")
+    opened = [c for c in out.claims if c.round == 2]
+    assert out.cfg.seeds == (0, 1, 2, 3, 4) and len(out.log) == 2 and opened
+    assert set(out.runs["seed"]) == {0, 1, 2, 3, 4}
+    assert out.runs.attrs["cache"]["from_cache"] == 2 * len(cfg.alphas) * 3  # round 1's cells (both d) from the cache
+    assert all(c.rounds == 2 for c in out.claims)
+    intervals = [e for c in out.claims for e in c.evidence if e["method"] in ("t", "clopper-pearson", "fit")]
+    assert intervals and all(e["rounds"] == 2 for e in intervals)  # every interval at 97.5 %

@@ -150,6 +150,39 @@ def extend_seeds(cfg, open_claims: Sequence[Claim], rounds: Rounds):
     return replace_checked(cfg, seeds=more_seeds(cfg.seeds, rounds.seeds))
 
 
+def group_seeds(cfg, group: str) -> tuple[int, ...]:
+    """The seeds of one group of a chapter's runs (an experiment, a figure's sweep): ``cfg.seeds``, then the seeds
+    later rounds gave that group (``cfg.extra_seeds``, a tuple of (group, seeds) pairs; :func:`extend_groups`)."""
+    return tuple(cfg.seeds) + dict(getattr(cfg, "extra_seeds", ()) or ()).get(group, ())
+
+
+def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
+    """An ``extend`` for a chapter whose runs fall in groups that each read :func:`group_seeds`: more seeds only for
+    the groups an open claim reads.
+
+    Args:
+        groups: claim-id prefix (up to its first dot) -> the group its claims read, e.g. ``{"c2": "tau_c2"}``.
+        every: all groups; a seed-limited claim whose prefix is not in ``groups`` extends every one of them.
+    """
+    from .config import more_seeds, replace_checked
+
+    def extend(cfg, open_claims: Sequence[Claim], rounds: Rounds):
+        wanted: set[str] = set()
+        for c in open_claims:
+            if seed_limited(c):
+                prefix = c.id.split(".", 1)[0]
+                wanted |= {groups[prefix]} if prefix in groups else set(every)
+        if not wanted:
+            return None
+        extra = dict(getattr(cfg, "extra_seeds", ()) or ())
+        for g in sorted(wanted):
+            have = group_seeds(cfg, g)
+            extra[g] = extra.get(g, ()) + more_seeds(have, rounds.seeds)[len(have):]
+        return replace_checked(cfg, extra_seeds=tuple(sorted(extra.items())))
+
+    return extend
+
+
 @dataclass(frozen=True)
 class Chapter:
     """A chapter: its config, presets and deviations, its runs and plan, and its figures in page order.

@@ -29,12 +29,12 @@ module per figure, in page order: :mod:`.fig14`, :mod:`.fig5a`, :mod:`.fig13`, :
 
 from __future__ import annotations
 
-from ...chapters import Chapter, register
+from ...chapters import Chapter, extend_groups, register
 from . import fig5a, fig5b, fig13, fig14, fig15
 from .analysis import (ACC, AXES, EXACT, THRESHOLD_COLUMNS, collapse_quality, cover_band, experiment_means, per_seed,
                        scaling_transitions, tau_thresholds, transitions)
 from .common import HIGH_TAU, REF_TAU, EveryOf
-from .config import (DEVIATIONS, NAMESPACE, PRESETS, SCALINGS, MultinomialConfig, Optim, apply_overrides,
+from .config import (CLAIM_EXPERIMENT, DEVIATIONS, EXPERIMENTS, NAMESPACE, PRESETS, SCALINGS, MultinomialConfig, Optim, apply_overrides,
                      config_table, settings)
 from .fig5a import PAPER_ID_EXCESS, fig5a_claims
 from .fig5b import AXIS_NAME, PAPER_F5B_TEACHER_STEPS, PAPER_SCALING, fig5b_claims
@@ -47,7 +47,7 @@ FIGURES = (fig14.FIGURE, fig5a.FIGURE, fig13.FIGURE, fig15.FIGURE, fig5b.FIGURE)
 
 CHAPTER = register(Chapter(
     NAMESPACE, __name__, PRESETS, apply_overrides, DEVIATIONS, run, plan, FIGURES, config_table,
-    plan_notes=PLAN_NOTES, settings=settings,
+    plan_notes=PLAN_NOTES, settings=settings, extend=extend_groups(CLAIM_EXPERIMENT, EXPERIMENTS),
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 

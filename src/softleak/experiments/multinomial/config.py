@@ -9,10 +9,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ...claims import Deviation
-from ...config import (check_fraction, check_positive, check_positive_int, check_seeds, linear_grid, log_grid,
-                       replace_checked)
+from ...config import (Rounds, check_choice, check_fraction, check_positive, check_positive_int, check_seeds,
+                       linear_grid, log_grid, replace_checked)
 
 NAMESPACE = "04_multinomial_scaling"
+EXPERIMENTS = ("tau_c2", "tau_c10", "rho_alpha", "scaling")  # the runs' groups, each with its own seeds in later rounds
+#: claim-id prefix -> the experiment its claims read (a later round adds seeds only there)
+CLAIM_EXPERIMENT = {"c2": "tau_c2", "c10": "tau_c10", "fig13": "rho_alpha", "scaling": "scaling"}
 SCALINGS = {"log": math.log, "sqrt": math.sqrt, "lin": float}  # sub-sweep -> g(c): samples per class = x·d/g(c)
 
 
@@ -57,11 +60,16 @@ class MultinomialConfig:
     scaling_optim: Optim = Optim()  # the teacher budget of §4.3 (the authors' code: 5000; DEVIATIONS)
     sizes_per_batch: int = 4  # sample sizes whose cells train as one padded ensemble (speed only)
     scaling_sizes_per_batch: int = 10  # the same for the class-count sweep, whose ensembles are small
+    seed_rounds: Rounds = Rounds()  # sequential seeds for claims left open (overrides seed_rounds_count, _seeds)
+    extra_seeds: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (experiment, seeds) a later round added
 
     def __post_init__(self) -> None:
         for name in ("d", "scaling_d", "scaling_d_lin"):
             check_positive_int(name, getattr(self, name))
         check_seeds("seeds", self.seeds)
+        for experiment, extra in self.extra_seeds:
+            check_choice("extra_seeds[…][0]", experiment, EXPERIMENTS)
+            check_seeds(f"extra_seeds[{experiment!r}]", tuple(self.seeds) + tuple(extra))
         for name in ("rho", "scaling_rho"):
             check_fraction(name, getattr(self, name))
         check_positive("scaling_tau", self.scaling_tau)
@@ -159,7 +167,11 @@ def config_table(cfg: MultinomialConfig) -> pd.DataFrame:
 
     o, f, s = cfg.optim, cfg.f13_optim, cfg.scaling_optim
     rows = {
-        "d": cfg.d, "seeds": ", ".join(map(str, cfg.seeds)), "ρ (τ sweeps)": cfg.rho,
+        "d": cfg.d, "seeds": ", ".join(map(str, cfg.seeds)),
+        "rounds of seeds": ("1 (95 % intervals)" if cfg.seed_rounds.count == 1 else
+                            f"up to {cfg.seed_rounds.count}, {cfg.seed_rounds.seeds} more seeds each for the experiments "
+                            f"whose claims are still open (intervals at {100 * (1 - 0.05 / cfg.seed_rounds.count):.4g} %)"),
+        "ρ (τ sweeps)": cfg.rho,
         "c = 2: α, τ": f"{span(cfg.c2_alphas)}; {span(cfg.c2_taus)}",
         "c = 10: α, τ": f"{span(cfg.c10_alphas)}; {span(cfg.c10_taus)}",
         "τ sweeps: teacher / student": f"Adam {o.teacher_lr:g} × {o.teacher_steps} / Adam {o.student_lr:g} × {o.student_steps}",

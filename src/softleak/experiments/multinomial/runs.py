@@ -12,6 +12,7 @@ import torch
 
 from ...data import gaussian_random_labels, pad_stack, split_student
 from ...distillation import shuffle_within_class, soft_labels
+from ...chapters import group_seeds
 from ...metrics import accuracy
 from ...models import GroupedLinearEnsemble, LinearEnsemble
 from ...plan import META, Batch, Fit
@@ -26,7 +27,7 @@ def _experiments(cfg: MultinomialConfig) -> list[dict]:
     def cells(experiment, c, d, n_pcs, rhos, taus, optim, extra=None):
         return [{"experiment": experiment, "c": c, "d": d, "n_pc": n_pc, "seed": s, "rhos": list(rhos),
                  "taus": list(taus), **dataclasses.asdict(optim), **(extra or {})}
-                for n_pc in n_pcs for s in cfg.seeds]
+                for n_pc in n_pcs for s in group_seeds(cfg, experiment)]
 
     configs = []
     configs += cells("tau_c2", 2, cfg.d, [int(a * cfg.d) for a in cfg.c2_alphas], [cfg.rho], cfg.c2_taus, cfg.optim)
