@@ -135,9 +135,12 @@ class Decided:
 
 
 def seed_limited(claim: Claim) -> bool:
-    """An open claim that more seeds could decide: inconclusive, and not because a run it reads had not converged
-    (more seeds leave that run as it is)."""
-    return claim.verdict == INCONCLUSIVE and not claim.note.startswith("not converged")
+    """An open claim that more seeds could decide: inconclusive, not because a run it reads had not converged (more
+    seeds leave that run as it is), and not with every quantity's mean on its threshold ("more … would not settle
+    it")."""
+    settled = claim.note.count("would not settle it")
+    return (claim.verdict == INCONCLUSIVE and not claim.note.startswith("not converged")
+            and not (settled and settled >= claim.note.count("straddles")))
 
 
 def extend_seeds(cfg, open_claims: Sequence[Claim], rounds: Rounds):
@@ -161,7 +164,8 @@ def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
     the groups an open claim reads.
 
     Args:
-        groups: claim-id prefix (up to its first dot) -> the group its claims read, e.g. ``{"c2": "tau_c2"}``.
+        groups: claim-id prefix (the longest the id starts with, up to a dot) -> the group its claims read, e.g.
+            ``{"c2": "tau_c2"}``.
         every: all groups; a seed-limited claim whose prefix is not in ``groups`` extends every one of them.
     """
     from .config import more_seeds, replace_checked
@@ -170,8 +174,10 @@ def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
         wanted: set[str] = set()
         for c in open_claims:
             if seed_limited(c):
-                prefix = c.id.split(".", 1)[0]
-                wanted |= {groups[prefix]} if prefix in groups else set(every)
+                try:
+                    wanted.add(_lookup(groups, c.id))
+                except KeyError:
+                    wanted |= set(every)
         if not wanted:
             return None
         extra = dict(getattr(cfg, "extra_seeds", ()) or ())
@@ -181,6 +187,46 @@ def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
         return replace_checked(cfg, extra_seeds=tuple(sorted(extra.items())))
 
     return extend
+
+
+def extend_parts(fields: Mapping[str, str | None]):
+    """An ``extend`` for a chapter whose figures read seeds of their own (a part's ``seeds`` field): more seeds
+    only in the fields an open claim reads.
+
+    Args:
+        fields: claim-id prefix (``"structured"``, or a longer one such as ``"sim.toy"``: the longest that the id
+            starts with, up to a dot, wins) -> the flat name of the seeds field its claims read
+            (``"seeds"``, ``"structured_seeds"``, set through :func:`softleak.config.replace_checked`), or ``None``
+            for claims that more seeds do not decide (a fixed single teacher, a sweep over class counts).
+
+    Raises:
+        KeyError: a seed-limited open claim whose prefix ``fields`` does not name (every claim must be mapped).
+    """
+    from .config import more_seeds, replace_checked
+
+    def extend(cfg, open_claims: Sequence[Claim], rounds: Rounds):
+        wanted = sorted({_lookup(fields, c.id) for c in open_claims if seed_limited(c)} - {None})
+        if not wanted:
+            return None
+        return replace_checked(cfg, **{name: more_seeds(_flat_get(cfg, name), rounds.seeds) for name in wanted})
+
+    return extend
+
+
+def _lookup(mapping: Mapping[str, object], cid: str):
+    """The value of the longest key of ``mapping`` that claim id ``cid`` is or starts with (up to a dot)."""
+    keys = [k for k in mapping if cid == k or cid.startswith(k + ".")]
+    if not keys:
+        raise KeyError(f"claim {cid!r}: no seeds are declared for it (known prefixes: {', '.join(mapping)})")
+    return mapping[max(keys, key=len)]
+
+
+def _flat_get(cfg, name: str):
+    """A config's value by its flat override name (``structured_seeds`` -> ``cfg.structured.seeds``)."""
+    if hasattr(cfg, name):
+        return getattr(cfg, name)
+    part, rest = name.split("_", 1)
+    return _flat_get(getattr(cfg, part), rest)
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,23 @@ class Deviation:
         return obj
 
 
+def rounds_text(rounds) -> str:
+    """A config's rounds of seeds (:class:`softleak.config.Rounds`) in words, for its config table and deviations."""
+    if rounds.count == 1:
+        return "1 round (95 % intervals)"
+    return (f"up to {rounds.count} rounds, each after the first adding {rounds.seeds} seeds where a claim is still open "
+            f"(every interval at {100 * (1 - 0.05 / rounds.count):.4g} %, Bonferroni over the rounds)")
+
+
+def rounds_deviation(paper: str) -> Deviation:
+    """The deviations row of a chapter whose preset adds seeds in rounds (its config's ``seed_rounds``)."""
+    return Deviation("rounds of seeds", paper, lambda cfg: rounds_text(cfg.seed_rounds),
+                     "a claim left open on the first seeds gets more, only for the runs it reads; every interval of the "
+                     "chapter, first round included, is made at 1 − 0.05/K for K declared rounds, so the first round's "
+                     "verdicts are stricter than 95 %; the rounds were declared after a cpu build had left these claims "
+                     "open (flagged on every claim a later round decides)", post_hoc=True)
+
+
 def _show(value: object) -> str:
     if isinstance(value, (tuple, list)):
         return ", ".join(_show(v) for v in value) if len(value) <= 8 else \

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...claims import Deviation
+from ...claims import Deviation, rounds_deviation, rounds_text
 from ...config import Rounds, check_fraction, check_positive, check_positive_int, check_seeds, replace_checked
 
 NAMESPACE = "03_logistic_thresholds"
@@ -98,12 +98,7 @@ DEVIATIONS = (
               "alphas", "cpu: only the figures' range α ≤ 3.5 is run (cost)"),
     Deviation("ρ grid", "code: linspace(0.05, 0.95, 50); 'ρ = 0.8' is the grid point 0.803", "rhos",
               "cpu: a coarser ρ grid (cost); both presets hold ρ = 0.8 exactly, the ρ of Fig. 4A"),
-    Deviation("seeds", "5 repetitions (Fig. 4)", lambda cfg: (
-        f"{len(cfg.seeds)}" if cfg.seed_rounds.count == 1 else
-        f"{len(cfg.seeds)}, then {cfg.seed_rounds.seeds} more per round for claims still open, up to {cfg.seed_rounds.count} "
-        f"rounds ({len(cfg.seeds) + (cfg.seed_rounds.count - 1) * cfg.seed_rounds.seeds} seeds)"),
-              "cpu: a claim left open on the paper's 5 seeds gets 5 more; every interval of the chapter is then made at "
-              "97.5 % (Bonferroni over the 2 rounds), so the chapter's first-round verdicts are stricter than 95 %", post_hoc=True),
+    rounds_deviation("5 repetitions (Fig. 4), one look"),
     Deviation("inputs", "x ~ N(0, 1) (paper text)", lambda cfg: "N(0, 1), standardised per feature",
               "the authors' code standardises each feature over the n samples; equivalent up to finite-sample noise"),
 )
@@ -119,9 +114,7 @@ def config_table(cfg: LogisticConfig) -> pd.DataFrame:
         "ρ": f"{len(r)} values, {min(r):g} … {max(r):g}",
         "rho_focus": cfg.rho_focus,
         "seeds": ", ".join(map(str, cfg.seeds)),
-        "rounds of seeds": ("1 (95 % intervals)" if cfg.seed_rounds.count == 1 else
-                            f"up to {cfg.seed_rounds.count}, {cfg.seed_rounds.seeds} more seeds each for claims still open "
-                            f"(intervals at {100 * (1 - 0.05 / cfg.seed_rounds.count):.4g} %)"),
+        "rounds of seeds": rounds_text(cfg.seed_rounds),
         "teacher": f"single logit, no bias, logistic loss, Adam lr {cfg.teacher_lr:g}, {cfg.teacher_steps} full-batch steps",
         "student": "pseudo-inverse ŵ = X⁺z on the teacher's logits of D_train^S (and within-class shuffled)",
     }

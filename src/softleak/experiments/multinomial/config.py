@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ...claims import Deviation
+from ...claims import Deviation, rounds_text
 from ...config import (Rounds, check_choice, check_fraction, check_positive, check_positive_int, check_seeds,
                        linear_grid, log_grid, replace_checked)
 
@@ -168,9 +168,7 @@ def config_table(cfg: MultinomialConfig) -> pd.DataFrame:
     o, f, s = cfg.optim, cfg.f13_optim, cfg.scaling_optim
     rows = {
         "d": cfg.d, "seeds": ", ".join(map(str, cfg.seeds)),
-        "rounds of seeds": ("1 (95 % intervals)" if cfg.seed_rounds.count == 1 else
-                            f"up to {cfg.seed_rounds.count}, {cfg.seed_rounds.seeds} more seeds each for the experiments "
-                            f"whose claims are still open (intervals at {100 * (1 - 0.05 / cfg.seed_rounds.count):.4g} %)"),
+        "rounds of seeds": rounds_text(cfg.seed_rounds),
         "ρ (τ sweeps)": cfg.rho,
         "c = 2: α, τ": f"{span(cfg.c2_alphas)}; {span(cfg.c2_taus)}",
         "c = 10: α, τ": f"{span(cfg.c10_alphas)}; {span(cfg.c10_taus)}",

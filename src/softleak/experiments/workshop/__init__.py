@@ -21,7 +21,7 @@ kind of student of that dataset). Every seed is a column of the results tables.
 
 from __future__ import annotations
 
-from ...chapters import Chapter, register
+from ...chapters import Chapter, extend_parts, register
 from . import a1, a2, a3, a4, fig2, fig3, fig4, overlap, setting
 from .a1 import A1_SPEC, a1_evidence
 from .a2 import A2_SPECS, SLOPE_TOLERANCE, a2_cells, a2_evidence, first_fit_shift
@@ -50,9 +50,14 @@ def settings(cfg: WorkshopConfig) -> dict[str, object]:
     return {"a1.rho": cfg.a1.rho}
 
 
+#: claim-id prefix -> the seeds its claims read (a later round adds seeds there); None: more seeds do not decide it
+SEEDS_READ = {"teachers_fit": "seeds", "fig2": "seeds", "a3": "seeds", "sim": "seeds", "overlap": "seeds",
+              "sim.toy_c3": "toy_seeds", "sim.toy_c20": "toy_seeds", "structured": "structured_seeds", "a4": "a4_seeds",
+              "a1": None,  # A.1 reads the first teacher only, as the workshop
+              "a2": None}  # A.2's runs are cells of a (c, samples, d) grid on the first seed
 CHAPTER = register(Chapter(
     NAMESPACE, __name__, PRESETS, apply_overrides, DEVIATIONS, run, plan, FIGURES, config_table,
-    plan_notes=PLAN_NOTES, settings=settings,
+    plan_notes=PLAN_NOTES, settings=settings, extend=extend_parts(SEEDS_READ),
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 
