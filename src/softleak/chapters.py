@@ -165,7 +165,7 @@ def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
 
     Args:
         groups: claim-id prefix (the longest the id starts with, up to a dot) -> the group its claims read, e.g.
-            ``{"c2": "tau_c2"}``.
+            ``{"c2": "tau_c2"}``, or ``None`` for claims that more seeds do not decide.
         every: all groups; a seed-limited claim whose prefix is not in ``groups`` extends every one of them.
     """
     from .config import more_seeds, replace_checked
@@ -178,6 +178,7 @@ def extend_groups(groups: Mapping[str, str], every: Sequence[str]):
                     wanted.add(_lookup(groups, c.id))
                 except KeyError:
                     wanted |= set(every)
+        wanted.discard(None)  # claims that more seeds do not decide
         if not wanted:
             return None
         extra = dict(getattr(cfg, "extra_seeds", ()) or ())

@@ -34,13 +34,13 @@ declared with where it comes from, and every verdict is decided on an interval o
 
 from __future__ import annotations
 
-from ...chapters import Chapter, register
+from ...chapters import Chapter, extend_groups, register
 from . import bound, fig6, fig7, fig7c, fig16, fig17, fig18, fig19, fig20, fig21, fig22, ladder, scale
 from .analysis import (GROUP, METRIC_COLUMNS, REGION_NAMES, curve_runs, curves_of, figure_means, jump_stats,
                        phase_regions, prepare, region, thresholds_by_rho)
 from .common import (EVERY_RUN_LEVEL, PAPER_CURVE_ALPHAS, PAPER_SIZE, PAPER_STUDENT_LR, SAME, STILL_MOVING,
                      curve_post_hoc, role_runs, still_moving, weakest)
-from .config import (CURVE_METRICS, DEVIATIONS, NAMESPACE, ORANGE_TIMES_CHANCE, PRESETS, ROLES, VARIANTS, Capacity,
+from .config import (CLAIM_EXPERIMENT, CURVE_METRICS, EXPERIMENTS, DEVIATIONS, NAMESPACE, ORANGE_TIMES_CHANCE, PRESETS, ROLES, VARIANTS, Capacity,
                      Curves, Fig6, ReluConfig, Tail, Width, alpha_roles, apply_overrides, config_table, experiment_cells, orange_cut, samples_per_class)
 from .fig6 import SPEARMAN_MONOTONE, VAL_BAND_SE, fig6_claims
 from .fig7 import REGION_RULES, deepest_cell, fig7_claims
@@ -55,8 +55,8 @@ from .fig21 import NONLINEAR_RHO, NONLINEAR_WIDTHS, fig21_claims
 from .fig22 import CLASS_SPREAD, fig22_claims
 from .ladder import (JUMP_PAPER_SHARE, LADDER_EPOCHS, LADDER_SEEDS, jump_ladder_table, ladder_costs, ladder_metrics,
                      ladder_reading)
-from .runs import (PLAN_NOTES, STEP_OVERHEAD_FLOP, cell_flop, chunks, ladder_cells, plan, run, run_config, run_ladder,
-                   student_targets)
+from .runs import (PLAN_NOTES, STEP_OVERHEAD_FLOP, cell_flop, chunks, ladder_cells, plan, run, run_chapter, run_config,
+                   run_ladder, student_targets)
 from .scale import settings
 
 #: the page's figures in its order; the conclusion reads them in this order too (the counting bound after the
@@ -65,8 +65,8 @@ FIGURES = tuple(m.FIGURE for m in (fig6, fig7, fig7c, fig16, ladder, fig17, boun
                                    scale))
 
 CHAPTER = register(Chapter(
-    NAMESPACE, __name__, PRESETS, apply_overrides, DEVIATIONS, run, plan, FIGURES, config_table,
-    plan_notes=PLAN_NOTES, prepare=prepare, settings=settings,
+    NAMESPACE, __name__, PRESETS, apply_overrides, DEVIATIONS, run_chapter, plan, FIGURES, config_table,
+    plan_notes=PLAN_NOTES, prepare=prepare, settings=settings, extend=extend_groups(CLAIM_EXPERIMENT, EXPERIMENTS),
 ))
 summarize, reading = CHAPTER.summarize, CHAPTER.reading
 
@@ -82,7 +82,7 @@ __all__ = [
     "fig16_claims", "fig17_claims", "fig18_claims", "fig19_claims", "fig20_claims", "fig21_claims", "fig22_claims",
     "fig6_claims", "fig7_claims", "fig7c_claims", "figure_means", "jump_ladder_table", "jump_stats", "jumped_fully",
     "ladder_cells", "ladder_costs", "ladder_metrics", "ladder_reading", "orange_cut", "phase_regions", "plan",
-    "prepare", "reading", "recovery_alpha", "region", "role_runs", "run", "run_config", "run_ladder",
+    "prepare", "reading", "recovery_alpha", "region", "role_runs", "run", "run_chapter", "run_config", "run_ladder",
     "samples_per_class", "settings", "still_moving", "student_targets", "summarize", "tail_alpha", "tail_post_hoc",
     "thresholds_by_rho", "weakest",
 ]

@@ -5,11 +5,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ...claims import Deviation
-from ...config import (check_fraction, check_nonnegative_int, check_positive, check_positive_int, check_seeds,
-                       linear_grid, replace_checked)
+from ...claims import Deviation, rounds_text
+from ...chapters import group_seeds
+from ...config import (Rounds, check_choice, check_fraction, check_nonnegative_int, check_positive, check_positive_int,
+                       check_seeds, linear_grid, replace_checked)
 from ...rules import fmt
 NAMESPACE = "05_relu_mlp_jumps"
+#: the experiments (a cell's tags), each of which a later round of seeds may extend on its own
+EXPERIMENTS = ("grid", "fig6", "curves", "tailcut", "width", "capacity", "student_width", "classes")
+#: claim-id prefix -> the experiment its claims read; None: more seeds do not decide it (Fig. 16 pairs the standard
+#: student with a shuffled one on the first ``shuffled_seeds`` seeds only)
+CLAIM_EXPERIMENT = {"fig6": "fig6", "fig7": "grid", "fig7c": "curves", "fig16": None, "fig17": "curves",
+                    "fig18a": "tailcut", "fig18b": "tailcut", "fig19": "capacity", "fig20": "student_width",
+                    "fig21": "width", "fig22": "classes"}
 #: student variants; ``k`` is the number of entries zeroed for the tail cuts
 VARIANTS = ("standard", "shuffled", "tail_smallest", "tail_random", "remove_samples", "remove_entry")
 CURVE_METRICS = ("acc_train_S", "acc_test_S", "acc_val_S", "acc_test_S_class0", "acc_match_T_test",
@@ -144,6 +152,9 @@ class ReluConfig:
     # analysis and speed
     jump_level: float = 0.9  # a run "has jumped" once acc_test_S reaches this
     max_members: int = 64  # largest student ensemble (memory: inputs are per member)
+    # sequential seeds: rounds declared by the preset, and the seeds a later round gave each experiment (its tag)
+    seed_rounds: Rounds = Rounds()  # overrides seed_rounds_count, seed_rounds_seeds
+    extra_seeds: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("d", "c", "p", "teacher_steps", "student_steps", "record_every", "val_per_class", "max_members"):
@@ -151,6 +162,9 @@ class ReluConfig:
         if self.c < 2:
             raise ValueError(f"c={self.c} is not allowed: c must be >= 2")
         check_seeds("seeds", self.seeds)
+        for tag, extra in self.extra_seeds:
+            check_choice("extra_seeds[…][0]", tag, EXPERIMENTS)
+            check_seeds(f"extra_seeds[{tag!r}]", tuple(self.seeds) + tuple(extra))
         for name in ("tau", "teacher_lr", "student_lr"):
             check_positive(name, getattr(self, name))
         check_fraction("jump_level", self.jump_level)
@@ -212,35 +226,38 @@ def experiment_cells(cfg: ReluConfig) -> list[dict]:
             spec = (round(float(rho), 6), int(p_S or p_T), variant, int(k))
             cell["students"].setdefault(spec, set()).add(tag)
 
-    first = lambda count: cfg.seeds[:count]  # noqa: E731
+    def first(count: int, tag: str) -> tuple[int, ...]:  # the first ``count`` seeds, then the tag's later rounds'
+        return tuple(cfg.seeds[:count]) + dict(cfg.extra_seeds).get(tag, ())
+
     for a in cfg.alphas:
-        for s in cfg.seeds:
+        for s in group_seeds(cfg, "grid"):
             add("grid", alpha=a, seed=s, students=[(r, None, "standard", 0) for r in cfg.rhos])
     for a in cfg.fig6.alphas:
-        for s in cfg.fig6.seeds or cfg.seeds:
+        for s in (cfg.fig6.seeds or cfg.seeds) + dict(cfg.extra_seeds).get("fig6", ()):
             add("fig6", alpha=a, seed=s, teacher_steps=cfg.fig6.teacher_steps,
                 students=[(r, None, "standard", 0) for r in cfg.rhos])
     for a in cfg.curve.alphas:
-        for i, s in enumerate(cfg.seeds):
+        for i, s in enumerate(group_seeds(cfg, "curves")):
             extra = [(cfg.curve.rho, None, "shuffled", 0)] if i < cfg.shuffled_seeds else []
             add("curves", alpha=a, seed=s, students=[(cfg.curve.rho, None, "standard", 0), *extra])
     treatments = [("standard", 0)] + [("tail_smallest", k) for k in cfg.tail.ks] + \
         [("tail_random", k) for k in cfg.tail.random_ks] + [("remove_samples", 0), ("remove_entry", 0)]
     for a in cfg.tail.alphas:
-        for s in first(cfg.tail.seeds):
+        for s in first(cfg.tail.seeds, "tailcut"):
             add("tailcut", alpha=a, seed=s, teacher_steps=cfg.tail.teacher_steps,
                 students=[(cfg.tail.rho, None, v, k) for v, k in treatments])
-    for s in first(cfg.width.seeds) if cfg.width.ps else ():
+    for s in first(cfg.width.seeds, "width") if cfg.width.ps else ():
         add("width", alpha=cfg.width.alpha, seed=s, students=[(r, p_S, "standard", 0) for r in cfg.rhos for p_S in cfg.width.ps])
+    cap, widths = first(cfg.capacity.seeds, "capacity"), first(cfg.capacity.seeds, "student_width")
     for a in cfg.capacity.alphas:
-        for s in first(cfg.capacity.seeds):
-            for p in cfg.capacity.ps:
+        for s in dict.fromkeys(cap + widths):
+            for p in cfg.capacity.ps if s in cap else ():
                 add("capacity", alpha=a, seed=s, p_T=p, students=[(cfg.capacity.rho, p, "standard", 0)])
-            if cfg.student_ps:
+            if cfg.student_ps and s in widths:
                 add("student_width", alpha=a, seed=s, students=[(cfg.capacity.rho, p_S, "standard", 0) for p_S in cfg.student_ps])
     for c in cfg.class_counts:
         for x in cfg.class_n_over_d:
-            for s in first(cfg.class_seeds):
+            for s in first(cfg.class_seeds, "classes"):
                 add("classes", n_pc=max(2, int(round(x * cfg.d / c))), c=c, seed=s,
                     students=[(cfg.capacity.rho, None, "standard", 0)])
 
@@ -361,7 +378,8 @@ def config_table(cfg: ReluConfig) -> pd.DataFrame:
         return ", ".join(f"{x:g}" for x in v) if v else "—"
 
     rows = {
-        "(d, c, p)": f"({cfg.d}, {cfg.c}, {cfg.p})", "seeds": ", ".join(map(str, cfg.seeds)), "τ": cfg.tau,
+        "(d, c, p)": f"({cfg.d}, {cfg.c}, {cfg.p})", "seeds": ", ".join(map(str, cfg.seeds)),
+        "rounds of seeds": rounds_text(cfg.seed_rounds), "τ": cfg.tau,
         "grid α = n/(dc)": vals(cfg.alphas), "grid ρ": vals(cfg.rhos),
         "teacher": f"Adam {cfg.teacher_lr:g} × {cfg.teacher_steps} (Fig. 6: × {cfg.fig6.teacher_steps}; "
                    f"Fig. 18: × {cfg.tail.teacher_steps})",

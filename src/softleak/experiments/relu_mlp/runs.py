@@ -255,3 +255,14 @@ def run_ladder(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device
     shared = {**run_config(cfg), "student_steps": max(cfg.jump_ladder) * cfg.student_steps}
     return _sweep_cells(cfg, cells, shared, namespace=f"{NAMESPACE}-ladder", desc="fig7c.jump ladder (×epochs)",
                         cache_dir=cache_dir, progress=progress, device=device, workers=workers)
+
+
+def run_chapter(cfg: ReluConfig, *, cache_dir=None, progress: bool = True, device=None,
+                workers: int | None = None) -> dict[str, pd.DataFrame]:
+    """Everything the chapter's figures read: :func:`run`'s tables and the fig7c.jump ladder's curves
+    (``"ladder_curves"``, from :func:`run_ladder`); the chapter's run, round after round
+    (:meth:`softleak.chapters.Chapter.decide`)."""
+    kw = {"cache_dir": cache_dir, "progress": progress, "device": device, "workers": workers}
+    out = dict(run(cfg, **kw))
+    out["ladder_curves"] = run_ladder(cfg, **kw)["curves"]
+    return out
