@@ -246,7 +246,10 @@ class _Run:
         self.active = torch.ones(num_members, dtype=torch.bool, device=device)  # every member, in ensemble order
         self.members = torch.arange(num_members, device=device)  # the member of each row of the current batch
         self.full: list[torch.Tensor] | None = None  # every member's parameters, once some have left the batch
-        self.steps_taken = torch.zeros(num_members, dtype=torch.long, device=device)
+        # Adam steps taken: every member counts each update until it stops (``stopped_after``: the updates before it
+        # stopped, -1 while it trains), kept per stop rather than per step so that a step adds no indexing
+        self.updates = 0
+        self.stopped_after = torch.full((num_members,), -1, dtype=torch.long, device=device)
         self.reached = torch.zeros(num_members, dtype=torch.bool, device=device)
         self.diverged: list[str] = []
         self.records: list[tuple[int, dict[str, torch.Tensor]]] = []
@@ -346,8 +349,10 @@ class _Run:
     def update(self, grads: list[torch.Tensor], step: int, lr_t: float, betas, eps: float,
                weight_decay: float) -> None:
         """One Adam step of the members still training; stopped members leave the batch or are restored."""
-        keep = self.active[self.members]
         saved = None
+        if self.changed:  # members stopped since the last update: they took ``self.updates`` steps
+            self.stopped_after.masked_fill_((self.stopped_after < 0) & ~self.active, self.updates)
+            keep = self.active[self.members]
         if self.changed and self.compact:
             self.leave(keep, grads)
         elif self.changed:  # carried along: restored after the step
@@ -362,7 +367,7 @@ class _Run:
         if saved is not None:
             for t, s_ in zip((*self.params, *self.m, *self.v), saved):
                 t[frozen] = s_
-        self.steps_taken[self.members] += self.active[self.members]
+        self.updates += 1
 
     @torch.no_grad()
     def restore_all(self) -> None:
@@ -384,7 +389,7 @@ class _Run:
         history = pd.concat(frames, ignore_index=True).drop_duplicates(["step", "member"], keep="last")
         return FitResult(
             history=history.reset_index(drop=True),
-            steps=self.steps_taken.cpu().numpy(),
+            steps=torch.where(self.stopped_after < 0, self.updates, self.stopped_after).cpu().numpy(),
             reached=self.reached.cpu().numpy(),
             diverged=self.diverged,
             member_names=self.names,
