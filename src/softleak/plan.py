@@ -328,7 +328,12 @@ def plan_for(stem: str, cfg, preset: str = "", *, rates: Rates | None = None, me
 
     ch = chapter(stem)
     limit = device_memory(rates.device if rates else None) if memory_limit is None else memory_limit
-    return ChapterPlan(stem, preset, cost_batches(ch.plan(cfg), rates), rates, limit, list(ch.plan_notes))
+    notes = list(ch.plan_notes)
+    rounds = ch.rounds(cfg)
+    if rounds.count > 1:
+        notes.append(f"this is round 1 of up to {rounds.count}: each later round adds {rounds.seeds} seeds to the runs "
+                     "that claims still open read, and is not counted here")
+    return ChapterPlan(stem, preset, cost_batches(ch.plan(cfg), rates), rates, limit, notes)
 
 
 def plan_chapter(stem: str, preset: str, *, rates: Rates | None = None, memory_limit: float | None = None,
