@@ -174,7 +174,7 @@ def test_extend_groups_adds_seeds_only_to_the_groups_open_claims_read():
     assert extend(Cfg(), [stuck], Rounds(3, 2)) is None
 
 
-def test_a_real_chapter_decides_in_rounds_and_reuses_the_first_rounds_cells(tmp_path):
+def test_a_real_chapter_decides_in_rounds_and_reuses_the_first_rounds_cells(tmp_path, monkeypatch):
     from softleak import presets
     from softleak.experiments import logistic
 
@@ -188,6 +188,20 @@ def test_a_real_chapter_decides_in_rounds_and_reuses_the_first_rounds_cells(tmp_
     assert all(c.rounds == 2 for c in out.claims)
     intervals = [e for c in out.claims for e in c.evidence if e["method"] in ("t", "clopper-pearson", "fit")]
     assert intervals and all(e["rounds"] == 2 for e in intervals)  # every interval at 97.5 %
+    # the results record the declared config (a build recognises them as its own) and the rounds beside it
+    import json
+    import time
+
+    from softleak.claims import staleness, write_results
+    from softleak.provenance import plain_config
+
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    folder = write_results("03_logistic_thresholds", "smoke", table=out.runs, claims=out.claims, metrics=out.metrics,
+                           config=out.declared, seeds=out.cfg.seeds, started=time.time(), rounds=out.rounds)
+    payload = json.loads((folder / "claims.json").read_text())
+    assert staleness(payload, {"config": plain_config(cfg)}) == []
+    assert payload["provenance"]["seeds"] == [0, 1, 2, 3, 4] and len(payload["provenance"]["rounds"]["log"]) == 2
+    assert payload["provenance"]["rounds"]["config"]["seeds"] == [0, 1, 2, 3, 4]
 
 
 def test_extend_parts_sets_the_seeds_field_each_open_claim_reads():

@@ -122,8 +122,10 @@ class Decided:
         claims: every claim, each with the verdict of the first round that decided it (``Claim.round``).
         metrics: the page's numbers: the last round's, with each claim's quantities from the round it was decided in.
         derived: the tables the figures draw (last round).
-        cfg: the last round's config (the seeds it ran: record it with the results).
+        cfg: the last round's config (every seed it ran).
         log: one line per round: its seeds and the claims it left open.
+        declared: the config the rounds started from (the preset's, with the notebook's overrides): the results
+            record it as their config, so that a build recognises them as its own, and ``cfg`` beside it.
     """
 
     runs: Any
@@ -132,6 +134,12 @@ class Decided:
     derived: dict[str, Any]
     cfg: object
     log: list[str] = field(default_factory=list)
+    declared: object = None
+
+    @property
+    def rounds(self) -> dict[str, object]:
+        """What ``claims.json`` records of the rounds (:func:`softleak.claims.write_results`)."""
+        return {"log": list(self.log), "config": self.cfg}
 
 
 def seed_limited(claim: Claim) -> bool:
@@ -286,7 +294,7 @@ class Chapter:
             verbose: print one line per round (seeds, claims left open).
             **run_kwargs: passed to :attr:`run` (``cache_dir``, ``progress``, ``workers``, ``device``…).
         """
-        plan = self.rounds(cfg)
+        plan, declared = self.rounds(cfg), cfg
         frozen: dict[str, Claim] = {}
         log: list[str] = []
         for r in range(1, plan.count + 1):
@@ -325,7 +333,7 @@ class Chapter:
                     else:
                         metrics.pop(f"{rec['name']}.ci_low", None)
                         metrics.pop(f"{rec['name']}.ci_high", None)
-        return Decided(out, claims, metrics, derived, cfg, log)
+        return Decided(out, claims, metrics, derived, cfg, log, declared)
 
     def figure(self, name: str) -> Figure:
         names = [f.name for f in self.figures]

@@ -80,13 +80,16 @@ def write_results(
     seeds: Sequence[int],
     started: float,
     device=None,
+    rounds: Mapping | None = None,
 ) -> Path:
     """Write ``table.parquet`` and ``claims.json`` (with its provenance) for one notebook run.
 
     Args:
-        config: the resolved config the run used (a dataclass).
-        seeds: the run's top-level seeds.
+        config: the resolved config the run used (a dataclass); with rounds of seeds, the one they started from.
+        seeds: the run's top-level seeds (every round's).
         started: ``time.time()`` at the start of the notebook (for the wall time).
+        rounds: with rounds of seeds, :attr:`softleak.chapters.Decided.rounds` (one line per round, and the last
+            round's config): recorded in the provenance as ``rounds``.
 
     Returns:
         The folder written.
@@ -99,11 +102,16 @@ def write_results(
     folder = results_dir(notebook, preset)
     folder.mkdir(parents=True, exist_ok=True)
     table.to_parquet(folder / "table.parquet", index=False)
+    prov = provenance(notebook=notebook, config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
+                      device=device, cache=table.attrs.get("cache"))
+    if rounds is not None:
+        from .provenance import plain_config
+
+        prov["rounds"] = {"log": list(rounds.get("log", ())), "config": plain_config(rounds.get("config"))}
     payload = {
         "notebook": notebook,
         "preset": preset,
-        "provenance": provenance(notebook=notebook, config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
-                                 device=device, cache=table.attrs.get("cache")),
+        "provenance": prov,
         "claims": [{k: _plain(v) for k, v in asdict(c).items()} for c in claims],
         "metrics": {k: _plain(v) for k, v in metrics.items()},
     }
