@@ -342,14 +342,16 @@ def fmt(value: float, unit: str = "num") -> str:
 
 
 def _seeds_to_decide(ev: Evidence, edge: float) -> str:
-    """How many runs a 95 % interval of the measured spread needs to clear ``edge`` (≈ (2·sd/δ)²),
+    """How many runs an interval of the measured spread needs to clear ``edge`` (≈ (2·sd/δ)² at 95 %),
     as a note; empty when there is no spread to extrapolate from."""
     delta = abs(ev.value - edge)
     if not (ev.n > 1 and math.isfinite(ev.sd) and ev.sd > 0) or ev.censored or ev.unit == "frac":
         return ""
     if delta <= 0.05 * ev.sd:
         return f"; its mean sits on {fmt(edge, ev.unit)}, so more {ev.of} would not settle it"
-    need = max(ev.n + 1, math.ceil((2.0 * ev.sd / delta) ** 2))
+    # ≈ 2 standard errors at 95 %; wider in the same ratio for an interval Bonferroni-corrected over cells or rounds
+    z = 2.0 * float(stats.norm.ppf(1 - 0.025 / (ev.looks * ev.rounds)) / stats.norm.ppf(0.975))
+    need = max(ev.n + 1, math.ceil((z * ev.sd / delta) ** 2))
     return f"; about {need} {ev.of} would decide it at this spread"
 
 
