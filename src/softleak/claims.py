@@ -157,8 +157,8 @@ def verdict_text(claim: Claim | Mapping) -> str:
         runs = sorted({int(e["n"]) for e in c.get("evidence") or () if e.get("n")})
         on = f", on {runs[0]}" + (f"–{runs[-1]}" if len(runs) > 1 else "") + " runs" if runs else ""
         step = "decided in" if c["verdict"] in (REPRODUCES, FAILS) else "still open after"
-        text += (f" · {step} round {int(c.get('round') or 1)} of {rounds}{on} (each round's intervals at "
-                 f"{100 * (1 - 0.05 / rounds):.4g} %, Bonferroni over the rounds)")
+        text += (f" · {step} round {int(c.get('round') or 1)} of {rounds}{on} (every look at an error rate of "
+                 f"{5 / rounds:.3g} %, Bonferroni over the {rounds} rounds)")
     if c.get("post_hoc"):
         text += f" ⚑ decided at a setting chosen after seeing this preset's results: {c['post_hoc']}"
     return text
