@@ -174,7 +174,7 @@ def test_claims_round_trip_provenance_and_scoreboard():
     assert "Premises (true by the setup; not counted)" in md and "E by construction" in md  # shown, not counted
     a = payload["claims"][0]["evidence"][0]
     assert a == {"name": "a", "value": 0.6, "low": 0.6, "high": 0.6, "n": 3, "of": "runs", "method": "t",
-                 "resolution": 0.0, "looks": 1, "censored": 0, "unit": "num"}
+                 "resolution": 0.0, "looks": 1, "censored": 0, "unit": "num", "rounds": 1}
     assert "≈ 50 %" in md and "B \\| pipe" in md and "stale" not in md.lower()
     assert list(claims_frame(claims)["verdict"])[:3] == [
         "✓ reproduces", "✗ does not reproduce", "– not tested at this preset (c: not measured at this preset)"]
