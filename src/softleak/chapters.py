@@ -315,7 +315,8 @@ class Chapter:
                 claims.append(c)
             still = [c for c in claims if c.verdict == INCONCLUSIVE]
             seeds = getattr(cfg, "seeds", None)
-            log.append(f"round {r} of {plan.count}" + (f" ({len(seeds)} seeds)" if seeds is not None else "")
+            extra = "".join(f", {g} +{len(s)}" for g, s in getattr(cfg, "extra_seeds", ()) or ())
+            log.append(f"round {r} of {plan.count}" + (f" ({len(seeds)} seeds{extra})" if seeds is not None else "")
                        + f": {len(still)} claim(s) open" + (f" ({', '.join(c.id for c in still)})" if still else ""))
             if verbose and plan.count > 1:
                 print(log[-1])
