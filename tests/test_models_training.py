@@ -7,7 +7,7 @@ from torch import nn
 from softleak.distillation import soft_labels
 from softleak.metrics import soft_cross_entropy
 from softleak.models import LinearEnsemble, MLPEnsemble
-from softleak.training import fit
+from softleak.training import fit, forward_in_slices
 
 SEEDS = [3, 7, 11]
 
@@ -311,3 +311,20 @@ def test_members_that_stop_leave_the_batch_with_the_results_of_carrying_them(dty
     ha, hb = ra.history[pd_cols], rb.history[pd_cols]
     assert ha.shape == hb.shape and (ha[["step", "member", "acc_train", "acc_v"]].to_numpy()
                                      == hb[["step", "member", "acc_train", "acc_v"]].to_numpy()).all()
+
+
+def test_forward_in_slices_equals_one_forward_and_each_member_its_own():
+    """The sliced forward of a shared input equals the whole forward (float64, to rounding), and a member's float32
+    logits are the same bits whatever the slice size and whichever other members share its ensemble."""
+    X = torch.rand(1234, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    model = MLPEnsemble((2, 30, 5), range(7), dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(forward_in_slices(model, X, rows=100), model(X), rtol=1e-12, atol=1e-12)
+    X32 = X.float()
+    big, small = MLPEnsemble((2, 30, 5), range(7)), MLPEnsemble((2, 30, 5), range(3))
+    out = forward_in_slices(big, X32, rows=500)
+    assert out.shape == (7, 5, 1234)
+    assert torch.equal(out[:3], forward_in_slices(small, X32, rows=500))
+    assert torch.equal(out, forward_in_slices(big, X32, rows=200))
+    with pytest.raises(ValueError, match="rows"):
+        forward_in_slices(big, X32, rows=0)

@@ -172,3 +172,22 @@ def test_config_validation():
         presets.resolve("01_toy_2d", "smoke", seeds=[1, 1])
     with pytest.raises(ValueError, match="tau=0"):
         presets.resolve("01_toy_2d", "smoke", tau=0)
+
+
+def test_a_case_cut_into_one_batch_per_worker_gives_the_same_tables(tiny):
+    """Members never interact: the datasets of a case trained as two batches give every student and teacher row, and
+    every decision region, exactly as one batch does."""
+    from softleak.experiments.toy2d import runs
+
+    cfg, _ = tiny
+    configs = [c for c in runs._configs(cfg) if c["c"] == cfg.cases[0].c]
+    key = runs._batch_key(configs, 2)
+    assert len({key(c) for c in configs}) == 2  # the showcase's 20 students weigh as much as several datasets
+    whole = runs._run_batch(configs, torch.device("cpu"))
+    halves = [out for part in sorted({key(c)[1] for c in configs})
+              for out in runs._run_batch([c for c in configs if key(c)[1] == part], torch.device("cpu"))]
+    assert len(whole) == len(halves) == len(configs)
+    for a, b in zip(whole, halves):
+        assert a.keys() == b.keys()
+        for name in a:
+            pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)

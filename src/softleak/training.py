@@ -128,6 +128,21 @@ def evaluate(
     return out
 
 
+@torch.no_grad()
+def forward_in_slices(model: nn.Module, X: torch.Tensor, rows: int = 1000) -> torch.Tensor:
+    """``model(X)`` for an input (N, d) shared by every member, ``rows`` samples at a time: logits (E, c, N).
+
+    Each slice goes in as one input per member (an expanded view, no copy), so every member's product is its own
+    batched-matmul entry, as in training: a member's logits do not depend on which members share its ensemble
+    (a shared input otherwise folds all members into one matmul, whose rounding does), nor on ``rows`` (tested).
+    And every member's activations of one slice stay in cache, where those of the whole input do not: chapter 1's
+    540 students on 10 000 grid points made a 6.5 GB hidden layer, three times slower than in slices.
+    """
+    check_positive_int("rows", rows)
+    E = model.num_members
+    return torch.cat([model(X[i : i + rows].expand(E, -1, -1)) for i in range(0, X.shape[0], rows)], dim=-1)
+
+
 def fit(
     model: nn.Module,
     X: torch.Tensor,
