@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from softleak import audit
 from softleak.data import modular_addition, one_hot_pairs, split_student, standardize
 from softleak.distillation import cosine_similarities, soft_labels
-from softleak.metrics import (accuracy, hard_cross_entropy, mean_ci, nearest_neighbour_labels, sem,
-                              soft_cross_entropy)
+from softleak.metrics import (accuracy, cross_entropy_logit_grad, hard_cross_entropy, mean_ci, nearest_neighbour_labels,
+                              sem, soft_cross_entropy)
 from softleak.training import min_norm_lstsq
 
 F64 = torch.float64
@@ -167,3 +167,22 @@ def test_evidence_intervals_are_scipys():
         high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
         ev = Evidence.share(k, n)
         assert (ev.low, ev.high) == pytest.approx((low, high), abs=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["hard", "hard_shared", "soft", "soft_shared", "soft_unnormalised"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_cross_entropy_logit_grad_is_autograds(kind, masked):
+    """The closed-form gradient the trainer uses for linear models, against torch.autograd through the losses
+    (which the tests above check against scikit-learn and SciPy)."""
+    z, y, mask = _batch(11)
+    E, c, n = z.shape
+    gen = torch.Generator().manual_seed(12)
+    targets = {"hard": y, "hard_shared": y[0],
+               "soft": soft_labels(torch.randn(E, c, n, generator=gen, dtype=F64), 2.0),
+               "soft_shared": soft_labels(torch.randn(c, n, generator=gen, dtype=F64), 2.0),
+               "soft_unnormalised": torch.rand(E, c, n, generator=gen, dtype=F64)}[kind]
+    m = mask if masked else None
+    z = z.requires_grad_(True)
+    loss = (soft_cross_entropy if targets.is_floating_point() else hard_cross_entropy)(z, targets, m).sum()
+    (want,) = torch.autograd.grad(loss, z)
+    torch.testing.assert_close(cross_entropy_logit_grad(z.detach(), targets, m), want, rtol=1e-12, atol=1e-14)

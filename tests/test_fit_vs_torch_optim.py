@@ -29,6 +29,7 @@ from softleak import training
 from softleak.distillation import cosine_similarities, similarity_loss, soft_labels
 from softleak.models import (BinaryLogitEnsemble, GroupedLinearEnsemble, LinearEnsemble, MLPEnsemble,
                              TransformerEnsemble)
+from softleak.metrics import hard_cross_entropy, soft_cross_entropy
 from softleak.training import fit
 
 F64 = torch.float64
@@ -317,3 +318,55 @@ def test_reference_transformer_is_the_ensembles_full_forward():
             fixed = tokens.clone()
             fixed[:, -1] = P
             torch.testing.assert_close(ens(fixed)[e].T, RefTransformer(ens, e)(fixed), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("model_name", ["linear_bias_shared", "linear", "binary", "grouped"])
+def test_linear_models_take_the_closed_form_gradient_and_it_is_autograds(model_name, monkeypatch):
+    """Linear models train on the closed-form gradient (counted here): its parameters' gradients equal autograd's,
+    and a masked run with a stopping rule and compaction lands where the autograd path (closed_form=False) does."""
+    import softleak.metrics
+    import softleak.training
+
+    gen = torch.Generator().manual_seed(zlib.crc32(model_name.encode()))
+    n, d, c, G, S = 14, 5, 3, 2, 2
+    make = {"linear_bias_shared": lambda: MLPEnsemble((d, c), SEEDS, dtype=F64, device="cpu"),
+            "linear": lambda: LinearEnsemble(d, c, SEEDS, dtype=F64, device="cpu"),
+            "binary": lambda: BinaryLogitEnsemble(d, SEEDS, dtype=F64, device="cpu"),
+            "grouped": lambda: GroupedLinearEnsemble(d, c, range(G * S), group_size=S, dtype=F64, device="cpu")}[model_name]
+    model = make()
+    E, c = model.num_members, model.num_classes if model_name != "binary" else 2
+    X = {"linear_bias_shared": torch.randn(n, d, generator=gen, dtype=F64),
+         "grouped": torch.randn(G, n, d, generator=gen, dtype=F64)}.get(model_name, torch.randn(E, n, d, generator=gen,
+                                                                                              dtype=F64))
+    y = torch.randint(0, c, (E, n), generator=gen)
+    mask = torch.rand(E, n, generator=gen) < 0.8
+    mask[:, :2] = True
+    soft = soft_labels(torch.randn(E, c, n, generator=gen, dtype=F64) * 3, 2.0)
+    assert model.closed_form
+    for target in (y, soft):
+        loss = (soft_cross_entropy if target.is_floating_point() else hard_cross_entropy)(model(X), target, mask)
+        want = torch.autograd.grad(loss.sum(), list(model.parameters()))
+        got = model.logit_backward(X, softleak.metrics.cross_entropy_logit_grad(model(X).detach(), target, mask))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            torch.testing.assert_close(g, w, rtol=1e-12, atol=1e-14)
+
+    calls = {"n": 0}
+    real = softleak.training.cross_entropy_logit_grad
+
+    def counted(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(softleak.training, "cross_entropy_logit_grad", counted)
+    kw = dict(steps=60, lr=0.1, weight_decay=0.1, labels=y, sample_mask=mask,
+              stop_at_acc=0.6 if model_name != "grouped" else None)
+    closed, other = make(), make()
+    a = fit(closed, X, soft, **kw)
+    assert calls["n"] == int(a.steps.max()) > 0
+    b = fit(other, X, soft, closed_form=False, **kw)
+    assert calls["n"] == int(a.steps.max())  # the autograd run did not take it
+    assert (a.steps == b.steps).all()
+    assert model_name == "grouped" or len(set(a.steps)) > 1, "members should stop at different steps (compaction)"
+    for p, q in zip(closed.parameters(), other.parameters()):
+        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-10, atol=1e-12)

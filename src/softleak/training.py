@@ -11,6 +11,7 @@ Paper: spec §0.2 (full batch, Adam with PyTorch defaults, mean cross-entropy).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from .config import check_positive, check_positive_int
-from .metrics import accuracy, hard_cross_entropy, soft_cross_entropy
+from .metrics import accuracy, cross_entropy_logit_grad, hard_cross_entropy, soft_cross_entropy
 from .runtime import tune_cpu
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def fit(
     on_record: Callable[[int, dict[str, torch.Tensor]], bool | None] | None = None,
     loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None,
     compact: bool = True,
+    closed_form: bool = True,
 ) -> FitResult:
     """Train every member of ``model`` by full-batch Adam (one step = one epoch).
 
@@ -201,6 +203,11 @@ def fit(
             state and every per-member input. Needs a model whose parameters all carry the members
             on their first dimension and no ``compactable = False`` (grouped inputs); otherwise, or
             with ``compact=False``, a stopped member is carried along and restored after each step.
+        closed_form: for a linear model (``model.closed_form``: one layer, no hidden units) trained on the
+            cross-entropy, take the gradient in closed form (:func:`softleak.metrics.cross_entropy_logit_grad`
+            and ``model.logit_backward``) instead of from autograd: the same gradient in a few operations rather
+            than a graph of dozens, 1.4× faster per step on chapter 4's students (measured, ``make bench``);
+            ``False`` always uses autograd. Equal to autograd up to rounding (tested in float64).
 
     Returns:
         A :class:`FitResult`.
@@ -224,14 +231,23 @@ def fit(
     run = _Run(model, params, names, _Batch(num_members, X, targets, labels, sample_mask, dict(eval_sets or {})),
                _loss if loss is None else loss, on_record, compact)
     stop = run.record(0) if record_every is not None else False
+    closed = closed_form and loss is None and bool(getattr(model, "closed_form", False))
     step = 0
     for step in range(1, 0 if stop else steps + 1):
-        logits = model(run.batch.X)
-        per_member = run.loss_fn(logits, run.batch.targets, run.batch.mask)  # (rows,)
+        with torch.no_grad() if closed else contextlib.nullcontext():
+            logits = model(run.batch.X)
+            # the loss itself: for autograd, or with a stopping rule (its divergence check); a record measures its own
+            per_member = run.loss_fn(logits, run.batch.targets, run.batch.mask) \
+                if not closed or stop_at_acc is not None else None
         if stop_at_acc is not None and run.stop_fitted(logits, per_member, stop_at_acc):
             step -= 1
             break
-        grads = list(torch.autograd.grad(per_member.sum(), run.params))
+        if closed:
+            with torch.no_grad():
+                grads = model.logit_backward(run.batch.X, cross_entropy_logit_grad(logits, run.batch.targets,
+                                                                                   run.batch.mask))
+        else:
+            grads = list(torch.autograd.grad(per_member.sum(), run.params))
         run.update(grads, step, lr(step - 1) if callable(lr) else lr, betas, eps, weight_decay)
         if record_every is not None and step % record_every == 0 and step < steps:
             if run.record(step):
