@@ -225,6 +225,33 @@ def compaction(device, num_models=20, steps=400):
           "smaller batch rounds differently from about step 60, and memorizing random labels amplifies it)")
 
 
+def closed_form(device, steps=300):
+    """Chapter 4's linear students and teachers at ``cpu`` shapes: the closed-form cross-entropy gradient
+    (``fit``'s default for linear models) against autograd (``closed_form=False``), per step, and how far apart
+    the two runs' float32 parameters end."""
+    from softleak.models import GroupedLinearEnsemble, LinearEnsemble
+
+    gen = torch.Generator().manual_seed(0)
+    G, S, c, d, n = 12, 16, 10, 100, 440  # tau_c10's largest batch: 12 cells x 16 students, n = ρ·|D*^T|
+    X = torch.randn(G, n, d, generator=gen).to(device)
+    T = soft_labels(torch.randn(G * S, c, n, generator=gen) * 3, 1.0).to(device)
+    Xt, yt = torch.randn(12, 550, d, generator=gen).to(device), torch.randint(0, c, (12, 550), generator=gen).to(device)
+    cases = {"students (G=12 x S=16, c=10, n=440)": (lambda: GroupedLinearEnsemble(d, c, range(G * S), group_size=S,
+                                                                                   device=device), X, T),
+             "teachers (E=12, c=10, n=550, hard)": (lambda: LinearEnsemble(d, c, range(12), device=device), Xt, yt)}
+    for name, (make, inputs, targets) in cases.items():
+        models = {}
+
+        def run(closed, _make=make, _X=inputs, _t=targets):
+            models[closed] = _make()
+            fit(models[closed], _X, _t, steps=steps, lr=1e-3, closed_form=closed)
+
+        t_closed, t_auto = timed(lambda: run(True), 3, device) / steps, timed(lambda: run(False), 3, device) / steps
+        gap = max(float((p - q).abs().max()) for p, q in zip(models[True].parameters(), models[False].parameters()))
+        print(f"{'closed-form linear ' + name:<38} {t_closed * 1e3:6.2f} ms/step | autograd {t_auto * 1e3:6.2f} ms/step "
+              f"| speed-up {t_auto / t_closed:4.2f}x; float32 parameters {gap:.1e} apart after {steps} steps")
+
+
 def plan_vs_build(preset: str = "cpu") -> None:
     import json
 
@@ -244,8 +271,13 @@ def plan_vs_build(preset: str = "cpu") -> None:
         prov = json.loads(path.read_text())["provenance"]
         workers = max(1, int((prov.get("cache") or {}).get("workers") or 1))
         seconds, bound = float(prov["seconds"]), bound_1 / workers
+        sweeps = prov.get("sweeps") or []  # builds since the sweeps recorded their timings
+        busy = (f" | workers busy {sum(t['busy_seconds'] for t in sweeps) / sum(t['seconds'] * t['workers'] for t in sweeps):.0%}"
+                f" of {sum(t['seconds'] for t in sweeps):.0f} s in sweeps" if sweeps else "")
+        rounds = len((prov.get("rounds") or {}).get("log") or [])
+        note = f" | {rounds} rounds of seeds ran: the plan is round 1's" if rounds > 1 else ""
         print(f"{stem:<26} plan ≥ {bound:7.0f} s on {workers} worker(s) | last build {seconds:7.0f} s "
-              f"({prov['date'][:10]}, commit {prov['commit'][:7]}) | ratio {seconds / bound:4.1f}x")
+              f"({prov['date'][:10]}, commit {prov['commit'][:7]}) | ratio {seconds / bound:4.1f}x{busy}{note}")
 
 
 def _no_fused(*args, **kwargs):
@@ -318,6 +350,7 @@ def main() -> None:
     transformer_steps(device)
     transformer_paths(device)
     compaction(device)
+    closed_form(device)
     plan_vs_build()
     dask_sweep()
 

@@ -258,3 +258,24 @@ def test_compare_claims_reports_every_difference_in_results_and_ignores_provenan
     assert book.main(["compare", str(tmp_path / "a" / "ch" / "cpu" / "claims.json"),
                       str(tmp_path / "c" / "ch" / "cpu" / "claims.json")]) == 1
     assert "4 difference(s)" in capsys.readouterr().out
+
+
+def test_a_sweep_records_its_wall_and_its_batches_seconds():
+    """Each sweep that computes leaves its timing (for a build's provenance): batches, workers, wall seconds and the
+    batches' own seconds, whose share of wall × workers is at most 1."""
+    import time as _time
+
+    from softleak import sweeps
+
+    start = _time.time()
+
+    def slow(batch):
+        _time.sleep(0.05)
+        return [pd.DataFrame({"x": [c["a"]]}) for c in batch]
+
+    sweeps.run_sweep(slow, [{"a": 1}, {"a": 2}, {"a": 3}], cache_dir=None, namespace="timed", progress=False)
+    (t,) = [t for t in sweeps.timings_since(start) if t["namespace"] == "timed"]
+    assert t["batches"] == 3 and t["workers"] == 1
+    assert 0.15 <= t["busy_seconds"] <= t["seconds"] + 1e-6
+    assert 0.5 < t["busy_share"] <= 1.0
+    assert not [t for t in sweeps.timings_since(_time.time() + 60)]

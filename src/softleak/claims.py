@@ -104,6 +104,9 @@ def write_results(
     table.to_parquet(folder / "table.parquet", index=False)
     prov = provenance(notebook=notebook, config=config, preset=preset, seeds=seeds, started=started, finished=time.time(),
                       device=device, cache=table.attrs.get("cache"))
+    from .sweeps import timings_since
+
+    prov["sweeps"] = timings_since(started)  # each sweep's wall and busy seconds: how idle the workers were
     if rounds is not None:
         from .provenance import plain_config
 

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
@@ -125,6 +126,29 @@ def local_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
 #: the executor :func:`run_sweep` uses when its caller passes none (set by :func:`use_scheduler`)
 _DEFAULT_EXECUTOR = None
 
+#: One entry per :func:`run_sweep` that computed something in this process: its namespace, when it started, its
+#: wall seconds, the seconds its batches took (summed over workers) and its workers. A chapter's provenance keeps
+#: those of its run (:func:`timings_since`), so a build shows how busy its workers were.
+TIMINGS: list[dict] = []
+
+
+def timings_since(start: float) -> list[dict]:
+    """The sweeps of this process that started at or after ``start`` (a ``time.time()``), each with its workers'
+    busy share: the batches' seconds over wall seconds × workers."""
+    out = []
+    for t in TIMINGS:
+        if t["start"] >= start:
+            share = t["busy_seconds"] / max(t["seconds"] * t["workers"], 1e-9)
+            out.append({**{k: v for k, v in t.items() if k != "start"}, "busy_share": round(min(share, 1.0), 3)})
+    return out
+
+
+def _timed_call(fn, configs: list[Config]):
+    """``fn(configs)`` and the seconds it took: a batch's own time, measured where it runs."""
+    start = time.perf_counter()
+    out = fn(configs)
+    return out, time.perf_counter() - start
+
 
 def check_scheduler(scheduler) -> None:
     """``None``, ``"local"`` or a scheduler address; anything else is a ValueError naming the parameter."""
@@ -183,7 +207,7 @@ def _task(fn, configs: list[Config], threads: int):
 
         name = get_worker().name
         torch.cuda.set_device((int(name) if str(name).isdigit() else 0) % torch.cuda.device_count())
-    return fn(configs)
+    return _timed_call(fn, configs)
 
 
 def _uses_gpu(client) -> bool:
@@ -282,7 +306,11 @@ def run_sweep(
         log.info("%s: %d of %d configs loaded from the cache", namespace, num_cached, len(configs))
 
     batches = [[todo[j] for j in b] for b in group_batches([configs[i] for i in todo], batch_key, max_batch)]
-    def collect(batch: list[int], out: Sequence[Result]) -> None:
+    busy = [0.0]  # the batches' own seconds, summed
+
+    def collect(batch: list[int], timed: tuple[Sequence[Result], float]) -> None:
+        out, seconds = timed
+        busy[0] += seconds
         if len(out) != len(batch):
             raise RuntimeError(f"{namespace}: fn returned {len(out)} results for {len(batch)} configs")
         for i, res in zip(batch, out):
@@ -293,18 +321,22 @@ def run_sweep(
             results[i] = res
 
     executor = _DEFAULT_EXECUTOR if executor is None else (None if executor is False else executor)
+    started, wall_start = time.time(), time.perf_counter()
     with tqdm(total=len(configs), initial=num_cached, desc=desc or namespace, leave=False, disable=not progress) as bar:
         if executor is not None and batches:
             _run_on_dask(executor, fn, configs, batches, collect, bar, cost=cost, namespace=namespace)
         elif workers == 1 or len(batches) < 2:
             for batch in batches:
-                collect(batch, fn([configs[i] for i in batch]))
+                collect(batch, _timed_call(fn, [configs[i] for i in batch]))
                 bar.update(len(batch))
         else:
             _run_on_pool(fn, configs, batches, collect, bar, workers=workers, cost=cost)
     stats = {"configs": len(configs), "from_cache": num_cached, "computed": len(configs) - num_cached,
              "workers": (len(executor.scheduler_info()["workers"]) if executor is not None else None)
              or min(int(workers), max(1, len(batches)))}  # > 1: each on one torch thread
+    if batches:
+        TIMINGS.append({"namespace": namespace, "start": started, "batches": len(batches), "workers": stats["workers"],
+                        "seconds": round(time.perf_counter() - wall_start, 2), "busy_seconds": round(busy[0], 2)})
     return _assemble(results, configs, stats)
 
 
@@ -315,7 +347,7 @@ def _run_on_pool(fn, configs, batches, collect, bar, *, workers: int, cost) -> N
         batches = sorted(batches, key=lambda b: -cost([configs[i] for i in b]))
     bar.set_postfix_str(f"{min(workers, len(batches))} workers")
     with local_pool(min(workers, len(batches))) as pool:
-        futures = {pool.submit(fn, [configs[i] for i in batch]): batch for batch in batches}
+        futures = {pool.submit(_timed_call, fn, [configs[i] for i in batch]): batch for batch in batches}
         try:
             for future in concurrent.futures.as_completed(futures):
                 collect(futures[future], future.result())
