@@ -283,7 +283,7 @@ class TransformerEnsemble(nn.Module):
         """MLP block and unembedding of residual streams (E, ..., d_model) -> logits (E, ..., c)."""
         E, shape = r.shape[0], r.shape[1:-1]
         r = r.reshape(E, -1, r.shape[-1])
-        h = torch.relu(torch.baddbmm(self.b_in[:, None], r, self.W_in))
+        h = torch.relu_(torch.baddbmm(self.b_in[:, None], r, self.W_in))  # in place: autograd keeps the output
         r = r + torch.baddbmm(self.b_out[:, None], h, self.W_out)
         return torch.bmm(r, self.W_U).reshape(E, *shape, -1)
 
