@@ -22,6 +22,10 @@ from ...training import fit, forward_in_slices
 from .config import NAMESPACE, STUDENT_KINDS, Toy2DConfig, ToyCase
 
 
+#: grid points per forward of the decision regions (:func:`softleak.training.forward_in_slices`)
+GRID_ROWS = 1000
+
+
 def grid_points(size: int) -> torch.Tensor:
     """A size × size grid over [-1, 1]², row-major in (x2, x1): shape (size², 2)."""
     axis = torch.linspace(-1, 1, size)
@@ -77,8 +81,8 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[dict[str, pd.D
     with torch.no_grad():
         t_test = torch.stack([t_logits[i][:, idx] for (i, _, _), idx in zip(members, te)])
         s_test = student(X_test)
-        t_grid = forward_in_slices(teacher, G)  # (T, c, g²)
-        s_grid = forward_in_slices(student, G)  # (E, c, g²)
+        t_grid = forward_in_slices(teacher, G, GRID_ROWS)  # (T, c, g²)
+        s_grid = forward_in_slices(student, G, GRID_ROWS)  # (E, c, g²)
         res = {
             "acc_test_S": accuracy(s_test, y_test),
             "acc_match_T_test": agreement(s_test, t_test),
@@ -192,7 +196,9 @@ def plan(cfg: Toy2DConfig) -> list[Batch]:
     """The batches :func:`run` trains, for :mod:`softleak.plan`: per case, the teachers, the students and the grid."""
     configs = _configs(cfg)
     out = []
-    for idx in group_batches(configs, _batch_key(configs, default_workers("cpu"))):  # as a CPU run cuts them
+    # one batch per case, as one worker (a GPU) runs them: the largest batch's memory; a CPU run cuts each case in
+    # one batch per worker, which changes no FLOP count
+    for idx in group_batches(configs, _batch_key(configs, 1)):
         b = [configs[i] for i in idx]
         case, T = b[0], len(b)
         E = 2 * sum(conf["num_student_inits"] for conf in b)
@@ -202,6 +208,7 @@ def plan(cfg: Toy2DConfig) -> list[Batch]:
             Fit(partial(MLPEnsemble, sizes, range(T), device=META), (T, case["n"], 2), case["teacher_max_steps"]),
             Fit(partial(MLPEnsemble, sizes, range(E), device=META), (E, n_train, 2), case["student_steps"],
                 eval_rows=case["n"]),
-            Fit(partial(MLPEnsemble, sizes, range(E + T), device=META), (g2, 2), 0),  # the decision regions
+            # the decision regions, forwarded in slices of GRID_ROWS points (training.forward_in_slices)
+            Fit(partial(MLPEnsemble, sizes, range(E + T), device=META), (g2, 2), 0, eval_chunk=GRID_ROWS),
         )))
     return out
