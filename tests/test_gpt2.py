@@ -93,10 +93,11 @@ def test_each_students_split_is_split_student_at_split_seed_of_rhos_value_not_it
         assert row[col].iloc[0] == alone[col].iloc[0], col  # ρ = 0.2 before it in the grid changes nothing
 
 
-def test_a_run_repeats_from_its_seeds():
-    cfg = presets.resolve("06_gpt2", "smoke", rhos=[0.5], student_epochs=3)
-    a = gpt2.run(cfg, progress=False, device="cpu")
-    b = gpt2.run(cfg, progress=False, device="cpu")
+def test_a_run_repeats_from_its_seeds_in_this_process_or_one_worker_per_seed():
+    cfg = presets.resolve("06_gpt2", "smoke", rhos=[0.5], student_epochs=3, seeds=[0, 1])
+    a = gpt2.run(cfg, progress=False, device="cpu", workers=1)  # one seed after the other, here
+    b = gpt2.run(cfg, progress=False, device="cpu", workers=2)  # each seed in its own worker process
+    assert sorted(a["runs"]["seed"]) == [0, 1]
     for name in ("runs", "curves", "teacher_curve"):
         assert a[name].equals(b[name]), name
 

@@ -18,7 +18,7 @@ from ...distillation import soft_labels
 from ...metrics import accuracy, agreement
 from ...plan import Batch, Fit
 from ...runtime import derive_seed, make_generator, resolve_device, rho_index, split_seed
-from ...sweeps import run_sweep
+from ...sweeps import default_workers, run_sweep
 from .config import NAMESPACE, Gpt2Config
 
 EOS = "<|endoftext|>"
@@ -232,8 +232,18 @@ def _run_seed(conf: dict, cfg: Gpt2Config, device, progress: bool) -> dict[str, 
     return {"runs": pd.DataFrame(runs), "curves": pd.concat(curves, ignore_index=True), "teacher_curve": t_hist}
 
 
-def run(cfg: Gpt2Config, *, cache_dir=None, progress: bool = True, device=None) -> dict[str, pd.DataFrame]:
+def _run_seeds(batch: list[dict], cfg: Gpt2Config, device, progress: bool) -> list[dict[str, pd.DataFrame]]:
+    return [_run_seed(c, cfg, device, progress) for c in batch]
+
+
+def run(cfg: Gpt2Config, *, cache_dir=None, progress: bool = True, device=None,
+        workers: int | None = None) -> dict[str, pd.DataFrame]:
     """Teacher and students for every seed, cached per seed.
+
+    On a CPU the seeds run in one worker process per core, each on one thread (:func:`softleak.sweeps.run_sweep`):
+    a model this small is bound by the time each of its many small operations takes to dispatch, which a second
+    thread does not shorten and a second process halves (measured: see the chapter's issue note). On a GPU, one
+    seed after another in this process.
 
     Returns:
         ``{"runs": one row per (seed, ρ): final acc_train_S, acc_test_S, acc_val_S, acc_match_T_test, the
@@ -245,9 +255,10 @@ def run(cfg: Gpt2Config, *, cache_dir=None, progress: bool = True, device=None) 
         _load_pretrained(cfg.model_name_or_path, cfg.c, 0)
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items() if k != "seeds"}
     configs = [{**fields, "seed": s} for s in cfg.seeds]
-    return run_sweep(lambda batch: [_run_seed(c, cfg, device, progress) for c in batch], configs,
+    workers = default_workers(device) if workers is None else workers
+    return run_sweep(partial(_run_seeds, cfg=cfg, device=device, progress=progress and workers == 1), configs,
                      cache_dir=cache_dir, namespace=NAMESPACE, progress=progress, desc="seeds (teacher + students)",
-                     executor=False)  # in this process, on all its threads, even with a notebook's scheduler
+                     workers=workers)
 
 
 class _Logits(torch.nn.Module):
