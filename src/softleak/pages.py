@@ -195,6 +195,16 @@ DISCREPANCIES = (
                 "independent seeds per repetition", "02_modular_addition"),
     Discrepancy("Fig. 7's α axis", "α = n/(dc)", "plots n/d, labelled α", "n/(dc), with n/d as a second axis",
                 "05_relu_mlp_jumps", ("fig7.regions",)),
+    Discrepancy("Fig. 5B's transition lines", "transitions at α·ln c ≈ 0.92 (capacities), α·c ≈ 2.0 (held-out recovery), "
+                "α·√c ≈ 0.66 (shuffled student)",
+                "vertical lines drawn at those fixed values over seed-mean curves: no rule reads a transition from the "
+                "runs; the plotted runs come from two wandb projects (fig_1c_alpha_label_capacity, "
+                "fig_1c_linear_regression_class_scaling) that the released script, which logs to "
+                "distillation__main-fig_4b (c ∈ {2, 10, 20, 30, 40, 50}, teachers 5 000 epochs), does not write",
+                "each transition read per seed (drop: midpoint at 0.99; rise: first α at 0.99), within one step of "
+                "the script's x grid (0.167) of the line; the collapse tested as a smaller spread across c on the "
+                "paper's axis than on the others, the book's own test", "04_multinomial_scaling",
+                ("scaling.teacher_ln_c", "scaling.test_c", "scaling.shuffle_sqrt_c")),
     Discrepancy("'the jump at t ≈ 100'", "a time in training",
                 "the index of a logged row (every 10 epochs, a down-sampled history): roughly 1 000–4 000 epochs",
                 "curves against epochs; the jump's epoch is measured", "05_relu_mlp_jumps", ("fig7c.jump",)),
