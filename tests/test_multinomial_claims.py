@@ -318,3 +318,31 @@ def test_cover_band_brackets_covers_limit():
     assert lo < 1.0 < hi and hi - lo < 0.1
     lo100, hi100 = m.cover_band(100)
     assert lo100 < lo and hi100 > hi
+
+
+def test_code_reading_is_the_largest_alpha_whose_seed_mean_is_exactly_one():
+    """The authors' notebook reads Fig. 5A's thresholds on seed means, a missing value as 0, as the largest α
+    with mean accuracy ≥ 1.0: a dip below 1 earlier does not stop it, and one missing seed spoils its α."""
+    acc = {1.0: {0.3: (1.0, 1.0), 0.4: (1.0, 0.99), 0.5: (1.0, 1.0), 0.6: (1.0, float("nan"))},
+           10.0: {0.3: (0.99, 1.0), 0.4: (0.9, 0.9)}}
+    frame = pd.DataFrame([{"tau": tau, "alpha": a, "seed": s, "acc_train_S": v}
+                          for tau, by_a in acc.items() for a, vs in by_a.items() for s, v in enumerate(vs)])
+    got = m.analysis.code_reading(frame, "acc_train_S")
+    assert list(got.index) == [1.0, 10.0]
+    assert got[1.0] == 0.5 and math.isnan(got[10.0])
+
+
+@pytest.mark.parametrize("up", [True, False])
+def test_the_code_reading_of_the_shuffled_student_follows_its_capacity_and_the_page_says_so(up):
+    runs = pd.concat([tau_sweep(2, shuffle_up=up), tau_sweep(10), rho_alpha(), scaling()], ignore_index=True)
+    claims, metrics, _ = m.summarize(runs, CFG)
+    alphas = np.asarray(CFG.c2_alphas)
+    a_id, cap = 1 / (CFG.rho * 2), CAP[2]
+    low, high = alphas[alphas <= a_id].max(), alphas[alphas <= cap].max()  # the capacities the data were made with
+    lo_tau, hi_tau = (low, high) if up else (high, low)
+    assert metrics["c2.shuffle.code_reading.tau_min"] == pytest.approx(lo_tau)
+    assert metrics["c2.shuffle.code_reading.tau_max"] == pytest.approx(hi_tau)
+    assert metrics["c2.shuffle_move.code_reading"] == pytest.approx(hi_tau - lo_tau)
+    assert verdicts(claims)["c2.shuffle_direction"] == ("reproduces" if up else "fails")
+    text = m.fig5a._code_reading_text(metrics)
+    assert "authors' notebook" in text and "the direction of the book's reading" in text and "not the" not in text

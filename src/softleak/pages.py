@@ -195,6 +195,13 @@ DISCREPANCIES = (
                 "independent seeds per repetition", "02_modular_addition"),
     Discrepancy("Fig. 7's α axis", "α = n/(dc)", "plots n/d, labelled α", "n/(dc), with n/d as a second axis",
                 "05_relu_mlp_jumps", ("fig7.regions",)),
+    Discrepancy("Fig. 5A's thresholds against τ", "α_label^{S-shuffle} moves from α_id^S to α_label^T as τ grows; "
+                "no rule for reading a threshold",
+                "read on seed means (a missing value as 0): the largest α whose mean accuracy is ≥ 1.0, i.e. every "
+                "seed exactly perfect; α_label^S as the end of held-out recovery's window, not from training accuracy",
+                "per seed, the drop's midpoint at 0.99 (intervals over seeds); the code's reading of the same runs "
+                "shown beside it on the page (the direction it gives for the shuffled student)",
+                "04_multinomial_scaling", ("c2.shuffle_direction",)),
     Discrepancy("Fig. 5B's transition lines", "transitions at α·ln c ≈ 0.92 (capacities), α·c ≈ 2.0 (held-out recovery), "
                 "α·√c ≈ 0.66 (shuffled student)",
                 "vertical lines drawn at those fixed values over seed-mean curves: no rule reads a transition from the "

@@ -87,6 +87,16 @@ def tau_thresholds(frame: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def code_reading(frame: pd.DataFrame, column: str, by: str = "tau") -> pd.Series:
+    """A threshold as the authors' notebook reads Fig. 5A's (``main-fig_4a-fig_10-mlr_temperature_c=2.ipynb``):
+    on the seed means of ``column`` per (``by``, α), a missing value counted as 0, the largest α whose mean is at
+    least 1.0, i.e. the last α at which every seed is exactly perfect (NaN where none is). No interval: one
+    reading of the means, shown beside the book's per-seed midpoint at 0.99."""
+    means = frame.assign(**{column: frame[column].fillna(0.0)}).groupby([by, "alpha"])[column].mean().reset_index()
+    full = means[means[column] >= 1.0]
+    return full.groupby(by)["alpha"].max().reindex(sorted(means[by].unique())).astype(float)
+
+
 def _censored(fn, beyond: float, alphas, values) -> float:
     """A threshold rule on one curve whose "not reached on the grid" (NaN) is ``beyond`` (±inf); a NaN
     point still makes it NaN (a missing run)."""

@@ -13,7 +13,7 @@ import pandas as pd
 from ... import theory
 from ...chapters import Figure, Part, Verdicts
 from ...rules import AllOf, Above, Below, ClaimSpec, Equivalent, Within, fmt
-from .analysis import cover_band
+from .analysis import code_reading, cover_band
 from .common import (HIGH_TAU, REF_TAU, SAY, grid_step, order_teacher, paired_thresholds, sweep_evidence,
                      tau_sweep, threshold_metrics)
 from .config import MultinomialConfig
@@ -106,12 +106,19 @@ def derive(tables: dict, cfg: MultinomialConfig) -> Part:
     the seed means (``th2``, Fig. 14's table)."""
     claims, ev = fig5a_claims(tables["runs"], cfg)
     th2 = tables["th2"]
+    runs = tables["runs"]
+    shuffled = runs[(runs["experiment"] == "tau_c2") & runs["shuffled"]]
+    code = code_reading(shuffled, "acc_train_S") if len(shuffled) else pd.Series(dtype=float)
     lo, hi = cover_band(cfg.d)
     metrics = {"c2.theory.alpha_id_S": theory.alpha_id_multiclass(cfg.rho, 2),
                "c2.means.alpha_label_T": float(th2["alpha_label_T"].iloc[0]),
                "c2.means.shuffle.tau_min": float(th2["alpha_label_S_shuffle"].iloc[0]),
                "c2.means.shuffle.tau_max": float(th2["alpha_label_S_shuffle"].iloc[-1]),
                "c2.theory.cover_low": lo, "c2.theory.cover_high": hi, **threshold_metrics("c2", th2)}
+    if len(code):  # the authors' notebook's reading of the same runs (report: discrepancies)
+        metrics.update({"c2.shuffle.code_reading.tau_min": float(code.iloc[0]),
+                        "c2.shuffle.code_reading.tau_max": float(code.iloc[-1]),
+                        "c2.shuffle_move.code_reading": float(code.iloc[-1] - code.iloc[0])})
     return Part(claims=claims, evidence=ev, metrics=metrics)
 
 
@@ -123,7 +130,27 @@ def read(v: Verdicts) -> str:
            "mean over seeds)")
     return (f"\n\n**The shuffled student.** Its capacity {way}: the "
             f"paper's direction (from α_id^S towards α_label^T as τ grows) {SAY[v['c2.shuffle_direction']]}; "
-            f"the counting argument's (a decrease) {SAY[v['c2.shuffle_counting']]}.")
+            f"the counting argument's (a decrease) {SAY[v['c2.shuffle_counting']]}." + _code_reading_text(v.metrics))
+
+
+def _code_reading_text(metrics) -> str:
+    """The same runs read as the authors' notebook reads Fig. 5A (:func:`code_reading`), when recorded."""
+    move = metrics.get("c2.shuffle_move.code_reading", float("nan"))
+    if not isinstance(move, (int, float)) or not math.isfinite(move):
+        return ""
+    return (f" Read as the authors' notebook reads it (on the seed means, the largest α at which every seed's "
+            f"training accuracy is 100 %), the shuffled student's capacity goes from "
+            f"{fmt(metrics['c2.shuffle.code_reading.tau_min'])} at the smallest τ to "
+            f"{fmt(metrics['c2.shuffle.code_reading.tau_max'])} at the largest ({'+' if move > 0 else ''}{fmt(move)}): "
+            f"{_agree(move, metrics.get('c2.shuffle_move', float('nan')))}.")
+
+
+def _agree(code: float, book: float) -> str:
+    if not math.isfinite(book):
+        return "the book's own reading could not be measured at both ends"
+    if (code > 0) == (book > 0) and code != 0 and book != 0:
+        return "the direction of the book's reading"
+    return "not the direction of the book's reading"
 
 
 FIGURE = Figure("fig5a", "Fig. 5A: the thresholds against τ, two classes",
