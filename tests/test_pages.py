@@ -12,7 +12,7 @@ from softleak.claims import repo_root
 STEM = "03_logistic_thresholds"
 
 
-def _claims_file(folder, stem, preset="smoke", verdicts=("reproduces", "fails"), seconds=12.5, ids=None):
+def _claims_file(folder, stem, preset="smoke", verdicts=("reproduces", "fails"), seconds=12.5, ids=None, metrics=None):
     folder.mkdir(parents=True, exist_ok=True)
     ids = ids or [f"c{i}" for i in range(len(verdicts))]
     payload = {"notebook": stem, "preset": preset,
@@ -23,7 +23,7 @@ def _claims_file(folder, stem, preset="smoke", verdicts=("reproduces", "fails"),
                "claims": [{"id": i, "kind": "paper", "statement": f"statement {i}", "rule": "x ≥ 1", "paper": "1",
                            "ours": f"ours {i}", "holds": v == "reproduces", "verdict": v, "note": "", "post_hoc": False}
                           for i, v in zip(ids, verdicts)],
-               "metrics": {}}
+               "metrics": metrics or {}}
     (folder / "claims.json").write_text(json.dumps(payload))
     pd.DataFrame({"seed": [0, 1], "acc": [0.5, 0.75]}).to_parquet(folder / "table.parquet")
     return payload
@@ -105,3 +105,16 @@ def test_discrepancies_name_claims_the_chapters_declare():
         text = "".join(p.read_text() for p in Path(module.__file__).parent.glob("*.py"))  # the chapter's package
         for cid in d.claims:
             assert f'"{cid}"' in text, (d.chapter, cid)
+        for name, _ in d.metrics:
+            assert f'"{name}"' in text, (d.chapter, name)
+
+
+def test_a_discrepancy_shows_the_metric_that_reads_the_runs_the_codes_way(tmp_path):
+    stem = "04_multinomial_scaling"
+    item = next(d for d in pages.DISCREPANCIES if d.metrics)
+    name, what = item.metrics[0]
+    _claims_file(tmp_path / stem / "smoke", stem, verdicts=("fails",), ids=list(item.claims), metrics={name: -0.3214})
+    page = pages.report_markdown("smoke", [stem], {}, root=tmp_path)
+    assert f"{what}: -0.321" in page
+    _claims_file(tmp_path / "old" / stem / "smoke", stem, verdicts=("fails",), ids=list(item.claims))
+    assert f"{what}: not in this build" in pages.report_markdown("smoke", [stem], {}, root=tmp_path / "old")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .claims import expected_wrong, headline, load_claims, staleness, tally, verdict_text
-from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED
+from .rules import FAILS, INCONCLUSIVE, REPRODUCES, UNTESTED, fmt
 
 DOWNLOADS = "downloads"  # book/chapters/downloads/<stem>/: the source notebook and the run's results
 
@@ -173,6 +173,7 @@ class Discrepancy:
     book: str
     chapter: str
     claims: tuple[str, ...] = ()  # claim ids of that chapter whose verdicts read it
+    metrics: tuple[tuple[str, str], ...] = ()  # (metric of that chapter's claims.json, what it is): shown beside them
 
 
 DISCREPANCIES = (
@@ -201,7 +202,9 @@ DISCREPANCIES = (
                 "seed exactly perfect; α_label^S as the end of held-out recovery's window, not from training accuracy",
                 "per seed, the drop's midpoint at 0.99 (intervals over seeds); the code's reading of the same runs "
                 "shown beside it on the page (the direction it gives for the shuffled student)",
-                "04_multinomial_scaling", ("c2.shuffle_direction",)),
+                "04_multinomial_scaling", ("c2.shuffle_direction",),
+                (("c2.shuffle_move.code_reading", "the shuffled student's capacity at the largest τ − at the smallest, "
+                  "read as the code reads it (seed means)"),)),
     Discrepancy("Fig. 5B's transition lines", "transitions at α·ln c ≈ 0.92 (capacities), α·c ≈ 2.0 (held-out recovery), "
                 "α·√c ≈ 0.66 (shuffled student)",
                 "vertical lines drawn at those fixed values over seed-mean curves: no rule reads a transition from the "
@@ -223,6 +226,11 @@ def _claim(files: Mapping[str, Mapping], stem: str, cid: str) -> str:
         if c["id"] == cid:
             return f"`{cid}`: {verdict_text(c)} (ours: {c['ours']}; paper: {c['paper']})".replace("|", "/")
     return f"`{cid}`: not run in this build"
+
+
+def _metric(files: Mapping[str, Mapping], stem: str, name: str, what: str) -> str:
+    value = ((files.get(stem) or {}).get("metrics") or {}).get(name)
+    return f"{what}: {fmt(value)}" if isinstance(value, (int, float)) else f"{what}: not in this build"
 
 
 def report_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str], *, root=None) -> str:
@@ -289,7 +297,9 @@ def report_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str]
               "Each item: what the paper says, what the released code does, what the book does, and what this "
               "build measured on the claims it decides.", ""]
     for d in DISCREPANCIES:  # one block per item: six table columns left each too narrow to read
-        measured = "; ".join(_claim(files, d.chapter, cid) for cid in d.claims) or "seeds are columns of every results table"
+        measured = "; ".join([_claim(files, d.chapter, cid) for cid in d.claims]
+                             + [_metric(files, d.chapter, name, what) for name, what in d.metrics]) \
+            or "seeds are columns of every results table"
         lines += [f"**{d.item}** ({link(d.chapter)})", "", f"- *The paper:* {d.paper}", f"- *The released code:* {d.code}",
                   f"- *The book:* {d.book}", f"- *What this build measured:* {measured}", ""]
     lines += ["", "## Communication with the original authors", "", "None: this reproduction used only the paper, "
