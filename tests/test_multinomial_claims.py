@@ -346,3 +346,29 @@ def test_the_code_reading_of_the_shuffled_student_follows_its_capacity_and_the_p
     assert verdicts(claims)["c2.shuffle_direction"] == ("reproduces" if up else "fails")
     text = m.fig5a._code_reading_text(metrics)
     assert "authors' notebook" in text and "the direction of the book's reading" in text and "not the" not in text
+
+
+def test_code_window_spans_a_dip_and_a_tau_with_no_full_alpha_has_none():
+    acc = {1.0: {0.3: (0.9, 1.0), 0.4: (1.0, 1.0), 0.5: (1.0, 0.95), 0.6: (1.0, 1.0), 0.7: (0.5, 0.5)},
+           10.0: {0.3: (0.99, 0.99)}}
+    frame = pd.DataFrame([{"tau": tau, "alpha": a, "seed": s, "acc_test_S": v}
+                          for tau, by_a in acc.items() for a, vs in by_a.items() for s, v in enumerate(vs)])
+    w = m.analysis.code_window(frame, "acc_test_S")
+    assert (w.loc[1.0, "start"], w.loc[1.0, "end"]) == (0.4, 0.6)  # 0.5 dips below 1 but does not split it
+    assert w.loc[10.0].isna().all()
+
+
+@pytest.mark.parametrize("degrade", [True, False])
+def test_the_code_reading_of_the_window_at_the_largest_tau(degrade):
+    claims, metrics, _ = m.summarize(pd.concat([tau_sweep(2, degrade=degrade), tau_sweep(10), rho_alpha(), scaling()],
+                                               ignore_index=True), CFG)
+    alphas = np.asarray(CFG.c2_alphas)
+    a_id = 1 / (CFG.rho * 2)
+    full = alphas[(alphas >= a_id) & (alphas <= CAP[2])]  # the window the data were made with, at τ ≥ 1
+    late = alphas[(alphas >= a_id + 0.2) & (alphas <= CAP[2])]  # and at the largest τ when it degrades
+    assert metrics["c2.window.code_reading.widest"] == pytest.approx(full.max() - full.min())
+    last = (late.max() - late.min()) if degrade else (full.max() - full.min())
+    assert metrics["c2.window.code_reading.last"] == pytest.approx(last)
+    assert (metrics["c2.window_high_tau.code_reading"] > 0) == degrade
+    text = m.fig14._code_reading_text(metrics)
+    assert ("narrower)" in text and "no narrower" not in text) if degrade else "no narrower" in text

@@ -199,12 +199,15 @@ DISCREPANCIES = (
     Discrepancy("Fig. 5A's thresholds against τ", "α_label^{S-shuffle} moves from α_id^S to α_label^T as τ grows; "
                 "no rule for reading a threshold",
                 "read on seed means (a missing value as 0): the largest α whose mean accuracy is ≥ 1.0, i.e. every "
-                "seed exactly perfect; α_label^S as the end of held-out recovery's window, not from training accuracy",
-                "per seed, the drop's midpoint at 0.99 (intervals over seeds); the code's reading of the same runs "
-                "shown beside it on the page (the direction it gives for the shuffled student)",
-                "04_multinomial_scaling", ("c2.shuffle_direction",),
+                "seed exactly perfect; the window from the first to the last such α of held-out accuracy (a dip "
+                "inside does not split it); α_label^S as that window's end, not from training accuracy",
+                "per seed, the drop's midpoint at 0.99, the window's α grid points at ≥ 99 % (intervals over seeds); "
+                "the code's reading of the same runs shown beside it on the page",
+                "04_multinomial_scaling", ("c2.shuffle_direction", "c2.window_high_tau"),
                 (("c2.shuffle_move.code_reading", "the shuffled student's capacity at the largest τ − at the smallest, "
-                  "read as the code reads it (seed means)"),)),
+                  "read as the code reads it (seed means)"),
+                 ("c2.window_high_tau.code_reading", "the window's width in α at its widest τ − at the largest τ, read "
+                  "as the code reads it (seed means)"))),
     Discrepancy("Fig. 5B's transition lines", "transitions at α·ln c ≈ 0.92 (capacities), α·c ≈ 2.0 (held-out recovery), "
                 "α·√c ≈ 0.66 (shuffled student)",
                 "vertical lines drawn at those fixed values over seed-mean curves: no rule reads a transition from the "

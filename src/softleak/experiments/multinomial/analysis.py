@@ -92,9 +92,17 @@ def code_reading(frame: pd.DataFrame, column: str, by: str = "tau") -> pd.Series
     on the seed means of ``column`` per (``by``, α), a missing value counted as 0, the largest α whose mean is at
     least 1.0, i.e. the last α at which every seed is exactly perfect (NaN where none is). No interval: one
     reading of the means, shown beside the book's per-seed midpoint at 0.99."""
+    return code_window(frame, column, by)["end"]
+
+
+def code_window(frame: pd.DataFrame, column: str, by: str = "tau") -> pd.DataFrame:
+    """The window as the same notebook reads it: per ``by``, the smallest (``start``) and the largest (``end``) α
+    whose seed mean of ``column`` (a missing value as 0) is at least 1.0, NaN where none is; α between them that
+    dip below 1.0 do not split it."""
     means = frame.assign(**{column: frame[column].fillna(0.0)}).groupby([by, "alpha"])[column].mean().reset_index()
-    full = means[means[column] >= 1.0]
-    return full.groupby(by)["alpha"].max().reindex(sorted(means[by].unique())).astype(float)
+    full = means[means[column] >= 1.0].groupby(by)["alpha"]
+    keys = sorted(means[by].unique())
+    return pd.DataFrame({"start": full.min().reindex(keys), "end": full.max().reindex(keys)}).astype(float)
 
 
 def _censored(fn, beyond: float, alphas, values) -> float:
