@@ -224,3 +224,41 @@ def test_the_threshold_is_read_at_the_papers_share_of_all_pairs():
     assert modular.threshold_rhos(modular.PRESETS["paper"].transformer) == (0.7, 0.9)
     fail, success = modular.threshold_rhos(modular.PRESETS["cpu"].transformer)
     assert (fail, success) == (0.525, 0.675) and {fail, success} <= set(modular.PRESETS["cpu"].rhos)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_a_student_starts_from_its_teachers_initial_weights_only_when_asked(monkeypatch, separate):
+    """student_init = "teacher" is the authors' code: the student's initial weights are its own teacher's (checked on
+    the weights the two ensembles were built with); "own" (the default) gives every student weights of its own."""
+    from softleak.experiments.modular import students as students_mod, teachers as teachers_mod
+
+    built = {"teacher": [], "student": []}
+
+    def spy(role, real):
+        def build(a, seeds, device):
+            model = real(a, seeds, device)
+            built[role].append((list(seeds), {k: v.detach().clone() for k, v in model.state_dict().items()}))
+            return model
+        return build
+
+    monkeypatch.setattr(teachers_mod, "build_model", spy("teacher", teachers_mod.build_model))
+    monkeypatch.setattr(students_mod, "build_model", spy("student", students_mod.build_model))
+    real_run = students_mod.run_students
+    batches = []
+    monkeypatch.setattr(modular.runs, "run_students", lambda batch, **kw: batches.append(batch) or real_run(batch, **kw))
+    for mode in ("teacher", "own"):
+        built["teacher"].clear(), built["student"].clear(), batches.clear()
+        cfg = modular.apply_overrides(_tiny(("epoch>=20", "epoch>=40", "epoch>=60"), separate=separate, epochs=60),
+                                      student_init=mode)
+        modular.run(cfg, progress=False, device="cpu", workers=1)
+        (t_seeds, t_state), = built["teacher"]
+        (s_seeds, s_state), = built["student"]  # one batch: (transformer, ρ, τ) over seeds and teachers
+        (batch,) = batches
+        runs_of = [(s, k) for s in cfg.seeds for k in ((1, 2, 3) if separate else (None,))]  # the teachers' members
+        for m, c in enumerate(batch):
+            j = runs_of.index((c["seed"], c["teacher"] if separate else None))  # this student's teacher's member
+            same = [torch.equal(s_state[n][m], t_state[n][j]) for n in s_state
+                    if s_state[n].dim() and s_state[n].shape[0] == len(s_seeds)]
+            assert same and (all(same) if mode == "teacher" else not all(same)), (mode, c)  # zero biases agree
+    with pytest.raises(ValueError, match="student_init"):
+        modular.apply_overrides(_tiny(("epoch>=20", "epoch>=40", "epoch>=60")), student_init="teachers")

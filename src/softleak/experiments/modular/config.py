@@ -113,6 +113,9 @@ class ArchConfig:
                              "it must be a multiple")
 
 
+STUDENT_INITS = ("own", "teacher")
+
+
 @dataclass(frozen=True)
 class ModularConfig:
     """Everything chapter 2 runs."""
@@ -137,6 +140,9 @@ class ModularConfig:
     mid_teachers: tuple[int, ...] = TEACHERS  # teachers whose students run at the τ between the highest and lowest
     premise: tuple[ArchConfig, ...] = ()  # premise ladder: more transformer teacher runs (other P, sizes)
     premise_seed: int = 0  # the ladder's one repetition
+    # "own": each student from its own init; "teacher": from its teacher's initial weights, as in the authors' code
+    # (every model after a process's first is built right after torch.manual_seed(seed + 23), seed 0 in every run)
+    student_init: str = "own"
 
     def __post_init__(self) -> None:
         if self.transformer.arch != "transformer" or self.mlp.arch != "mlp":
@@ -179,6 +185,7 @@ class ModularConfig:
             if not isinstance(a, ArchConfig) or a.arch != "transformer":
                 raise ValueError(f"premise[{i}]={a!r} is not allowed: give transformer ArchConfigs")
         check_seeds("premise_seed", (self.premise_seed,))
+        check_choice("student_init", self.student_init, STUDENT_INITS)
         if not self.archs:
             raise ValueError("archs=() is not allowed: give 'transformer', 'mlp' or both")
         for a in self.archs:
@@ -337,6 +344,10 @@ DEVIATIONS = (
     Deviation("repetitions", "3, with the same numpy seed 0 for every split and unseeded inits (authors' code)",
               lambda cfg: f"{len(cfg.seeds)}, independent seeds (splits and inits, recorded)",
               "independent seeds give the verdicts a spread"),
+    Deviation("student initialisation", "not stated; the authors' code starts every student from the initial "
+              "weights of teachers ② and ③ (and of ① after a repetition's first run)",
+              "student_init", "'own': a student that starts where its teacher started could follow its teacher's path; "
+              "each student from its own init tests what the soft labels carry. 'teacher' runs the code's way"),
     Deviation("student stop", "the whole budget", lambda cfg: CONVERGENCE_TEXT,
               "the declared convergence rule: a converged student leaves the ensemble; saves time. The loss's "
               f"absolute floor ({CONV_LOSS_FLOOR:g} nats) was added after the first cpu run: students at τ = 0.1 whose "

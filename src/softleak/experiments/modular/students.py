@@ -26,6 +26,15 @@ def converged(window: np.ndarray) -> bool:
     return bool(spread[0] <= max(CONV_LOSS * abs(window[-1, 0]), CONV_LOSS_FLOOR) and (spread[1:] <= CONV_ACC).all())
 
 
+def student_init_seed(c: dict, init_index: int) -> int:
+    """The seed of a student's initial weights: its own (``derive_seed(seed, "student_init", ρ)``), or with
+    ``student_init = "teacher"`` its teacher's (the seed :func:`~.teachers.run_teachers` built it from: the run of
+    its seed, or teacher k's own run when teachers are separate runs)."""
+    if c.get("student_init", "own") == "teacher":
+        return derive_seed(c["seed"], "teacher_init", c["teacher"] if c.get("separate_runs") else 0)
+    return derive_seed(c["seed"], "student_init", init_index)
+
+
 def run_students(batch: list[dict], teachers: dict, device) -> list[dict[str, pd.DataFrame]]:
     """Students of one (arch, ρ, τ): every seed and teacher in the batch, as one ensemble.
 
@@ -55,7 +64,7 @@ def run_students(batch: list[dict], teachers: dict, device) -> list[dict[str, pd
         test_masks.append(tm)
         val_masks.append(vm)
         teacher_pred.append(z.argmax(0))
-        inits.append(derive_seed(c["seed"], "student_init", init_index))
+        inits.append(student_init_seed(c, init_index))
     model = build_model(a, inits, device)
     # (E, c, n) targets over sample-major memory, the layout of the transformer's logits: the loss then
     # runs over contiguous rows (softleak.metrics)
@@ -137,7 +146,8 @@ def budget_table(checkpoints: pd.DataFrame, cfg: ModularConfig) -> pd.DataFrame:
 def student_configs(cfg: ModularConfig, budgets: pd.DataFrame | None = None) -> list[dict]:
     """Every student: architecture × τ × teacher × ρ × seed, at the budgets of :func:`budget_table` (the
     planning estimate without one)."""
-    student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr}
+    student = {"record_every": cfg.record_every, "student_lr": cfg.student_lr or cfg.lr,
+               **({"student_init": cfg.student_init} if cfg.student_init != "own" else {})}  # "own": keys as before
     out = []
     for arch in cfg.archs:
         epochs = (cfg.budgets(arch) if budgets is None
