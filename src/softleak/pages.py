@@ -190,10 +190,14 @@ DISCREPANCIES = (
     Discrepancy("seeds", "not stated", "drawn from global random state: runs are random but unrecorded",
                 "explicit seeds per role (data, teacher, split, student, shuffle), recorded in every results table",
                 "01_toy_2d"),
-    Discrepancy("repetitions of modular addition", "3 repetitions",
-                "every repetition and every τ uses numpy seed 0 for the splits, and the students start from the "
-                "same weights: the repetitions are nearly identical runs",
-                "independent seeds per repetition", "02_modular_addition"),
+    Discrepancy("repetitions and initial weights in modular addition", "3 repetitions; how a student is "
+                "initialised is not stated",
+                "every run uses seed 0: numpy seed 0 for every split, and every model after the process's first is "
+                "built right after torch.manual_seed(0 + 23), so teachers ② and ③ and every student start from the "
+                "same weights (a student from its teacher's initial weights); the repetitions are nearly identical runs",
+                "independent seeds per repetition; each student from its own initial weights (`student_init = "
+                "'own'`); `student_init = 'teacher'` runs the code's way", "02_modular_addition",
+                ("fig3b.tau10.teacher1_leaks", "fig3b.tau10.teacher2_leaks")),
     Discrepancy("Fig. 7's α axis", "α = n/(dc)", "plots n/d, labelled α", "n/(dc), with n/d as a second axis",
                 "05_relu_mlp_jumps", ("fig7.regions",)),
     Discrepancy("Fig. 5A's thresholds against τ", "α_label^{S-shuffle} moves from α_id^S to α_label^T as τ grows; "
