@@ -210,8 +210,8 @@ DISCREPANCIES = (
                 "04_multinomial_scaling", ("c2.shuffle_direction", "c2.window_high_tau"),
                 (("c2.shuffle_move.code_reading", "the shuffled student's capacity at the largest τ − at the smallest, "
                   "read as the code reads it (seed means)"),
-                 ("c2.window_high_tau.code_reading", "the window's width in α at its widest τ − at the largest τ, read "
-                  "as the code reads it (seed means)"))),
+                 ("c2.window_high_tau.code_reading", "the window's width in α grid points at its widest τ − at the largest "
+                  "τ, read as the code reads it (seed means)"))),
     Discrepancy("Fig. 5B's transition lines", "transitions at α·ln c ≈ 0.92 (capacities), α·c ≈ 2.0 (held-out recovery), "
                 "α·√c ≈ 0.66 (shuffled student)",
                 "vertical lines drawn at those fixed values over seed-mean curves: no rule reads a transition from the "

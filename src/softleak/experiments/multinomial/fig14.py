@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part, Verdicts
@@ -83,11 +84,14 @@ def derive(tables: dict, cfg) -> Part:
     runs = tables["runs"]
     std = runs[(runs["experiment"] == "tau_c2") & ~runs["shuffled"]]
     if len(std):  # the authors' notebook's reading of the same runs (report: discrepancies)
-        width = code_window(std, "acc_test_S").pipe(lambda w: (w["end"] - w["start"]).fillna(0.0))
-        metrics.update({"c2.window.code_reading.widest": float(width.max()),
+        w, grid = code_window(std, "acc_test_S"), np.sort(std["alpha"].unique())
+        # in α grid points from its first to its last α (0: no window), the unit of the book's own widths
+        width = pd.Series([int(((grid >= a) & (grid <= b)).sum()) if pd.notna(a) else 0
+                           for a, b in zip(w["start"], w["end"])], index=w.index)
+        metrics.update({"c2.window.code_reading.widest": int(width.max()),
                         "c2.window.code_reading.widest_tau": float(width.idxmax()),
-                        "c2.window.code_reading.last": float(width.iloc[-1]),
-                        "c2.window_high_tau.code_reading": float(width.max() - width.iloc[-1])})
+                        "c2.window.code_reading.last": int(width.iloc[-1]),
+                        "c2.window_high_tau.code_reading": int(width.max() - width.iloc[-1])})
     return Part(claims=claims, evidence=ev, metrics=metrics, tables=derived)
 
 
@@ -110,8 +114,8 @@ def _code_reading_text(metrics) -> str:
     if not isinstance(loss, (int, float)) or not math.isfinite(loss):
         return ""
     return (f" (read as the authors' notebook reads it, from the first to the last α at which every seed recovers all "
-            f"held-out labels: {fmt(metrics['c2.window.code_reading.widest'])} in α at its widest, τ = "
-            f"{fmt(metrics['c2.window.code_reading.widest_tau'])}, and {fmt(metrics['c2.window.code_reading.last'])} at "
+            f"held-out labels: {metrics['c2.window.code_reading.widest']} α grid points at its widest, τ = "
+            f"{fmt(metrics['c2.window.code_reading.widest_tau'])}, and {metrics['c2.window.code_reading.last']} at "
             f"the largest τ: {'narrower' if loss > 0 else 'no narrower'})")
 
 
