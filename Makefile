@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install book test lab bench gpu-check clean
+.PHONY: install book test lab bench gpu-check ladders clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ book: install
 test: install
 	OMP_NUM_THREADS=1 SOFTLEAK_PRESET=smoke SOFTLEAK_RESULTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks \
 		--nbmake --nbmake-timeout=300 -p no:cacheprovider -n auto --dist worksteal
+
+## ladders: the failing claims' ladders (softleak.ladders), too costly for the book's cpu budget: run once, committed as
+## ladders/<stem>.json, read by the pages (which warn when the code has changed since); ONLY=<stem> for one chapter
+ladders: install
+	$(BIN)/python -m softleak.ladders build $(if $(ONLY),--only $(ONLY))
 
 ## lab: JupyterLab on the source notebooks
 lab: install

@@ -73,8 +73,8 @@ def student_budget(cfg: "ModularConfig", e2: float, e3: float, *, cap: bool = Tr
 
     The paper trains every student 40 000 epochs, at least 4× every teacher and 8× teacher ②; the issue
     that set this rule asks for at least 5× teacher ② and never shorter than teacher ③. ``cap``: at most
-    ``cfg.student_cap`` epochs."""
-    epochs = math.ceil(max(LONGER * e2, e3) * cfg.lr / (cfg.student_lr or cfg.lr))
+    ``cfg.student_cap`` epochs. ``cfg.budget_scale`` multiplies it (1 at every preset; a ladder's knob)."""
+    epochs = math.ceil(max(LONGER * e2, e3) * cfg.lr / (cfg.student_lr or cfg.lr) * cfg.budget_scale)
     return min(epochs, cfg.student_cap) if cap and cfg.student_cap else epochs
 
 
@@ -143,6 +143,9 @@ class ModularConfig:
     # "own": each student from its own init; "teacher": from its teacher's initial weights, as in the authors' code
     # (every model after a process's first is built right after torch.manual_seed(seed + 23), seed 0 in every run)
     student_init: str = "own"
+    # multiplies the declared student budget (and so its convergence window): 1 at every preset; the budget ladder
+    # of softleak.ladders trains the same students ×2 and ×4 longer
+    budget_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.transformer.arch != "transformer" or self.mlp.arch != "mlp":
@@ -186,6 +189,7 @@ class ModularConfig:
                 raise ValueError(f"premise[{i}]={a!r} is not allowed: give transformer ArchConfigs")
         check_seeds("premise_seed", (self.premise_seed,))
         check_choice("student_init", self.student_init, STUDENT_INITS)
+        check_positive("budget_scale", self.budget_scale)
         if not self.archs:
             raise ValueError("archs=() is not allowed: give 'transformer', 'mlp' or both")
         for a in self.archs:

@@ -1,0 +1,497 @@
+"""Ladders: a failing claim's own quantity at growing sizes or budgets toward the paper's setting, or at both of two
+definitions where the paper and the authors' code differ; built once, committed, read by the pages.
+
+A **ladder** (:class:`Ladder`, ``kind="ladder"``) runs a chapter at rungs of its ``cpu`` config with one knob turned
+toward the paper (d, epochs…), each rung narrowed to the runs the claim reads, and records the claim's evidence at
+each: value, interval and number of runs. Its **trend** (:func:`trend`, declared once) says whether the distance to the paper's value **closes**, **stays** or **widens** from the first rung
+to the last, beyond the rungs' own intervals. A gap that stays or widens is reported as not reproducing at these sizes, not as "too small".
+
+A **both-ways** entry (``kind="both ways"``) runs the claim under two or more definitions (the book's and the authors'
+code's: which ρ is small, where a student starts), and records the claim's evidence and verdict under each.
+
+The ladders are too costly for the book's ``cpu`` budget, so they are built by ``python -m softleak.ladders build``
+(``make ladders``) into ``ladders/<stem>.json`` at the repository root, with their provenance (commit, date, wall
+time, the chapter's source fingerprint and the rungs' configs), and committed. A chapter page reads that file
+(:func:`load`): it shows each ladder as a small figure beside the verdicts, records ``ladder.<claim id>.x``, ``.y``,
+``.low``, ``.high``, ``.paper``, ``.trend`` (and ``both_ways.<claim id>.*``) in ``claims.json``, adds the trend to the
+claim's note, and warns when the chapter's code or its ``cpu`` preset has changed since the file was built (stale).
+
+This module is not imported by any chapter, so that building or reading ladders never changes a chapter's
+fingerprint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import check_choice
+from .rules import LADDER_TOLERANCE, Claim, fmt
+
+KINDS = ("ladder", "both ways")
+SIDES = ("value", "above", "below")
+BASE_PRESET = "cpu"
+#: the three trends claims.json records (the issue that asked for ladders names them)
+CLOSES, STAYS, WIDENS = "closes", "stays", "widens"
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """One claim's ladder (or both-ways comparison), declared before it runs.
+
+    Attributes:
+        claim: the claim id whose evidence is read at each rung, e.g. ``"c2.shuffle_direction"``.
+        quantity: the name of the evidence record that decides it (the claim's own metric), e.g. ``"c2.shuffle_move"``.
+        knob: what changes from rung to rung, for the axis, e.g. ``"d (input dimension)"``.
+        rungs: ``rungs(base_cfg) -> [(x, label, overrides), …]``: each rung's x (a number, for a ladder), its label,
+            and the overrides of the base preset's config it runs at (narrowed to the runs the claim reads).
+        paper: the paper's value of the quantity, or the edge its statement sets (``side``).
+        side: ``"value"`` (the paper reports this value), ``"above"`` (the paper says the quantity exceeds ``paper``)
+            or ``"below"``; a quantity on the paper's side of an edge is at distance 0.
+        unit: ``"pct"`` or ``"num"`` (how the page prints it).
+        blamed: the cause the page names for the miss, which the ladder tests.
+        paper_setting: the paper's value of the knob (for the text), e.g. ``"d = 1000"``.
+        kind: ``"ladder"`` or ``"both ways"``.
+        runs: how many independent runs each rung rests on (for the text; the evidence's ``n`` is recorded too).
+    """
+
+    claim: str
+    quantity: str
+    knob: str
+    rungs: Callable[[object], Sequence[tuple[float, str, Mapping]]]
+    paper: float
+    side: str = "value"
+    unit: str = "num"
+    blamed: str = ""
+    paper_setting: str = ""
+    kind: str = "ladder"
+    runs: str = ""
+
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, KINDS)
+        check_choice("side", self.side, SIDES)
+        check_choice("unit", self.unit, ("pct", "num"))
+
+
+def distance(value: float, paper: float, side: str) -> float:
+    """How far ``value`` is from the paper: ``|value − paper|`` for a reported value; for an edge (``side`` "above" or
+    "below") 0 on the paper's side of it and the shortfall otherwise."""
+    if value is None or not math.isfinite(value):
+        return float("nan")
+    if side == "above":
+        return max(0.0, paper - value)
+    if side == "below":
+        return max(0.0, value - paper)
+    return abs(value - paper)
+
+
+def _half_width(rung: Mapping) -> float:
+    low, high = rung.get("low"), rung.get("high")
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return 0.0
+    return (high - low) / 2
+
+
+def trend(rungs: Sequence[Mapping], paper: float, side: str = "value") -> str:
+    """``closes``, ``stays`` or ``widens``: the distance to the paper (:func:`distance`) at the last rung against the
+    first. It has moved only when it changed by more than a margin: the larger of the book's ladder tolerance
+    (:data:`softleak.rules.LADDER_TOLERANCE`) and the half-widths of the two rungs' intervals, so that seed noise
+    between two rungs never reads as a trend. ``not measured`` when the first or last rung has no value.
+
+    Args:
+        rungs: ``[{"value", "low", "high"}, …]`` in rung order (low/high may be ``None``: no interval).
+    """
+    if len(rungs) < 2:
+        return NOT_MEASURED
+    first, last = rungs[0], rungs[-1]
+    d0, d1 = distance(first.get("value"), paper, side), distance(last.get("value"), paper, side)
+    if not (math.isfinite(d0) and math.isfinite(d1)):
+        return NOT_MEASURED
+    margin = max(LADDER_TOLERANCE, _half_width(first), _half_width(last))
+    if d1 < d0 - margin:
+        return CLOSES
+    if d1 > d0 + margin:
+        return WIDENS
+    return STAYS
+
+
+# ---------------------------------------------------------------------------------------------------
+# The ladders each chapter declares (rungs are overrides of its cpu config)
+
+
+def _c2_taus(cfg) -> tuple[float, float]:
+    return (cfg.c2_taus[0], cfg.c2_taus[-1])
+
+
+def _multinomial_narrow(cfg, **keep) -> dict:
+    """Chapter 4's config with only the runs a claim reads: two cheap c = 10 cells (a threshold needs a grid step),
+    the class-count sweep at its first two c and x, and no Fig. 13, unless kept."""
+    out = dict(c10_alphas=tuple(cfg.c10_alphas[-2:]), c10_taus=(cfg.c10_taus[0],), f13_alphas=(),
+               scaling_cs=tuple(cfg.scaling_cs[:2]), scaling_xs=tuple(cfg.scaling_xs[:2]))
+    out.update(keep)
+    return out
+
+
+def _shuffle_rungs(cfg):
+    return [(float(d), f"d = {d}", _multinomial_narrow(cfg, d=d, c2_taus=_c2_taus(cfg)))
+            for d in (cfg.d, 2 * cfg.d, 4 * cfg.d)]
+
+
+def _order_rungs(cfg):
+    o = cfg.scaling_optim
+    return [(float(k), f"epochs ×{k}", _multinomial_narrow(
+        cfg, c2_alphas=tuple(cfg.c2_alphas[:2]), c2_taus=(cfg.c2_taus[0],), scaling_xs=cfg.scaling_xs,
+        scaling_optim_teacher_steps=k * o.teacher_steps, scaling_optim_student_steps=k * o.student_steps))
+        for k in (1, 2, 4)]
+
+
+def _modular_threshold_rungs(cfg):
+    from .experiments.modular.fig3b_fig11b import threshold_rhos
+
+    fail, success = threshold_rhos(cfg.transformer)  # the claim's two ρ (0.525 and 0.675 at cpu)
+    narrow = dict(archs=("transformer",), taus=(min(cfg.taus),), rhos=(fail, success), small_rho=fail, fig10=(),
+                  premise=())
+    return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
+
+
+def _modular_leak_rungs(cfg):
+    narrow = dict(taus=(max(cfg.taus),), rhos=(0.1, 0.3), mlp_rhos=(0.1, 0.3), fig10=(), premise=(),
+                  )
+    return [(float(i), label, {**narrow, "small_rho": rho, "student_init": init})
+            for i, (label, rho, init) in enumerate((
+                ("small ρ = 0.1, own init (the book)", 0.1, "own"),
+                ("small ρ = 0.1, teacher's init (the code)", 0.1, "teacher"),
+                ("small ρ = 0.3, own init", 0.3, "own"),
+                ("small ρ = 0.3, teacher's init (the code)", 0.3, "teacher")))]
+
+
+_LEAK_BLAMED = ("at the declared small ρ = 0.1 the student has too few pairs to leak; the authors' smallest ρ has "
+                "191–383 pairs and their students start from their teacher's initial weights")
+
+LADDERS: dict[str, tuple[Ladder, ...]] = {
+    "02_modular_addition": (
+        Ladder("fig3b.tau0.1.threshold", "tf.lo.success.acc_val_S", "student budget (× the declared budget)",
+               _modular_threshold_rungs, paper=0.95, side="above", unit="pct",
+               blamed="the ρ = 0.675 students stop by the convergence rule on the plateau before they generalize; "
+                      "the authors train a fixed 40 000 epochs",
+               paper_setting="40 000 epochs at lr 10⁻³ (≈ ×2 of this budget in lr × epochs)",
+               runs="3 teachers × 3 seeds"),
+        *(Ladder(f"{fig}.tau10.teacher{k}_leaks", f"{arch}.hi.teacher{k}.small.leak", "definition",
+                 _modular_leak_rungs, paper=0.05, side="above", unit="pct", blamed=_LEAK_BLAMED, kind="both ways",
+                 paper_setting="ρ = 0.05 of 3 830 pairs, students from their teacher's initial weights",
+                 runs="3 seeds")
+          for fig, arch in (("fig3b", "tf"), ("fig11b", "mlp")) for k in (1, 2)),
+    ),
+    "04_multinomial_scaling": (
+        Ladder("c2.shuffle_direction", "c2.shuffle_move", "d (input dimension)", _shuffle_rungs, paper=0.0,
+               side="above", blamed="size: thresholds in α are size-free to leading order, with a wider spread at "
+                                    "small d", paper_setting="d = 1000", runs="3 seeds"),
+        Ladder("scaling.order", "scaling.c2.order.window", "teacher and student epochs (× the preset's)",
+               _order_rungs, paper=0.0, side="above",
+               blamed="at c = 2 the student never recovers every held-out label within its epochs, so α_id^S lies "
+                      "beyond the grid", paper_setting="5 000 teacher epochs (the code), 10 000 student epochs",
+               runs="3 seeds"),
+    ),
+}
+
+
+def declared(stem: str) -> tuple[Ladder, ...]:
+    """The ladders ``stem`` declares (``()`` for a chapter without any)."""
+    from .chapters import SECTIONS
+
+    check_choice("section", stem, SECTIONS)
+    return LADDERS.get(stem, ())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building
+
+
+def ladder_path(stem: str, root: Path | None = None) -> Path:
+    from .claims import repo_root
+
+    return (root or repo_root()) / "ladders" / f"{stem}.json"
+
+
+def rung_configs(stem: str, ladder: Ladder, base_preset: str = BASE_PRESET) -> list[tuple[float, str, object]]:
+    """Each rung's (x, label, resolved config); bad overrides fail here, before any compute."""
+    from . import presets
+
+    base = presets.resolve(stem, base_preset)
+    out = []
+    for x, label, overrides in ladder.rungs(base):
+        try:
+            out.append((x, label, presets.resolve(stem, base_preset, **overrides)))
+        except ValueError as err:
+            raise ValueError(f"ladder of {ladder.claim}, rung {label!r}: {err}") from err
+    return out
+
+
+def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
+    claim = next((c for c in claims if c.id == ladder.claim), None)
+    if claim is None:
+        raise ValueError(f"claim={ladder.claim!r} is not among the claims this rung's config makes "
+                         f"({', '.join(c.id for c in claims)})")
+    rec = next((e for e in claim.evidence if e["name"] == ladder.quantity), None)
+    if rec is None:
+        raise ValueError(f"quantity={ladder.quantity!r} is not evidence of claim {ladder.claim!r} "
+                         f"(its evidence: {', '.join(e['name'] for e in claim.evidence)})")
+
+    def num(v):
+        return None if v is None or not math.isfinite(float(v)) else float(v)
+
+    return {"value": num(rec["value"]), "low": num(rec.get("low")), "high": num(rec.get("high")),
+            "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0), "verdict": claim.verdict}
+
+
+def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | None = None, workers: int | None = None,
+          progress: bool = True, root: Path | None = None, base_preset: str = BASE_PRESET,
+          ladders: Sequence[Ladder] | None = None) -> dict:
+    """Run ``stem``'s ladders (or those of ``claims``) and write ``ladders/<stem>.json``.
+
+    A rung's config that several ladders share runs once; its runs are cached under ``cache_dir`` (default
+    ``results/<stem>/ladders/cache``), so an interrupted build resumes. Entries of the file that were not rebuilt are
+    kept.
+
+    Raises:
+        ValueError: an unknown section or claim, or a rung whose overrides the chapter's config rejects, before any
+            compute.
+    """
+    from .chapters import chapter
+    from .claims import results_dir
+    from .experiments import load_all
+    from .provenance import chapter_fingerprint, git_state, plain_config
+
+    load_all()
+    todo = list(ladders if ladders is not None else declared(stem))
+    if claims:
+        unknown = sorted(set(claims) - {lad.claim for lad in todo})
+        if unknown:
+            raise ValueError(f"claims={unknown!r} is not allowed: {stem} declares ladders for "
+                             f"{', '.join(lad.claim for lad in todo) or 'no claim'}")
+        todo = [lad for lad in todo if lad.claim in claims]
+    rungs = {lad.claim: rung_configs(stem, lad, base_preset) for lad in todo}  # every rung checked before any compute
+    ch = chapter(stem)
+    cache_dir = cache_dir or results_dir(stem, "ladders") / "cache"
+    done: dict[str, tuple] = {}
+    path = ladder_path(stem, root)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    entries = {e["claim"]: e for e in old.get("ladders", [])}
+    started = time.time()
+    for lad in todo:
+        t0 = time.time()
+        points = []
+        for x, label, cfg in rungs[lad.claim]:
+            key = json.dumps(plain_config(cfg), sort_keys=True)
+            if key not in done:
+                r0 = time.time()
+                out = ch.run(cfg, cache_dir=cache_dir, progress=progress, workers=workers)
+                found, _, _ = ch.summarize(out, cfg)
+                done[key] = (found, time.time() - r0)
+            found, seconds = done[key]
+            points.append({"x": x, "label": label, **_evidence(found, lad), "seconds": round(seconds, 1),
+                           "config": plain_config(cfg)})
+        entry = {"claim": lad.claim, "quantity": lad.quantity, "kind": lad.kind, "knob": lad.knob, "paper": lad.paper,
+                 "side": lad.side, "unit": lad.unit, "blamed": lad.blamed, "paper_setting": lad.paper_setting,
+                 "runs": lad.runs, "rungs": points, "seconds": round(time.time() - t0, 1)}
+        if lad.kind == "ladder":
+            entry["trend"] = trend(points, lad.paper, lad.side)
+        entries[lad.claim] = entry
+        if progress:
+            print(f"{stem}: {lad.kind} of {lad.claim}: " + ", ".join(
+                f"{p['label']}: {fmt(p['value'], lad.unit)}" for p in points) + (f" → {entry['trend']}" if "trend" in entry else ""))
+    order = [lad.claim for lad in declared(stem)] + [lad.claim for lad in todo]
+    payload = {
+        "notebook": stem, "base_preset": base_preset,
+        "provenance": {**git_state(), "source_fingerprint": chapter_fingerprint(stem),
+                       "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                       "seconds": round(time.time() - started, 1), "workers": workers},
+        "ladders": sorted(entries.values(), key=lambda e: order.index(e["claim"]) if e["claim"] in order else len(order)),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    return payload
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading (the pages)
+
+
+@dataclass
+class Built:
+    """A chapter's committed ladders as its page reads them: the file's entries, its provenance and why it is stale
+    (empty: it matches this code and preset)."""
+
+    stem: str
+    entries: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, object]:
+        """claims.json's record: ``ladder.<id>.x/.y/.low/.high/.n/.paper/.trend`` per ladder and
+        ``both_ways.<id>.labels/.y/.low/.high/.n/.verdicts`` per comparison, with ``ladders.stale``."""
+        out: dict[str, object] = {}
+        for e in self.entries:
+            pre = f"ladder.{e['claim']}" if e["kind"] == "ladder" else f"both_ways.{e['claim']}"
+            rungs = e["rungs"]
+            if e["kind"] == "ladder":
+                out[f"{pre}.x"] = [r["x"] for r in rungs]
+                out[f"{pre}.trend"] = e["trend"]
+            else:
+                out[f"{pre}.labels"] = [r["label"] for r in rungs]
+                out[f"{pre}.verdicts"] = [r["verdict"] for r in rungs]
+            out[f"{pre}.y"] = [r["value"] for r in rungs]
+            out[f"{pre}.low"] = [r["low"] for r in rungs]
+            out[f"{pre}.high"] = [r["high"] for r in rungs]
+            out[f"{pre}.n"] = [r["n"] for r in rungs]
+            out[f"{pre}.paper"] = e["paper"]
+        if self.entries:
+            out["ladders.stale"] = bool(self.stale)
+        return out
+
+    def sentence(self, e: dict) -> str:
+        """What the ladder (or comparison) says about the claim's miss, from its own numbers (Markdown)."""
+        unit = e["unit"]
+        steps = "; ".join(f"{r['label']}: {fmt(r['value'], unit)} [{fmt(r['low'], unit)}, {fmt(r['high'], unit)}]"
+                          f" ({r['n']} runs)" for r in e["rungs"])
+        edge = {"above": "above", "below": "below"}.get(e["side"])
+        paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
+        if e["kind"] == "both ways":
+            verdicts = ", ".join(f"{r['label']}: {r['verdict']}" for r in e["rungs"])
+            return (f"**`{e['claim']}` both ways** (`{e['quantity']}`, {paper}): {steps}. The claim's rule under each: "
+                    f"{verdicts}. What was blamed: {e['blamed']}.")
+        said = {CLOSES: "**closes** toward the paper", STAYS: "**stays**", WIDENS: "**widens**",
+                NOT_MEASURED: "is not measured at every rung"}[e["trend"]]
+        text = (f"**`{e['claim']}` ladder** (`{e['quantity']}` over {e['knob']}; {paper}; the paper's setting: "
+                f"{e['paper_setting']}): {steps}. From the first rung to the last the gap {said}.")
+        if e["trend"] in (STAYS, WIDENS):
+            text += (f" What was blamed ({e['blamed']}) does not close it over these rungs: the claim is reported as "
+                     "not reproducing at these sizes, not as a size artefact.")
+        elif e["trend"] == CLOSES:
+            text += f" The miss moves toward the paper as {e['knob']} grows: what was blamed ({e['blamed']}) is borne out."
+        return text
+
+    def note(self, cid: str) -> str:
+        """The one-line addition to a claim's note (empty without a ladder)."""
+        e = next((e for e in self.entries if e["claim"] == cid), None)
+        if e is None:
+            return ""
+        stale = " (stale: built on other code)" if self.stale else ""
+        runs = "/".join(str(r["n"]) for r in e["rungs"])
+        if e["kind"] == "both ways":
+            return (f"both ways{stale}: " + "; ".join(f"{r['label']}: {fmt(r['value'], e['unit'])} ({r['verdict']})"
+                                                      for r in e["rungs"]) + f"; {runs} runs")
+        first, last = e["rungs"][0], e["rungs"][-1]
+        return (f"ladder{stale} over {e['knob']}, {first['label']} → {last['label']} ({runs} runs): "
+                f"{fmt(first['value'], e['unit'])} → {fmt(last['value'], e['unit'])}, the gap {e['trend']}")
+
+    def annotate(self, claims: Sequence[Claim]) -> list[Claim]:
+        """The claims with their ladder's line added to the note (verdicts unchanged: a ladder decides nothing)."""
+        out = []
+        for c in claims:
+            extra = self.note(c.id)
+            out.append(dataclasses.replace(c, note="; ".join(filter(None, (c.note, extra)))) if extra else c)
+        return out
+
+    def provenance_text(self) -> str:
+        p = self.provenance
+        if not p:
+            return ""
+        commit = str(p.get("commit") or "no git")[:10] + (" (dirty tree)" if p.get("dirty") else "")
+        return (f"Built by `python -m softleak.ladders build --only {self.stem}` at commit {commit}, {p.get('date')}, "
+                f"in {fmt(float(p.get('seconds') or 0) / 60, 'num')} min (source {p.get('source_fingerprint')}).")
+
+    def markdown(self) -> str:
+        """The page's section: provenance, a staleness warning, and one paragraph per ladder."""
+        if not self.entries:
+            return "No ladder is declared for this chapter."
+        parts = [self.provenance_text()]
+        if self.stale:
+            parts.append(":::{warning}\nThese ladders are stale: " + "; ".join(self.stale)
+                         + f". Rebuild them with `make ladders ONLY={self.stem}`.\n:::")
+        parts += [self.sentence(e) for e in self.entries]
+        return "\n\n".join(parts)
+
+    def figure(self):
+        """One small panel per entry: the quantity per rung with its interval, the paper's value (or edge) as a line."""
+        from .plotting import ladders as plot
+
+        return plot.ladders(self.entries) if self.entries else None
+
+
+def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET) -> Built:
+    """``ladders/<stem>.json`` as the page reads it, checked against this code: stale when the chapter's source
+    fingerprint, or a rung's config (from the current ``cpu`` preset and declaration), differs from the file's."""
+    from .experiments import load_all
+    from .provenance import chapter_fingerprint, plain_config
+
+    path = ladder_path(stem, root)
+    if not path.exists():
+        return Built(stem, stale=[] if not declared(stem) else [f"{path.name} has not been built"])
+    payload = json.loads(path.read_text())
+    load_all()
+    stale = []
+    prov = payload.get("provenance", {})
+    now = chapter_fingerprint(stem)
+    if prov.get("source_fingerprint") != now:
+        stale.append(f"the chapter's code has changed since (source {prov.get('source_fingerprint')}, now {now})")
+    by = {lad.claim: lad for lad in declared(stem)}
+    for e in payload.get("ladders", []):
+        lad = by.get(e["claim"])
+        if lad is None:
+            stale.append(f"`{e['claim']}` is no longer declared")
+            continue
+        try:
+            want = [plain_config(cfg) for _, _, cfg in rung_configs(stem, lad, payload.get("base_preset", base_preset))]
+        except ValueError as err:
+            stale.append(f"`{e['claim']}`'s rungs no longer resolve ({err})")
+            continue
+        if want != [r["config"] for r in e["rungs"]]:
+            stale.append(f"`{e['claim']}`'s rungs (the {payload.get('base_preset')} preset or the declaration) changed")
+    missing = sorted(set(by) - {e["claim"] for e in payload.get("ladders", [])})
+    if missing:
+        stale.append(f"not built yet: {', '.join(missing)}")
+    return Built(stem, payload.get("ladders", []), prov, stale)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .chapters import SECTIONS
+
+    parser = argparse.ArgumentParser(prog="python -m softleak.ladders", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="run the declared ladders and write ladders/<stem>.json")
+    b.add_argument("--only", nargs="*", default=None, help="notebook stems (default: every chapter with ladders)")
+    b.add_argument("--claim", nargs="*", default=None, help="only these claims' ladders")
+    b.add_argument("--workers", type=int, default=None)
+    s = sub.add_parser("status", help="each chapter's ladders file: built, stale or missing")
+    s.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    stems = args.only or [s for s in SECTIONS if s in LADDERS]
+    for stem in stems:
+        check_choice("only", stem, tuple(SECTIONS))
+    if args.command == "build":
+        for stem in stems:
+            if declared(stem):
+                build(stem, claims=args.claim, workers=args.workers)
+    else:
+        for stem in stems:
+            built = load(stem)
+            state = "stale: " + "; ".join(built.stale) if built.stale else "up to date"
+            print(f"{stem}: {len(built.entries)} entries, {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The ladders' small figure (:mod:`softleak.ladders`): one panel per failing claim, its quantity at each rung with
+the interval it was decided on, and the paper's value (or the edge its statement sets) as a dashed line."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .core import plt
+
+_BOOK, _PAPER = "#1f77b4", "#d62728"
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def ladders(entries: list[dict], *, columns: int = 3):
+    """One panel per entry of a chapter's ``ladders/<stem>.json``: a ladder on its knob (log axis when the rungs
+    double), a both-ways comparison on its definitions; the paper's value as a dashed red line (an edge: the side
+    the paper's statement asks for is shaded)."""
+    n = len(entries)
+    cols = min(columns, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), layout="constrained", squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, e in zip(axes.flat, entries):
+        rungs = e["rungs"]
+        scale = 100.0 if e["unit"] == "pct" else 1.0
+        y = np.array([_num(r["value"]) for r in rungs]) * scale
+        lo = np.array([_num(r["low"]) for r in rungs]) * scale
+        hi = np.array([_num(r["high"]) for r in rungs]) * scale
+        err = np.vstack([np.where(np.isfinite(lo), y - lo, 0), np.where(np.isfinite(hi), hi - y, 0)])
+        if e["kind"] == "ladder":
+            x = np.array([float(r["x"]) for r in rungs])
+            ax.errorbar(x, y, yerr=err, fmt="o-", color=_BOOK, capsize=3, lw=1.5, label="this book (95 % interval)")
+            if len(x) > 1 and np.all(x > 0) and x[-1] / x[0] >= 4:
+                ax.set_xscale("log")
+                ax.minorticks_off()
+            ax.set_xticks(x, [r["label"].split("=")[-1].strip() if "=" in r["label"] else r["label"] for r in rungs])
+            ax.set_xlabel(e["knob"])
+            title = f"{e['claim']}: the gap {e['trend']}"
+        else:
+            x = np.arange(len(rungs))
+            ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
+            ax.set_xticks(x, [r["label"].replace(" (", "\n(").replace(", ", ",\n", 1) for r in rungs], fontsize="x-small")
+            ax.set_xlim(-0.5, len(rungs) - 0.5)
+            title = f"{e['claim']}: both ways"
+        paper = e["paper"] * scale
+        ax.axhline(paper, color=_PAPER, ls="--", lw=1.2, label="paper" if e["side"] == "value" else "paper's edge")
+        if e["side"] in ("above", "below"):
+            top = max(np.nanmax(np.r_[hi, y, paper]), paper) if np.isfinite(np.r_[hi, y]).any() else paper + 1
+            bottom = min(np.nanmin(np.r_[lo, y, paper]), paper) if np.isfinite(np.r_[lo, y]).any() else paper - 1
+            pad = 0.1 * max(top - bottom, 1e-9)
+            ax.set_ylim(bottom - pad, top + pad)
+            ax.axhspan(paper, top + pad, color=_PAPER, alpha=0.06, lw=0) if e["side"] == "above" else \
+                ax.axhspan(bottom - pad, paper, color=_PAPER, alpha=0.06, lw=0)
+        ax.set_ylabel(e["quantity"] + (" (%)" if e["unit"] == "pct" else ""), fontsize="small")
+        ax.set_title(title, fontsize="small")
+        ax.legend(fontsize="x-small", loc="best")
+    return fig
