@@ -94,6 +94,24 @@ def test_report_results_come_from_the_claims(tmp_path):
     assert "Claims that do not reproduce" not in pages.report_markdown("smoke", ["05_relu_mlp_jumps"], {}, root=flipped)
 
 
+def test_the_report_says_beside_each_miss_what_its_ladder_or_the_authors_code_shows(tmp_path):
+    stem = "02_modular_addition"
+    metrics = {"ladder.fig3b.tau0.1.threshold.y": [0.06, 0.1, 0.5], "ladder.fig3b.tau0.1.threshold.labels":
+               ["budget ×1", "budget ×2", "budget ×4"], "ladder.fig3b.tau0.1.threshold.trend": "closes",
+               "ladder.fig3b.tau0.1.threshold.knob": "student budget", "ladder.fig3b.tau0.1.threshold.paper": 0.95,
+               "ladder.fig3b.tau0.1.threshold.unit": "pct", "ladder.fig3b.tau0.1.threshold.stale": False}
+    _claims_file(tmp_path / stem / "smoke", stem, verdicts=("fails", "fails", "inconclusive"),
+                 ids=["fig3b.tau0.1.threshold", "fig11a.memorize", "fig3a.premise"], metrics=metrics)
+    page = pages.report_markdown("smoke", [stem], {}, root=tmp_path)
+    row = next(line for line in page.splitlines() if "`fig3b.tau0.1.threshold`" in line and line.startswith("| "))
+    assert "ladder over student budget, budget ×1 → budget ×4: 6.0 % → 50.0 % (paper 95.0 %): the gap closes" in row
+    assert "code differs: modular addition's student epochs (below)" in row
+    memo = next(line for line in page.splitlines() if "`fig11a.memorize`" in line and line.startswith("| "))
+    assert "ladder" not in memo and "code differs: modular addition's MLP teacher ②" in memo
+    premise = next(line for line in page.splitlines() if "`fig3a.premise`" in line and line.startswith("| "))
+    assert premise.endswith("| — |")
+
+
 def _id_template(body: str):
     """A claim id f-string's body as a pattern (a field: one id word, or a decimal like 0.1), or None when its
     literal text is too short to pin an id down."""

@@ -75,10 +75,20 @@ class Ladder:
     kind: str = "ladder"
     runs: str = ""
 
+    @property
+    def key(self) -> str:
+        """``"<kind>: <claim>"``: a claim may have a ladder and a both-ways comparison."""
+        return f"{self.kind}: {self.claim}"
+
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, KINDS)
         check_choice("side", self.side, SIDES)
         check_choice("unit", self.unit, ("pct", "num"))
+
+
+def entry_key(entry: Mapping) -> str:
+    """The key of a built entry, as :attr:`Ladder.key`."""
+    return f"{entry['kind']}: {entry['claim']}"
 
 
 def distance(value: float, paper: float, side: str) -> float:
@@ -173,6 +183,54 @@ def _modular_leak_rungs(cfg):
                 ("small ρ = 0.3, teacher's init (the code)", 0.3, "teacher")))]
 
 
+def _class_range_rungs(cfg):
+    """Fig. 5B's class-count sweep up to c = 20 (cpu), 30 and 50 (the paper's largest), every other experiment at its
+    cheapest (the runs of the smaller c are shared between rungs)."""
+    narrow = _multinomial_narrow(cfg, c2_alphas=tuple(cfg.c2_alphas[:2]), c2_taus=(cfg.c2_taus[0],),
+                                 scaling_xs=cfg.scaling_xs)
+    top = max(cfg.scaling_cs)
+    extra = [c for c in (30, 40, 50) if c > top]
+    return [(float(max(cs)), f"c ≤ {max(cs)}", {**narrow, "scaling_cs": tuple(cs)})
+            for cs in (tuple(cfg.scaling_cs), tuple(cfg.scaling_cs) + tuple(extra[:1]), tuple(cfg.scaling_cs) + tuple(extra))]
+
+
+def _relu_width_narrow(cfg) -> dict:
+    """Chapter 5 with only Fig. 21's cells (and the grid's cells at its α, which they share teachers with)."""
+    return dict(alphas=(cfg.width.alpha,), curve_alphas=(cfg.width.alpha,), shuffled_seeds=0, tail_alphas=(),
+                tail_seeds=0, capacity_alphas=(), capacity_ps=(), jump_ladder=(), student_ps=(), class_counts=())
+
+
+def _relu_width_rungs(cfg):
+    narrow = _relu_width_narrow(cfg)
+    return [(0.0, f"the book: Adam {cfg.student_lr:g} × {cfg.student_steps} epochs", narrow),
+            (1.0, "the code: Adam 10⁻⁴ × 10 000 epochs", {**narrow, "student_lr": 1e-4, "student_steps": 10_000})]
+
+
+def _workshop_a3_narrow(cfg) -> dict:
+    """Chapter 7 with every experiment but A.3 at its cheapest (one value per grid)."""
+    return dict(a1_taus=(cfg.tau,), a1_lrs=(cfg.lr,), a2_cs=cfg.a2.cs[:1], a2_spcs=cfg.a2.spcs[:1], a2_ds=cfg.a2.ds[:1],
+                sim_rhos=cfg.rhos[:1], toy_seeds=cfg.toy.seeds[:1], structured_rhos=cfg.structured.rhos[:1],
+                a4_seeds=cfg.a4.seeds[:1])
+
+
+def _workshop_tau_rungs(cfg):
+    narrow = _workshop_a3_narrow(cfg)
+    return [(float(t), f"τ = {t:g}" + (" (the book: the workshop's Fig. 4)" if t == cfg.tau else " (the main paper's)"),
+             {**narrow, "tau": float(t)}) for t in (cfg.tau, 20.0)]
+
+
+def _workshop_size_rungs(cfg):
+    """(d, samples per class, p, p_S) ×1, ×2, ×4 at the workshop's ratios (d / samples = 10, p / d = 1/2,
+    p_S / p = 3/2), toward its (1000, 100, 500, 750)."""
+    narrow = _workshop_a3_narrow(cfg)
+    out = []
+    for k in (1, 2, 4):
+        p, ps = k * cfg.p, k * cfg.student_p
+        out.append((float(k * cfg.d), f"d = {k * cfg.d}", {**narrow, "d": k * cfg.d, "samples_per_class":
+                    k * cfg.samples_per_class, "p": p, "student_p": ps, "widths": (ps,)}))
+    return out
+
+
 _LEAK_BLAMED = ("at the declared small ρ = 0.1 the student has too few pairs to leak; the authors' smallest ρ has "
                 "191–383 pairs and their students start from their teacher's initial weights")
 
@@ -199,6 +257,28 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                blamed="at c = 2 the student never recovers every held-out label within its epochs, so α_id^S lies "
                       "beyond the grid", paper_setting="5 000 teacher epochs (the code), 10 000 student epochs",
                runs="3 seeds"),
+        Ladder("scaling.teacher_ln_c", "scaling.acc_star_T.cv_vs_sqrt", "largest class count c", _class_range_rungs,
+               paper=0.0, side="below", blamed="with c ≤ 20, ln c and √c differ little, so the collapse rests on few "
+                                               "points", paper_setting="c up to 50", runs="3 seeds"),
+        Ladder("scaling.shuffle_sqrt_c", "scaling.shuffle_acc_train_S.x", "largest class count c", _class_range_rungs,
+               paper=0.66, blamed="with c ≤ 20, ln c and √c differ little", paper_setting="c up to 50",
+               runs="3 seeds"),
+    ),
+    "05_relu_mlp_jumps": (
+        Ladder("fig21.width", "fig21.narrow_gain", "definition", _relu_width_rungs, paper=0.0, side="above", unit="pct",
+               kind="both ways", blamed="the book trains students 18× longer in lr × epochs than the authors' code "
+                                        "(3·10⁻³ × 6000 against 10⁻⁴ × 10 000), which favours wide students",
+               paper_setting="Adam 10⁻⁴ × 10 000 epochs (main-fig_5-3.py)", runs="3 seeds"),
+    ),
+    "07_workshop": (
+        Ladder("a3.tail_sharp_drop", "a3.tail.kept", "definition", _workshop_tau_rungs, paper=0.5, side="below",
+               kind="both ways", blamed="the temperature: A.3's is not stated; the book uses the workshop's τ = 5 and "
+                                        "A.1 says a higher τ is needed for the leak", paper_setting="not stated",
+               runs="4 teachers"),
+        Ladder("a3.tail_sharp_drop", "a3.tail.kept", "d (with samples per class and widths)", _workshop_size_rungs,
+               paper=0.5, side="below", blamed="size: at c = 100 the workshop's 0.5 % tail is half an entry, and "
+                                               "the book's teachers see 10 samples per class against its 100",
+               paper_setting="d = 1000, 100 samples per class", runs="4 teachers"),
     ),
 }
 
@@ -271,6 +351,7 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
     from .provenance import chapter_fingerprint, git_state, plain_config
 
     load_all()
+    state = {**git_state(), "source_fingerprint": chapter_fingerprint(stem)}  # the code these runs are made with
     todo = list(ladders if ladders is not None else declared(stem))
     if claims:
         unknown = sorted(set(claims) - {lad.claim for lad in todo})
@@ -278,18 +359,18 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
             raise ValueError(f"claims={unknown!r} is not allowed: {stem} declares ladders for "
                              f"{', '.join(lad.claim for lad in todo) or 'no claim'}")
         todo = [lad for lad in todo if lad.claim in claims]
-    rungs = {lad.claim: rung_configs(stem, lad, base_preset) for lad in todo}  # every rung checked before any compute
+    rungs = {lad.key: rung_configs(stem, lad, base_preset) for lad in todo}  # every rung checked before any compute
     ch = chapter(stem)
     cache_dir = cache_dir or results_dir(stem, "ladders") / "cache"
     done: dict[str, tuple] = {}
     path = ladder_path(stem, root)
     old = json.loads(path.read_text()) if path.exists() else {}
-    entries = {e["claim"]: e for e in old.get("ladders", [])}
+    entries = {entry_key(e): e for e in old.get("ladders", [])}
     started = time.time()
     for lad in todo:
         t0 = time.time()
         points = []
-        for x, label, cfg in rungs[lad.claim]:
+        for x, label, cfg in rungs[lad.key]:
             key = json.dumps(plain_config(cfg), sort_keys=True)
             if key not in done:
                 r0 = time.time()
@@ -301,20 +382,22 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
                            "config": plain_config(cfg)})
         entry = {"claim": lad.claim, "quantity": lad.quantity, "kind": lad.kind, "knob": lad.knob, "paper": lad.paper,
                  "side": lad.side, "unit": lad.unit, "blamed": lad.blamed, "paper_setting": lad.paper_setting,
-                 "runs": lad.runs, "rungs": points, "seconds": round(time.time() - t0, 1)}
+                 "runs": lad.runs, "rungs": points,
+                 "provenance": {**state, "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                                "seconds": round(time.time() - t0, 1), "workers": workers}}
         if lad.kind == "ladder":
             entry["trend"] = trend(points, lad.paper, lad.side)
-        entries[lad.claim] = entry
+        entries[lad.key] = entry
         if progress:
             print(f"{stem}: {lad.kind} of {lad.claim}: " + ", ".join(
                 f"{p['label']}: {fmt(p['value'], lad.unit)}" for p in points) + (f" → {entry['trend']}" if "trend" in entry else ""))
-    order = [lad.claim for lad in declared(stem)] + [lad.claim for lad in todo]
+    order = [lad.key for lad in declared(stem)] + [lad.key for lad in todo]
     payload = {
         "notebook": stem, "base_preset": base_preset,
-        "provenance": {**git_state(), "source_fingerprint": chapter_fingerprint(stem),
-                       "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-                       "seconds": round(time.time() - started, 1), "workers": workers},
-        "ladders": sorted(entries.values(), key=lambda e: order.index(e["claim"]) if e["claim"] in order else len(order)),
+        "provenance": {**state, "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                       "seconds": round(time.time() - started, 1), "workers": workers,
+                       "rebuilt": [lad.claim for lad in todo]},
+        "ladders": sorted(entries.values(), key=lambda e: order.index(entry_key(e)) if entry_key(e) in order else len(order)),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
@@ -334,10 +417,11 @@ class Built:
     entries: list[dict] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
+    stale_keys: set = field(default_factory=set)  # the entries (:func:`entry_key`) that are stale
 
     def metrics(self) -> dict[str, object]:
-        """claims.json's record: ``ladder.<id>.x/.y/.low/.high/.n/.paper/.trend`` per ladder and
-        ``both_ways.<id>.labels/.y/.low/.high/.n/.verdicts`` per comparison, with ``ladders.stale``."""
+        """claims.json's record: ``ladder.<id>.x/.y/.low/.high/.n/.paper/.trend`` (and ``.knob``, ``.labels``) per
+        ladder and ``both_ways.<id>.labels/.y/.low/.high/.n/.paper/.verdicts`` per comparison, with ``ladders.stale``."""
         out: dict[str, object] = {}
         for e in self.entries:
             pre = f"ladder.{e['claim']}" if e["kind"] == "ladder" else f"both_ways.{e['claim']}"
@@ -345,14 +429,17 @@ class Built:
             if e["kind"] == "ladder":
                 out[f"{pre}.x"] = [r["x"] for r in rungs]
                 out[f"{pre}.trend"] = e["trend"]
+                out[f"{pre}.knob"] = e["knob"]
             else:
-                out[f"{pre}.labels"] = [r["label"] for r in rungs]
                 out[f"{pre}.verdicts"] = [r["verdict"] for r in rungs]
+            out[f"{pre}.labels"] = [r["label"] for r in rungs]
             out[f"{pre}.y"] = [r["value"] for r in rungs]
             out[f"{pre}.low"] = [r["low"] for r in rungs]
             out[f"{pre}.high"] = [r["high"] for r in rungs]
             out[f"{pre}.n"] = [r["n"] for r in rungs]
             out[f"{pre}.paper"] = e["paper"]
+            out[f"{pre}.unit"] = e["unit"]
+            out[f"{pre}.stale"] = entry_key(e) in self.stale_keys
         if self.entries:
             out["ladders.stale"] = bool(self.stale)
         return out
@@ -381,10 +468,10 @@ class Built:
 
     def note(self, cid: str) -> str:
         """The one-line addition to a claim's note (empty without a ladder)."""
-        e = next((e for e in self.entries if e["claim"] == cid), None)
-        if e is None:
-            return ""
-        stale = " (stale: built on other code)" if self.stale else ""
+        return "; ".join(self._note(e) for e in self.entries if e["claim"] == cid)
+
+    def _note(self, e: dict) -> str:
+        stale = " (stale: built on other code)" if entry_key(e) in self.stale_keys else ""
         runs = "/".join(str(r["n"]) for r in e["rungs"])
         if e["kind"] == "both ways":
             return (f"both ways{stale}: " + "; ".join(f"{r['label']}: {fmt(r['value'], e['unit'])} ({r['verdict']})"
@@ -402,29 +489,75 @@ class Built:
         return out
 
     def provenance_text(self) -> str:
-        p = self.provenance
-        if not p:
-            return ""
-        commit = str(p.get("commit") or "no git")[:10] + (" (dirty tree)" if p.get("dirty") else "")
-        return (f"Built by `python -m softleak.ladders build --only {self.stem}` at commit {commit}, {p.get('date')}, "
-                f"in {fmt(float(p.get('seconds') or 0) / 60, 'num')} min (source {p.get('source_fingerprint')}).")
+        """Where each entry was built: commit, date and wall time (entries built together share one line)."""
+        groups: dict[tuple, list[dict]] = {}
+        for e in self.entries:
+            p = e.get("provenance") or self.provenance
+            groups.setdefault((p.get("commit"), p.get("dirty"), p.get("source_fingerprint")), []).append(e)
+        lines = []
+        for (commit, dirty, source), es in groups.items():
+            p = es[0].get("provenance") or self.provenance
+            minutes = sum(float((e.get("provenance") or {}).get("seconds") or 0) for e in es) / 60
+            dates = sorted({str((e.get("provenance") or p).get("date", ""))[:16].replace("T", " ") for e in es})
+            names = ", ".join("`" + e["claim"] + "`" for e in es)
+            lines.append(f"{names}: built by `make ladders ONLY={self.stem}` "
+                         f"at commit {str(commit or 'no git')[:10]}{' (dirty tree)' if dirty else ''}, "
+                         f"{' to '.join(dates[::max(1, len(dates) - 1)])} UTC, {minutes:.1f} min of wall time with "
+                         f"{p.get('workers') or 'default'} workers (source {source})")
+        return "Provenance: " + "; ".join(lines) + "." if lines else ""
 
     def markdown(self) -> str:
         """The page's section: provenance, a staleness warning, and one paragraph per ladder."""
         if not self.entries:
             return "No ladder is declared for this chapter."
-        parts = [self.provenance_text()]
+        parts = [f"*Figure: each failing claim's quantity per rung (dot: mean; bar: its 95 % interval over the rung's "
+                 "runs), the paper's value or the edge its statement sets as a dashed red line (shaded: the paper's "
+                 f"side).* {self.provenance_text()}"]
         if self.stale:
             parts.append(":::{warning}\nThese ladders are stale: " + "; ".join(self.stale)
                          + f". Rebuild them with `make ladders ONLY={self.stem}`.\n:::")
         parts += [self.sentence(e) for e in self.entries]
         return "\n\n".join(parts)
 
+    def show(self) -> None:
+        """The page's section in a notebook: the figure (one panel per entry), then :meth:`markdown`."""
+        from IPython.display import Markdown, display
+
+        from .plotting import plt
+
+        fig = self.figure()
+        if fig is not None:
+            display(fig)
+            plt.close(fig)
+        display(Markdown(self.markdown()))
+
     def figure(self):
         """One small panel per entry: the quantity per rung with its interval, the paper's value (or edge) as a line."""
-        from .plotting import ladders as plot
+        from . import plotting
 
-        return plot.ladders(self.entries) if self.entries else None
+        return plotting.ladders(self.entries) if self.entries else None
+
+
+def summary(metrics: Mapping[str, object], cid: str) -> str:
+    """What claim ``cid``'s ladder and both-ways runs say, from a chapter's ``claims.json`` metrics (the line the
+    report lists beside each miss); empty when it has neither."""
+    parts = []
+    for pre, kind in ((f"ladder.{cid}", "ladder"), (f"both_ways.{cid}", "both ways")):
+        if f"{pre}.y" not in metrics:
+            continue
+        unit = metrics.get(f"{pre}.unit", "num")
+        y, labels = metrics.get(f"{pre}.y") or [], metrics.get(f"{pre}.labels") or []
+        stale = " (stale)" if metrics.get(f"{pre}.stale") else ""
+        if kind == "ladder":
+            ends = (f", {labels[0]} → {labels[-1]}: {fmt(y[0], unit)} → {fmt(y[-1], unit)}"
+                    if len(y) >= 2 and len(labels) == len(y) else "")
+            parts.append(f"ladder{stale} over {metrics.get(f'{pre}.knob', 'a knob')}{ends} (paper "
+                         f"{fmt(metrics.get(f'{pre}.paper'), unit)}): the gap {metrics.get(f'{pre}.trend')}")
+        else:
+            parts.append(f"both ways{stale}: " + "; ".join(
+                f"{label}: {fmt(v, unit)} ({verdict})" for label, v, verdict in
+                zip(labels, y, metrics.get(f"{pre}.verdicts") or [])))
+    return "; ".join(parts)
 
 
 def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET) -> Built:
@@ -438,28 +571,34 @@ def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET)
         return Built(stem, stale=[] if not declared(stem) else [f"{path.name} has not been built"])
     payload = json.loads(path.read_text())
     load_all()
-    stale = []
+    stale, keys = [], set()
     prov = payload.get("provenance", {})
     now = chapter_fingerprint(stem)
-    if prov.get("source_fingerprint") != now:
-        stale.append(f"the chapter's code has changed since (source {prov.get('source_fingerprint')}, now {now})")
-    by = {lad.claim: lad for lad in declared(stem)}
+    by = {lad.key: lad for lad in declared(stem)}
     for e in payload.get("ladders", []):
-        lad = by.get(e["claim"])
+        built_on = (e.get("provenance") or prov).get("source_fingerprint")
+        if built_on != now:
+            keys.add(entry_key(e))
+            stale.append(f"`{e['claim']}`: the chapter's code has changed since it was built (source {built_on}, "
+                         f"now {now})")
+        lad = by.get(entry_key(e))
         if lad is None:
+            keys.add(entry_key(e))
             stale.append(f"`{e['claim']}` is no longer declared")
             continue
         try:
             want = [plain_config(cfg) for _, _, cfg in rung_configs(stem, lad, payload.get("base_preset", base_preset))]
         except ValueError as err:
+            keys.add(entry_key(e))
             stale.append(f"`{e['claim']}`'s rungs no longer resolve ({err})")
             continue
         if want != [r["config"] for r in e["rungs"]]:
+            keys.add(entry_key(e))
             stale.append(f"`{e['claim']}`'s rungs (the {payload.get('base_preset')} preset or the declaration) changed")
-    missing = sorted(set(by) - {e["claim"] for e in payload.get("ladders", [])})
+    missing = sorted(set(by) - {entry_key(e) for e in payload.get("ladders", [])})
     if missing:
         stale.append(f"not built yet: {', '.join(missing)}")
-    return Built(stem, payload.get("ladders", []), prov, stale)
+    return Built(stem, payload.get("ladders", []), prov, stale, keys)
 
 
 # ---------------------------------------------------------------------------------------------------

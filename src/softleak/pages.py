@@ -182,8 +182,11 @@ DISCREPANCIES = (
                 "essentially arbitrary entries, sometimes the largest",
                 "the paper's k smallest, and the code's arbitrary entries as a labelled variant",
                 "05_relu_mlp_jumps", ("fig18a.tail", "fig18a.code_variant")),
-    Discrepancy("the workshop's tail cut (A.3)", "a sharp drop once the smallest 0.5 % are zeroed",
-                "the same arbitrary-entries cut", "both variants", "07_workshop", ("a3.tail_sharp_drop",)),
+    Discrepancy("the workshop's tail cut (A.3)", "a sharp drop once the smallest 0.5 % are zeroed; A.3's temperature "
+                "is not stated",
+                "not released; the main paper's code cuts arbitrary entries (the item above)",
+                "the smallest and random non-argmax entries, both variants, at the workshop's τ = 5; the both-ways runs "
+                "repeat A.3 at the main paper's τ = 20", "07_workshop", ("a3.tail_sharp_drop",)),
     Discrepancy("D_val inputs (chapters 3–5)", "an independent sample of the data distribution",
                 "U[0, 1)^d, standardised with the training statistics: off the training inputs' N(0, 1)",
                 "N(0, 1), standardised the same way", "05_relu_mlp_jumps", ("fig6.val_chance",)),
@@ -196,8 +199,35 @@ DISCREPANCIES = (
                 "built right after torch.manual_seed(0 + 23), so teachers ② and ③ and every student start from the "
                 "same weights (a student from its teacher's initial weights); the repetitions are nearly identical runs",
                 "independent seeds per repetition; each student from its own initial weights (`student_init = "
-                "'own'`); `student_init = 'teacher'` runs the code's way", "02_modular_addition",
-                ("fig3b.tau10.teacher1_leaks", "fig3b.tau10.teacher2_leaks")),
+                "'own'`); `student_init = 'teacher'` runs the code's way (the leak claims' both-ways runs, "
+                "`ladders/02_modular_addition.json`)", "02_modular_addition",
+                ("fig3b.tau10.teacher1_leaks", "fig3b.tau10.teacher2_leaks", "fig11b.tau10.teacher1_leaks",
+                 "fig11b.tau10.teacher2_leaks")),
+    Discrepancy("the small ρ of modular addition's leak claims", "'at small ρ' the student's held-out accuracy "
+                "exceeds its accuracy on unseen pairs",
+                "ρ ∈ {0.05, 0.1, 0.15, 0.2, 0.3, …} of 3 830 pairs (P = 113, 30 %): its smallest ρ gives the student "
+                "191 pairs, ρ = 0.1 gives 383",
+                "small ρ = 0.1 of 1 392 (transformer) or 1 740 (MLP) pairs at P = 59: 139 and 174 pairs; the "
+                "both-ways runs read the leak at ρ = 0.3 too (417 and 522 pairs), from own and teacher's initial weights",
+                "02_modular_addition", ("fig3b.tau10.teacher1_leaks", "fig3b.tau10.teacher2_leaks",
+                                        "fig11b.tau10.teacher1_leaks", "fig11b.tau10.teacher2_leaks")),
+    Discrepancy("modular addition's student epochs", "students train 40 000 epochs",
+                "a fixed 40 000 epochs at lr 10⁻³, every student, no stopping rule",
+                "the declared budget max(5·E②, E③) in lr × epochs (6 667 epochs at lr 3·10⁻³ at cpu) with a "
+                "convergence stop; the budget ladder trains the threshold students ×2 and ×4 as long",
+                "02_modular_addition", ("fig3b.tau0.1.threshold",)),
+    Discrepancy("modular addition's MLP teacher ②", "② is 'very weak' on unseen pairs",
+                "a separate run of 10 000 epochs at a 30 % training fraction (twice the transformer's epochs), read "
+                "at its last logged epoch",
+                "three checkpoints of one run at 50 % (the MLP does not grok at 30 % or 40 % within the cpu budget, "
+                "spec/probes.md §B), at 10×, 20× and 40× its fit epoch: ② falls at or after grokking. Not run the "
+                "code's way: at 30 % the teachers and their 40 000-epoch students cost more than the book's share",
+                "02_modular_addition", ("fig11a.memorize",)),
+    Discrepancy("Fig. 21's student epochs", "students of every width at the paper's settings",
+                "Adam 10⁻⁴ × 10 000 epochs (main-fig_5-3.py), 5 repetitions, p^T = 500",
+                "Adam 3·10⁻³ × 6 000 epochs (18× the code's lr × epochs, chosen so that the cpu student jumps at all; "
+                "deviations table); the both-ways runs train Fig. 21's students the code's way too",
+                "05_relu_mlp_jumps", ("fig21.width",)),
     Discrepancy("Fig. 7's α axis", "α = n/(dc)", "plots n/d, labelled α", "n/(dc), with n/d as a second axis",
                 "05_relu_mlp_jumps", ("fig7.regions",)),
     Discrepancy("Fig. 5A's thresholds against τ", "α_label^{S-shuffle} moves from α_id^S to α_label^T as τ grows; "
@@ -226,6 +256,23 @@ DISCREPANCIES = (
                 "the index of a logged row (every 10 epochs, a down-sampled history): roughly 1 000–4 000 epochs",
                 "curves against epochs; the jump's epoch is measured", "05_relu_mlp_jumps", ("fig7c.jump",)),
 )
+
+
+def explained(files: Mapping[str, Mapping], stem: str, cid: str) -> str:
+    """What the book knows of a miss beyond its verdict: its ladder's trend or both-ways runs (from the chapter's
+    ``claims.json``, :func:`softleak.ladders.summary`) and the code discrepancies that bear on it; "—" for neither."""
+    from .ladders import summary
+
+    said = summary((files.get(stem) or {}).get("metrics") or {}, cid)
+    items = [d.item for d in DISCREPANCIES if d.chapter == stem and cid in d.claims]
+    parts = [said] if said else []
+    if items:
+        parts.append("code differs: " + ", ".join(items) + " (below)")
+    return "; ".join(parts) or "—"
+
+
+def _cell_text(text: str) -> str:
+    return str(text).replace("|", "/")
 
 
 def _claim(files: Mapping[str, Mapping], stem: str, cid: str) -> str:
@@ -286,9 +333,10 @@ def report_markdown(preset: str, stems: Sequence[str], titles: Mapping[str, str]
         rows = [(s, c) for s in stems if s in files for c in files[s]["claims"]
                 if c.get("kind") == "paper" and c.get("verdict") == verdict]
         if rows:
-            lines += [f"**{heading}** ({len(rows)})", "", "| claim (chapter) | paper | ours |", "| --- | --- | --- |"]
-            lines += [f"| {c['statement']} ({link(s)}) | {c['paper']} | {c['ours']} |".replace("\n", " ")
-                      for s, c in rows]
+            lines += [f"**{heading}** ({len(rows)})", "", "| claim (chapter) | paper | ours | ladder, or what the "
+                      "authors' code does differently |", "| --- | --- | --- | --- |"]
+            lines += [f"| {c['statement']} (`{c['id']}`, {link(s)}) | {c['paper']} | {c['ours']} | "
+                      f"{_cell_text(explained(files, s, c['id']))} |".replace("\n", " ") for s, c in rows]
             lines.append("")
     easy = [s for s in stems if s in files and (t := tally(files[s]["claims"]))["tested"] and t[REPRODUCES] == t["tested"]]
     hard = [(s, tally(files[s]["claims"])) for s in stems if s in files and s not in easy]

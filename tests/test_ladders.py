@@ -1,0 +1,150 @@
+"""Ladders (softleak.ladders): the trend rule, a build at a small base preset read back by a page, staleness, bad
+input before any compute, and the committed ladders files against the rule that reads them."""
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from softleak import ladders, plotting, provenance
+from softleak.experiments import load_all
+from softleak.ladders import CLOSES, NOT_MEASURED, STAYS, WIDENS, Ladder, distance, trend
+
+load_all()
+STEM = "04_multinomial_scaling"
+
+
+def rung(value, low=None, high=None):
+    return {"value": value, "low": low, "high": high}
+
+
+def test_distance_to_a_value_or_to_the_paper_side_of_an_edge():
+    assert distance(0.3, 0.5, "value") == pytest.approx(0.2)
+    assert distance(0.7, 0.5, "value") == pytest.approx(0.2)
+    assert distance(0.7, 0.5, "above") == 0.0 and distance(0.3, 0.5, "above") == pytest.approx(0.2)
+    assert distance(0.3, 0.5, "below") == 0.0 and distance(0.7, 0.5, "below") == pytest.approx(0.2)
+    assert math.isnan(distance(None, 0.5, "value"))
+
+
+def test_the_trend_reads_the_distance_at_the_last_rung_against_the_first_beyond_both_intervals():
+    # toward the edge by more than either interval's half-width: closes; away: widens
+    assert trend([rung(-0.3, -0.35, -0.25), rung(-0.1, -0.12, -0.08)], 0.0, "above") == CLOSES
+    assert trend([rung(-0.1, -0.12, -0.08), rung(-0.3, -0.35, -0.25)], 0.0, "above") == WIDENS
+    # past the edge counts as distance 0: closes from a miss
+    assert trend([rung(-0.3, -0.31, -0.29), rung(0.2, 0.1, 0.3)], 0.0, "above") == CLOSES
+    # a move smaller than a rung's half-width is seed noise: stays
+    assert trend([rung(-0.3, -0.5, -0.1), rung(-0.2, -0.4, 0.0)], 0.0, "above") == STAYS
+    # no interval: the book's tolerance (2 points) is the margin
+    assert trend([rung(0.50), rung(0.51)], 0.95, "value") == STAYS
+    assert trend([rung(0.50), rung(0.60)], 0.95, "value") == CLOSES
+    # the middle rung does not decide; a missing end rung is never read past
+    assert trend([rung(0.5), rung(0.9), rung(0.5)], 0.95) == STAYS
+    assert trend([rung(0.5), rung(None)], 0.95) == NOT_MEASURED
+    assert trend([rung(0.5)], 0.95) == NOT_MEASURED
+
+
+def _two_rungs(cfg):
+    narrow = ladders._multinomial_narrow(cfg, c2_taus=ladders._c2_taus(cfg))
+    return [(float(d), f"d = {d}", {**narrow, "d": d}) for d in (2 * cfg.d, 4 * cfg.d)]
+
+
+SMALL = Ladder("c2.shuffle_direction", "c2.shuffle_move", "d (input dimension)", _two_rungs, paper=0.0, side="above",
+               blamed="size", paper_setting="d = 1000", runs="2 seeds")
+BOTH = Ladder("c2.shuffle_direction", "c2.shuffle_move", "definition",
+              lambda cfg: [(0.0, "book", ladders._multinomial_narrow(cfg, c2_taus=ladders._c2_taus(cfg))),
+                           (1.0, "other τ", ladders._multinomial_narrow(cfg, c2_taus=tuple(cfg.c2_taus[:2])))],
+              paper=0.0, side="above", kind="both ways")
+
+
+def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setitem(ladders.LADDERS, STEM, (SMALL,))
+    payload = ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)
+    written = json.loads((tmp_path / "ladders" / f"{STEM}.json").read_text())
+    assert written["ladders"] == json.loads(json.dumps(payload["ladders"], default=str))
+    (entry,) = written["ladders"]
+    assert [r["x"] for r in entry["rungs"]] == [40.0, 80.0] and all(r["n"] == 2 for r in entry["rungs"])
+    assert entry["trend"] == trend(entry["rungs"], 0.0, "above")
+    assert written["provenance"]["source_fingerprint"] == provenance.chapter_fingerprint(STEM)
+
+    built = ladders.load(STEM, root=tmp_path)
+    assert built.stale == []
+    m = built.metrics()
+    for key in ("x", "y", "low", "high", "paper", "trend"):
+        assert f"ladder.c2.shuffle_direction.{key}" in m
+    assert m["ladder.c2.shuffle_direction.y"] == [r["value"] for r in entry["rungs"]]
+    assert m["ladders.stale"] is False
+    text = built.markdown()
+    assert "`c2.shuffle_direction` ladder" in text and entry["trend"] in text and "warning" not in text
+
+    from softleak.rules import Claim
+    claim = Claim("c2.shuffle_direction", "paper", "s", "r", "p", "o", False, "fails", note="")
+    (noted,) = built.annotate([claim])
+    assert noted.verdict == "fails" and "ladder over d (input dimension), d = 40 → d = 80" in noted.note
+    other = Claim("c2.other", "paper", "s", "r", "p", "o", None, "inconclusive", note="n")
+    assert built.annotate([other]) == [other]
+
+    fig = built.figure()
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert dashed and list(dashed[0].get_ydata()) == [0.0, 0.0]
+    plotting.plt.close(fig)
+
+
+def test_a_ladder_is_stale_once_the_chapter_code_or_its_rungs_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setitem(ladders.LADDERS, STEM, (SMALL,))
+    ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)
+    monkeypatch.setattr(provenance, "chapter_fingerprint", lambda stem: "other-code")
+    built = ladders.load(STEM, root=tmp_path)
+    assert any("code has changed" in s for s in built.stale) and built.metrics()["ladders.stale"] is True
+    assert ":::{warning}" in built.markdown() and "(stale" in built.note("c2.shuffle_direction")
+    assert built.metrics()["ladder.c2.shuffle_direction.stale"] is True
+    monkeypatch.undo()
+    moved = dataclasses.replace(SMALL, rungs=lambda cfg: _two_rungs(cfg)[:1] + [(160.0, "d = 160", {**_two_rungs(cfg)[0][2], "d": 160})])
+    monkeypatch.setitem(ladders.LADDERS, STEM, (moved,))
+    assert any("rungs" in s for s in ladders.load(STEM, root=tmp_path).stale)
+
+
+def test_both_ways_records_each_definitions_value_and_verdict(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setitem(ladders.LADDERS, STEM, (BOTH,))
+    ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)
+    m = ladders.load(STEM, root=tmp_path).metrics()
+    assert m["both_ways.c2.shuffle_direction.labels"] == ["book", "other τ"]
+    line = ladders.summary(m, "c2.shuffle_direction")
+    assert line.startswith("both ways: book: ") and "other τ: " in line
+    assert ladders.summary(m, "c2.other") == ""
+    assert len(m["both_ways.c2.shuffle_direction.verdicts"]) == 2 and "ladder.c2.shuffle_direction.trend" not in m
+
+
+def test_bad_ladders_fail_before_any_compute(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    with pytest.raises(ValueError, match=r"claims=\['no.such'\] is not allowed"):
+        ladders.build(STEM, claims=["no.such"], root=tmp_path, base_preset="smoke", progress=False)
+    bad = Ladder("c2.shuffle_direction", "c2.shuffle_move", "d", lambda cfg: [(1.0, "d = -1", {"d": -1})], paper=0.0)
+    with pytest.raises(ValueError, match=r"rung 'd = -1': d=-1"):
+        ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, ladders=[bad])
+    assert not (tmp_path / "results").exists() and not (tmp_path / "ladders").exists()
+    with pytest.raises(ValueError, match="kind='both' is not allowed"):
+        Ladder("x", "y", "k", _two_rungs, paper=0.0, kind="both")
+    with pytest.raises(ValueError, match="section='05_nope' is not allowed"):
+        ladders.declared("05_nope")
+
+
+@pytest.mark.parametrize("stem", sorted(ladders.LADDERS))
+def test_the_committed_ladders_match_their_declarations_and_the_trend_rule(stem):
+    path = ladders.ladder_path(stem)
+    if not path.exists():
+        pytest.fail(f"{path} is declared but not built: run `make ladders ONLY={stem}`")
+    payload = json.loads(path.read_text())
+    declared = {lad.key: lad for lad in ladders.declared(stem)}
+    assert [ladders.entry_key(e) for e in payload["ladders"]] == list(declared)
+    for e in payload["ladders"]:
+        lad = declared[ladders.entry_key(e)]
+        assert (e["kind"], e["paper"], e["side"], e["quantity"]) == (lad.kind, lad.paper, lad.side, lad.quantity)
+        assert len(e["rungs"]) == len(ladders.rung_configs(stem, lad)) >= 2
+        if e["kind"] == "ladder":
+            assert e["trend"] == trend(e["rungs"], e["paper"], e["side"])
+        assert all(r["n"] >= 2 for r in e["rungs"]), "every rung rests on at least two runs"
