@@ -9,7 +9,7 @@ import pytest
 
 from softleak import ladders, plotting, provenance
 from softleak.experiments import load_all
-from softleak.ladders import CLOSES, NOT_MEASURED, STAYS, WIDENS, Ladder, distance, trend
+from softleak.ladders import CLOSES, NOT_MEASURED, STAYS, UNRESOLVED, WIDENS, Ladder, distance, trend
 
 load_all()
 STEM = "04_multinomial_scaling"
@@ -33,8 +33,11 @@ def test_the_trend_reads_the_distance_at_the_last_rung_against_the_first_beyond_
     assert trend([rung(-0.1, -0.12, -0.08), rung(-0.3, -0.35, -0.25)], 0.0, "above") == WIDENS
     # past the edge counts as distance 0: closes from a miss
     assert trend([rung(-0.3, -0.31, -0.29), rung(0.2, 0.1, 0.3)], 0.0, "above") == CLOSES
-    # a move smaller than a rung's half-width is seed noise: stays
-    assert trend([rung(-0.3, -0.5, -0.1), rung(-0.2, -0.4, 0.0)], 0.0, "above") == STAYS
+    # a move beyond the tolerance but within a rung's half-width is seed noise: unresolved, not a trend
+    assert trend([rung(-0.3, -0.5, -0.1), rung(-0.2, -0.4, 0.0)], 0.0, "above") == UNRESOLVED
+    assert trend([rung(0.06, 0.01, 0.11), rung(0.67, -0.70, 2.04)], 0.95, "above") == UNRESOLVED
+    # within the tolerance: stays, however wide the intervals
+    assert trend([rung(-0.32, -0.38, -0.26), rung(-0.318, -0.54, -0.10)], 0.0, "above") == STAYS
     # no interval: the book's tolerance (2 points) is the margin
     assert trend([rung(0.50), rung(0.51)], 0.95, "value") == STAYS
     assert trend([rung(0.50), rung(0.60)], 0.95, "value") == CLOSES
@@ -145,6 +148,16 @@ def test_the_committed_ladders_match_their_declarations_and_the_trend_rule(stem)
         lad = declared[ladders.entry_key(e)]
         assert (e["kind"], e["paper"], e["side"], e["quantity"]) == (lad.kind, lad.paper, lad.side, lad.quantity)
         assert len(e["rungs"]) == len(ladders.rung_configs(stem, lad)) >= 2
-        if e["kind"] == "ladder":
-            assert e["trend"] == trend(e["rungs"], e["paper"], e["side"])
+        if e["kind"] == "ladder":  # the page reads it by the rule as declared now
+            read = next(r for r in ladders.load(stem).entries if ladders.entry_key(r) == ladders.entry_key(e))
+            assert read["trend"] == trend(e["rungs"], e["paper"], e["side"])
         assert all(r["n"] >= 2 for r in e["rungs"]), "every rung rests on at least two runs"
+
+
+def test_the_command_line_reports_each_chapters_ladders_and_refuses_an_unknown_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    assert ladders.main(["status", "--only", STEM]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{STEM}: ") and ("up to date" in out or "stale" in out)
+    with pytest.raises(ValueError, match="only='04_nope' is not allowed"):
+        ladders.main(["build", "--only", "04_nope"])

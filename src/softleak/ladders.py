@@ -3,8 +3,9 @@ definitions where the paper and the authors' code differ; built once, committed,
 
 A **ladder** (:class:`Ladder`, ``kind="ladder"``) runs a chapter at rungs of its ``cpu`` config with one knob turned
 toward the paper (d, epochs…), each rung narrowed to the runs the claim reads, and records the claim's evidence at
-each: value, interval and number of runs. Its **trend** (:func:`trend`, declared once) says whether the distance to the paper's value **closes**, **stays** or **widens** from the first rung
-to the last, beyond the rungs' own intervals. A gap that stays or widens is reported as not reproducing at these sizes, not as "too small".
+each: value, interval and number of runs. Its **trend** (:func:`trend`, declared once) says whether the distance to the paper's value **closes**, **stays** or
+**widens** from the first rung to the last, beyond the rungs' own intervals, or is **unresolved** (it moved, but
+within them). A gap that stays or widens is reported as not reproducing at these sizes, not as "too small".
 
 A **both-ways** entry (``kind="both ways"``) runs the claim under two or more definitions (the book's and the authors'
 code's: which ρ is small, where a student starts), and records the claim's evidence and verdict under each.
@@ -40,6 +41,7 @@ SIDES = ("value", "above", "below")
 BASE_PRESET = "cpu"
 #: the three trends claims.json records (the issue that asked for ladders names them)
 CLOSES, STAYS, WIDENS = "closes", "stays", "widens"
+UNRESOLVED = "unresolved"  # it moved, but within the rungs' own spread
 NOT_MEASURED = "not measured"
 
 
@@ -111,10 +113,15 @@ def _half_width(rung: Mapping) -> float:
 
 
 def trend(rungs: Sequence[Mapping], paper: float, side: str = "value") -> str:
-    """``closes``, ``stays`` or ``widens``: the distance to the paper (:func:`distance`) at the last rung against the
-    first. It has moved only when it changed by more than a margin: the larger of the book's ladder tolerance
-    (:data:`softleak.rules.LADDER_TOLERANCE`) and the half-widths of the two rungs' intervals, so that seed noise
-    between two rungs never reads as a trend. ``not measured`` when the first or last rung has no value.
+    """How the distance to the paper (:func:`distance`) moves from the first rung to the last, the one rule every
+    ladder is read by (applied when a page reads the ladder, so a ladder file never carries an older rule's word):
+
+    - ``stays``: it changed by at most the book's ladder tolerance (:data:`softleak.rules.LADDER_TOLERANCE`);
+    - ``closes`` / ``widens``: it shrank / grew by more than that tolerance and more than the half-width of either
+      rung's interval, so that seed noise between two rungs never reads as a trend;
+    - ``unresolved``: it moved by more than the tolerance but less than the rungs' own spread (more runs per rung
+      would tell);
+    - ``not measured``: the first or last rung has no value.
 
     Args:
         rungs: ``[{"value", "low", "high"}, …]`` in rung order (low/high may be ``None``: no interval).
@@ -125,12 +132,12 @@ def trend(rungs: Sequence[Mapping], paper: float, side: str = "value") -> str:
     d0, d1 = distance(first.get("value"), paper, side), distance(last.get("value"), paper, side)
     if not (math.isfinite(d0) and math.isfinite(d1)):
         return NOT_MEASURED
-    margin = max(LADDER_TOLERANCE, _half_width(first), _half_width(last))
-    if d1 < d0 - margin:
-        return CLOSES
-    if d1 > d0 + margin:
-        return WIDENS
-    return STAYS
+    move = d1 - d0
+    if abs(move) <= LADDER_TOLERANCE:
+        return STAYS
+    if abs(move) > max(_half_width(first), _half_width(last)):
+        return CLOSES if move < 0 else WIDENS
+    return UNRESOLVED
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -455,7 +462,11 @@ class Built:
             verdicts = ", ".join(f"{r['label']}: {r['verdict']}" for r in e["rungs"])
             return (f"**`{e['claim']}` both ways** (`{e['quantity']}`, {paper}): {steps}. The claim's rule under each: "
                     f"{verdicts}. What was blamed: {e['blamed']}.")
+        toward = distance(e["rungs"][-1]["value"], e["paper"], e["side"]) < distance(e["rungs"][0]["value"],
+                                                                                       e["paper"], e["side"])
         said = {CLOSES: "**closes** toward the paper", STAYS: "**stays**", WIDENS: "**widens**",
+                UNRESOLVED: f"is **unresolved**: it moves {'toward' if toward else 'away from'} the paper, but by less "
+                            "than the rungs' own spread",
                 NOT_MEASURED: "is not measured at every rung"}[e["trend"]]
         text = (f"**`{e['claim']}` ladder** (`{e['quantity']}` over {e['knob']}; {paper}; the paper's setting: "
                 f"{e['paper_setting']}): {steps}. From the first rung to the last the gap {said}.")
@@ -464,6 +475,9 @@ class Built:
                      "not reproducing at these sizes, not as a size artefact.")
         elif e["trend"] == CLOSES:
             text += f" The miss moves toward the paper as {e['knob']} grows: what was blamed ({e['blamed']}) is borne out."
+        elif e["trend"] == UNRESOLVED:
+            text += (" The ladder neither shows the blamed cause closing the gap nor rules it out: more runs per rung "
+                     "would tell; the claim stays a miss at this preset.")
         return text
 
     def note(self, cid: str) -> str:
@@ -477,8 +491,9 @@ class Built:
             return (f"both ways{stale}: " + "; ".join(f"{r['label']}: {fmt(r['value'], e['unit'])} ({r['verdict']})"
                                                       for r in e["rungs"]) + f"; {runs} runs")
         first, last = e["rungs"][0], e["rungs"][-1]
+        said = "is unresolved (it moves within the rungs' spread)" if e["trend"] == UNRESOLVED else e["trend"]
         return (f"ladder{stale} over {e['knob']}, {first['label']} → {last['label']} ({runs} runs): "
-                f"{fmt(first['value'], e['unit'])} → {fmt(last['value'], e['unit'])}, the gap {e['trend']}")
+                f"{fmt(first['value'], e['unit'])} → {fmt(last['value'], e['unit'])}, the gap {said}")
 
     def annotate(self, claims: Sequence[Claim]) -> list[Claim]:
         """The claims with their ladder's line added to the note (verdicts unchanged: a ladder decides nothing)."""
@@ -509,7 +524,8 @@ class Built:
     def markdown(self) -> str:
         """The page's section: provenance, a staleness warning, and one paragraph per ladder."""
         if not self.entries:
-            return "No ladder is declared for this chapter."
+            return (f"This chapter's ladders have not been built: `make ladders ONLY={self.stem}` builds them."
+                    if self.stale else "No ladder is declared for this chapter.")
         parts = [f"*Figure: each failing claim's quantity per rung (dot: mean; bar: its 95 % interval over the rung's "
                  "runs), the paper's value or the edge its statement sets as a dashed red line (shaded: the paper's "
                  f"side).* {self.provenance_text()}"]
@@ -546,13 +562,17 @@ def summary(metrics: Mapping[str, object], cid: str) -> str:
         if f"{pre}.y" not in metrics:
             continue
         unit = metrics.get(f"{pre}.unit", "num")
-        y, labels = metrics.get(f"{pre}.y") or [], metrics.get(f"{pre}.labels") or []
+        y = metrics.get(f"{pre}.y") or []
+        labels = metrics.get(f"{pre}.labels") or [fmt(x) for x in metrics.get(f"{pre}.x") or []]
         stale = " (stale)" if metrics.get(f"{pre}.stale") else ""
         if kind == "ladder":
             ends = (f", {labels[0]} → {labels[-1]}: {fmt(y[0], unit)} → {fmt(y[-1], unit)}"
                     if len(y) >= 2 and len(labels) == len(y) else "")
-            parts.append(f"ladder{stale} over {metrics.get(f'{pre}.knob', 'a knob')}{ends} (paper "
-                         f"{fmt(metrics.get(f'{pre}.paper'), unit)}): the gap {metrics.get(f'{pre}.trend')}")
+            knob = metrics.get(f"{pre}.knob")
+            parts.append(f"ladder{stale}{' over ' + knob if knob else ''}{ends} (paper "
+                         f"{fmt(metrics.get(f'{pre}.paper'), unit)}): the gap "
+                         + ("is unresolved (it moves within the rungs' spread)" if metrics.get(f"{pre}.trend") == UNRESOLVED
+                            else str(metrics.get(f"{pre}.trend"))))
         else:
             parts.append(f"both ways{stale}: " + "; ".join(
                 f"{label}: {fmt(v, unit)} ({verdict})" for label, v, verdict in
@@ -598,7 +618,9 @@ def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET)
     missing = sorted(set(by) - {entry_key(e) for e in payload.get("ladders", [])})
     if missing:
         stale.append(f"not built yet: {', '.join(missing)}")
-    return Built(stem, payload.get("ladders", []), prov, stale, keys)
+    entries = [{**e, "trend": trend(e["rungs"], e["paper"], e["side"])} if e["kind"] == "ladder" else e
+               for e in payload.get("ladders", [])]  # the rule as declared now, not as it was at build time
+    return Built(stem, entries, prov, stale, keys)
 
 
 # ---------------------------------------------------------------------------------------------------

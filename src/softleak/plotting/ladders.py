@@ -33,6 +33,7 @@ def ladders(entries: list[dict], *, columns: int = 3):
         lo = np.array([_num(r["low"]) for r in rungs]) * scale
         hi = np.array([_num(r["high"]) for r in rungs]) * scale
         err = np.vstack([np.where(np.isfinite(lo), y - lo, 0), np.where(np.isfinite(hi), hi - y, 0)])
+        censored = np.array([bool(r.get("censored")) for r in rungs])
         if e["kind"] == "ladder":
             x = np.array([float(r["x"]) for r in rungs])
             ax.errorbar(x, y, yerr=err, fmt="o-", color=_BOOK, capsize=3, lw=1.5, label="this book (95 % interval)")
@@ -48,6 +49,9 @@ def ladders(entries: list[dict], *, columns: int = 3):
             ax.set_xticks(x, [r["label"].replace(" (", "\n(").replace(", ", ",\n", 1) for r in rungs], fontsize="x-small")
             ax.set_xlim(-0.5, len(rungs) - 0.5)
             title = f"{e['claim']}: both ways"
+        if censored.any():  # a threshold beyond the grid's end: the value is a bound, the interval open on one side
+            ax.plot(x[censored], y[censored], ls="none", marker="v", ms=10, mfc="white", mec=_BOOK,
+                    label="censored (beyond the grid)")
         paper = e["paper"] * scale
         ax.axhline(paper, color=_PAPER, ls="--", lw=1.2, label="paper" if e["side"] == "value" else "paper's edge")
         if e["side"] in ("above", "below"):
@@ -55,8 +59,8 @@ def ladders(entries: list[dict], *, columns: int = 3):
             bottom = min(np.nanmin(np.r_[lo, y, paper]), paper) if np.isfinite(np.r_[lo, y]).any() else paper - 1
             pad = 0.1 * max(top - bottom, 1e-9)
             ax.set_ylim(bottom - pad, top + pad)
-            ax.axhspan(paper, top + pad, color=_PAPER, alpha=0.06, lw=0) if e["side"] == "above" else \
-                ax.axhspan(bottom - pad, paper, color=_PAPER, alpha=0.06, lw=0)
+            ax.axhspan(paper, top + pad, color=_PAPER, alpha=0.08, lw=0) if e["side"] == "above" else \
+                ax.axhspan(bottom - pad, paper, color=_PAPER, alpha=0.08, lw=0)
         ax.set_ylabel(e["quantity"] + (" (%)" if e["unit"] == "pct" else ""), fontsize="small")
         ax.set_title(title, fontsize="small")
         ax.legend(fontsize="x-small", loc="best")
