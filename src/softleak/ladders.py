@@ -215,9 +215,9 @@ def _relu_width_rungs(cfg):
 
 def _workshop_a3_narrow(cfg) -> dict:
     """Chapter 7 with every experiment but A.3 at its cheapest (one value per grid)."""
-    return dict(a1_taus=(cfg.tau,), a1_lrs=(cfg.lr,), a2_cs=cfg.a2.cs[:1], a2_spcs=cfg.a2.spcs[:1], a2_ds=cfg.a2.ds[:1],
-                sim_rhos=cfg.rhos[:1], toy_seeds=cfg.toy.seeds[:1], structured_rhos=cfg.structured.rhos[:1],
-                a4_seeds=cfg.a4.seeds[:1])
+    return dict(rhos=(cfg.a3.rho,), a1_taus=(cfg.tau,), a1_lrs=(cfg.lr,), a2_cs=cfg.a2.cs[:1], a2_spcs=cfg.a2.spcs[:1],
+                a2_ds=cfg.a2.ds[:1], sim_rhos=(), toy_seeds=cfg.toy.seeds[:1],
+                structured_rhos=cfg.structured.rhos[:1], a4_seeds=cfg.a4.seeds[:1])
 
 
 def _workshop_tau_rungs(cfg):
@@ -227,14 +227,14 @@ def _workshop_tau_rungs(cfg):
 
 
 def _workshop_size_rungs(cfg):
-    """(d, samples per class, p, p_S) ×1, ×2, ×4 at the workshop's ratios (d / samples = 10, p / d = 1/2,
-    p_S / p = 3/2), toward its (1000, 100, 500, 750)."""
+    """(d, samples per class, p, p_S) ×1, ×1.5, ×2 at the workshop's ratios (d / samples = 10, p / d = 1/2,
+    p_S / p = 3/2), toward its (1000, 100, 500, 750); ×4 would cost about 15× the chapter's A.3 at cpu."""
     narrow = _workshop_a3_narrow(cfg)
     out = []
-    for k in (1, 2, 4):
-        p, ps = k * cfg.p, k * cfg.student_p
-        out.append((float(k * cfg.d), f"d = {k * cfg.d}", {**narrow, "d": k * cfg.d, "samples_per_class":
-                    k * cfg.samples_per_class, "p": p, "student_p": ps, "widths": (ps,)}))
+    for k in (1, 1.5, 2):
+        d, spc, p, ps = (int(round(k * v)) for v in (cfg.d, cfg.samples_per_class, cfg.p, cfg.student_p))
+        out.append((float(d), f"d = {d}", {**narrow, "d": d, "samples_per_class": spc, "p": p, "student_p": ps,
+                                           "widths": (ps,)}))
     return out
 
 
