@@ -46,7 +46,8 @@ def ladders(entries: list[dict], *, columns: int = 3):
         else:
             x = np.arange(len(rungs))
             ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
-            ax.set_xticks(x, [r["label"].replace(" (", "\n(").replace(", ", ",\n", 1) for r in rungs], fontsize="x-small")
+            ax.set_xticks(x, [r["label"].replace(" (", "\n(").replace(", ", ",\n", 1) + f"\n→ {r['verdict']}"
+                              for r in rungs], fontsize="x-small")
             ax.set_xlim(-0.5, len(rungs) - 0.5)
             title = f"{e['claim']}: both ways"
         if censored.any():  # a threshold beyond the grid's end: the value is a bound, the interval open on one side
@@ -61,6 +62,9 @@ def ladders(entries: list[dict], *, columns: int = 3):
             ax.set_ylim(bottom - pad, top + pad)
             ax.axhspan(paper, top + pad, color=_PAPER, alpha=0.08, lw=0) if e["side"] == "above" else \
                 ax.axhspan(bottom - pad, paper, color=_PAPER, alpha=0.08, lw=0)
+        if e["unit"] == "pct":  # an interval over a few runs can reach past what a share can be: the axis stops there
+            low_lim, high_lim = ax.get_ylim()
+            ax.set_ylim(max(low_lim, -105.0), min(high_lim, 105.0))
         ax.set_ylabel(e["quantity"] + (" (%)" if e["unit"] == "pct" else ""), fontsize="small")
         ax.set_title(title, fontsize="small")
         ax.legend(fontsize="x-small", loc="best")
