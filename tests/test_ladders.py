@@ -70,6 +70,12 @@ def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, mon
     assert [r["x"] for r in entry["rungs"]] == [40.0, 80.0] and all(r["n"] == 2 for r in entry["rungs"])
     assert entry["trend"] == trend(entry["rungs"], 0.0, "above")
     assert written["provenance"]["source_fingerprint"] == provenance.chapter_fingerprint(STEM)
+    assert all(r["computed"] and "note" in r for r in entry["rungs"])
+    # built again from the same cache: nothing computed, so the entry keeps the record of the runs it reads
+    again = ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)["ladders"][0]
+    assert again["provenance"] == entry["provenance"] and [r["seconds"] for r in again["rungs"]] == [
+        r["seconds"] for r in entry["rungs"]]
+    assert [r["value"] for r in again["rungs"]] == [r["value"] for r in entry["rungs"]]
 
     built = ladders.load(STEM, root=tmp_path)
     assert built.stale == []

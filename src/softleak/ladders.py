@@ -322,6 +322,13 @@ def rung_configs(stem: str, ladder: Ladder, base_preset: str = BASE_PRESET) -> l
     return out
 
 
+def _same_build(old: Mapping | None, entry: Mapping) -> bool:
+    """Whether ``old`` (an entry of the file) holds the runs ``entry`` was just read from: the same source and the
+    same rung configs."""
+    return bool(old) and (old.get("provenance") or {}).get("source_fingerprint") == entry["provenance"][
+        "source_fingerprint"] and [r["config"] for r in old["rungs"]] == [r["config"] for r in entry["rungs"]]
+
+
 def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
     claim = next((c for c in claims if c.id == ladder.claim), None)
     if claim is None:
@@ -336,7 +343,8 @@ def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
         return None if v is None or not math.isfinite(float(v)) else float(v)
 
     return {"value": num(rec["value"]), "low": num(rec.get("low")), "high": num(rec.get("high")),
-            "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0), "verdict": claim.verdict}
+            "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0), "verdict": claim.verdict,
+            "note": claim.note}
 
 
 def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | None = None, workers: int | None = None,
@@ -355,6 +363,7 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
     from .chapters import chapter
     from .claims import results_dir
     from .experiments import load_all
+    from . import sweeps
     from .provenance import chapter_fingerprint, git_state, plain_config
 
     load_all()
@@ -380,13 +389,13 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
         for x, label, cfg in rungs[lad.key]:
             key = json.dumps(plain_config(cfg), sort_keys=True)
             if key not in done:
-                r0 = time.time()
+                r0, swept = time.time(), len(sweeps.TIMINGS)
                 out = ch.run(cfg, cache_dir=cache_dir, progress=progress, workers=workers)
                 found, _, _ = ch.summarize(out, cfg)
-                done[key] = (found, time.time() - r0)
-            found, seconds = done[key]
+                done[key] = (found, time.time() - r0, len(sweeps.TIMINGS) > swept)  # computed anything?
+            found, seconds, computed = done[key]
             points.append({"x": x, "label": label, **_evidence(found, lad), "seconds": round(seconds, 1),
-                           "config": plain_config(cfg)})
+                           "computed": computed, "config": plain_config(cfg)})
         entry = {"claim": lad.claim, "quantity": lad.quantity, "kind": lad.kind, "knob": lad.knob, "paper": lad.paper,
                  "side": lad.side, "unit": lad.unit, "blamed": lad.blamed, "paper_setting": lad.paper_setting,
                  "runs": lad.runs, "rungs": points,
@@ -394,6 +403,12 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
                                 "seconds": round(time.time() - t0, 1), "workers": workers}}
         if lad.kind == "ladder":
             entry["trend"] = trend(points, lad.paper, lad.side)
+        previous = entries.get(lad.key)
+        if not any(p["computed"] for p in points) and _same_build(previous, entry):
+            # read again from the cache of the same code: the runs are the ones built before, so is their record
+            entry["provenance"] = previous["provenance"]
+            for new, before in zip(points, previous["rungs"]):
+                new["seconds"], new["computed"] = before.get("seconds"), before.get("computed", True)
         entries[lad.key] = entry
         if progress:
             print(f"{stem}: {lad.kind} of {lad.claim}: " + ", ".join(
@@ -459,7 +474,8 @@ class Built:
         edge = {"above": "above", "below": "below"}.get(e["side"])
         paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
         if e["kind"] == "both ways":
-            verdicts = ", ".join(f"{r['label']}: {r['verdict']}" for r in e["rungs"])
+            verdicts = ", ".join(f"{r['label']}: {r['verdict']}" + (" (not converged)" if str(r.get("note", ""))
+                                 .startswith("not converged") else "") for r in e["rungs"])
             return (f"**`{e['claim']}` both ways** (`{e['quantity']}`, {paper}): {steps}. The claim's rule under each: "
                     f"{verdicts}. What was blamed: {e['blamed']}.")
         toward = distance(e["rungs"][-1]["value"], e["paper"], e["side"]) < distance(e["rungs"][0]["value"],
