@@ -4,6 +4,7 @@ the interval it was decided on, and the paper's value (or the edge its statement
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -16,14 +17,23 @@ def _num(v) -> float:
     return float("nan") if v is None else float(v)
 
 
-def ladders(entries: list[dict], *, columns: int = 3):
+def _tick(label: str) -> str:
+    """A rung's tick: what follows its knob's name ("d = 200" -> "200", "budget ×2" -> "×2")."""
+    for sep in (" = ", " ≤ "):
+        if sep in label:
+            return label.split(sep, 1)[1]
+    return label.split(" ", 1)[-1]
+
+
+def ladders(entries: list[dict]):
     """One panel per entry of a chapter's ``ladders/<stem>.json``: a ladder on its knob (log axis when the rungs
-    double), a both-ways comparison on its definitions; the paper's value as a dashed red line (an edge: the side
-    the paper's statement asks for is shaded)."""
+    double), a both-ways comparison on its definitions (each with its verdict); the paper's value as a dashed red
+    line (an edge: the side the paper's statement asks for is shaded). Panels sit two to a row, one when a
+    both-ways comparison needs the width for its definitions."""
     n = len(entries)
-    cols = min(columns, n)
+    cols = 1 if n == 1 or any(e["kind"] != "ladder" for e in entries) else 2
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(8.0, 3.6 * rows), layout="constrained", squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax, e in zip(axes.flat, entries):
@@ -40,14 +50,13 @@ def ladders(entries: list[dict], *, columns: int = 3):
             if len(x) > 1 and np.all(x > 0) and x[-1] / x[0] >= 4:
                 ax.set_xscale("log")
                 ax.minorticks_off()
-            ax.set_xticks(x, [r["label"].split("=")[-1].strip() if "=" in r["label"] else r["label"] for r in rungs])
-            ax.set_xlabel(e["knob"])
-            title = f"{e['claim']}: the gap {e['trend']}"
+            ax.set_xticks(x, [_tick(r["label"]) for r in rungs])
+            ax.set_xlabel(textwrap.fill(e["knob"], 34))
+            title = f"{e['claim']}\nthe gap {e['trend']}"
         else:
             x = np.arange(len(rungs))
             ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
-            ax.set_xticks(x, [r["label"].replace(" (", "\n(").replace(", ", ",\n", 1) + f"\n→ {r['verdict']}"
-                              for r in rungs], fontsize="x-small")
+            ax.set_xticks(x, [textwrap.fill(r["label"], 24) + f"\n→ {r['verdict']}" for r in rungs], fontsize="small")
             ax.set_xlim(-0.5, len(rungs) - 0.5)
             title = f"{e['claim']}: both ways"
         if censored.any():  # a threshold beyond the grid's end: the value is a bound, the interval open on one side
@@ -67,5 +76,5 @@ def ladders(entries: list[dict], *, columns: int = 3):
             ax.set_ylim(max(low_lim, -105.0), min(high_lim, 105.0))
         ax.set_ylabel(e["quantity"] + (" (%)" if e["unit"] == "pct" else ""), fontsize="small")
         ax.set_title(title, fontsize="small")
-        ax.legend(fontsize="x-small", loc="best")
+        ax.legend(fontsize="x-small", loc="best", framealpha=0.8)
     return fig
