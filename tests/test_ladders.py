@@ -9,6 +9,7 @@ import pytest
 
 from softleak import ladders, plotting, provenance
 from softleak.experiments import load_all
+from softleak.rules import MIN_RUNS
 from softleak.ladders import CLOSES, NOT_MEASURED, STAYS, UNRESOLVED, WIDENS, Ladder, distance, trend
 
 load_all()
@@ -157,7 +158,7 @@ def test_the_committed_ladders_match_their_declarations_and_the_trend_rule(stem)
         if e["kind"] == "ladder":  # the page reads it by the rule as declared now
             read = next(r for r in ladders.load(stem).entries if ladders.entry_key(r) == ladders.entry_key(e))
             assert read["trend"] == trend(e["rungs"], e["paper"], e["side"])
-        assert all(r["n"] >= 2 for r in e["rungs"]), "every rung rests on at least two runs"
+        assert all(r["n"] >= MIN_RUNS for r in e["rungs"]), "every rung rests on at least three independent runs"
 
 
 def test_the_command_line_reports_each_chapters_ladders_and_refuses_an_unknown_one(tmp_path, monkeypatch, capsys):
