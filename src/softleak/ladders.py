@@ -179,6 +179,7 @@ def _modular_threshold_rungs(cfg):
     return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
 
 
+LOW_VAL = 0.5  # chapter 2's "does not generalize" (softleak.experiments.modular.common.LOW), the rule's edge
 LEAK_RHO_CODE = 0.3  # 417 of 1 392 pairs at cpu: the authors' ρ = 0.1 has 383 of 3 830
 
 
@@ -244,6 +245,40 @@ def _workshop_size_rungs(cfg):
     return out
 
 
+def _mlp_teacher_rungs(cfg):
+    """``fig11a.memorize`` reads only the MLP's teachers: the book's (checkpoints at 10×, 20×, 40× the run's fit, 50 %
+    of the pairs), the authors' schedule (three runs of 5 000, 10 000 and 20 000 epochs at 30 %) at the book's P, and
+    the same at the paper's P = 113. The students are cut to one ρ, one τ and one epoch: the claim does not read
+    them."""
+    from .experiments.modular.config import PAPER_FRAC, PAPER_MLP_STOPS, PRESETS
+
+    PAPER_P = PRESETS["paper"].mlp.P
+
+    top = max(cfg.rhos_of("mlp"))
+    stud = dict(rhos=(top,), student_epochs=(1,), mid_teachers=())
+    narrow = dict(archs=("mlp",), taus=(max(cfg.taus),), rhos=(top,), small_rho=top, fig10=(), premise=())
+    book = dataclasses.replace(cfg.mlp, **stud)
+    code = dataclasses.replace(book, frac=PAPER_FRAC, teacher_epochs=int(PAPER_MLP_STOPS[-1].split(">=")[1]),
+                               stops=PAPER_MLP_STOPS, separate_runs=True)
+    def stops(a) -> str:
+        return ", ".join(r.replace("fit*", "").replace("epoch>=", "") for r in a.stops) + (
+            " × the fit epoch" if all(r.startswith("fit*") for r in a.stops) else " epochs")
+
+    return [(0.0, f"the book: P = {book.P}, {book.frac:.0%}, checkpoints at {stops(book)}", {**narrow, "mlp": book}),
+            (1.0, f"the code: P = {code.P}, {code.frac:.0%}, runs of {stops(code)}", {**narrow, "mlp": code}),
+            (2.0, f"the code at the paper's P = {PAPER_P}", {**narrow, "mlp": dataclasses.replace(code, P=PAPER_P)})]
+
+
+def _gpt2_size_rungs(cfg):
+    """The offline model's depth and width ×1, ×1.5, ×2 with the sentences and classes (5 sentences a class, as the
+    paper's 6), toward pretrained GPT-2 small (12 layers × 768, 6 000 sentences, 1 000 classes)."""
+    out = []
+    for k in (1, 1.5, 2):
+        layers, width, n, c = (int(round(k * v)) for v in (cfg.n_layer, cfg.n_embd, cfg.n, cfg.c))
+        out.append((float(k), f"{layers} × {width}, n = {n}, c = {c}", dict(n_layer=layers, n_embd=width, n=n, c=c)))
+    return out
+
+
 _LEAK_BLAMED = ("at the declared small ρ = 0.1 the student has too few pairs to leak; the authors' smallest ρ has "
                 "191–383 pairs and their students start from their teacher's initial weights")
 
@@ -260,6 +295,12 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                  paper_setting="ρ = 0.05 of 3 830 pairs, students from their teacher's initial weights",
                  runs="3 seeds")
           for fig, arch in (("fig3b", "tf"), ("fig11b", "mlp")) for k in (1, 2)),
+        Ladder("fig11a.memorize", "mlp.teacher2.acc_val_T", "definition", _mlp_teacher_rungs, paper=LOW_VAL,
+               side="below", unit="pct", kind="both ways",
+               blamed="teacher ② already generalizes: the book's ② is a checkpoint of one run at 20× its fit epoch, "
+                      "on 50 % of the pairs; the authors' ② is a separate run of 10 000 epochs on 30 %",
+               paper_setting="P = 113, 30 % of the pairs, separate runs of 5 000, 10 000, 20 000 epochs",
+               runs="3 seeds"),
     ),
     "04_multinomial_scaling": (
         Ladder("c2.shuffle_direction", "c2.shuffle_move", "d (input dimension)", _shuffle_rungs, paper=0.0,
@@ -282,6 +323,14 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                kind="both ways", blamed="the book trains students 18× longer in lr × epochs than the authors' code "
                                         "(3·10⁻³ × 6000 against 10⁻⁴ × 10 000), which favours wide students",
                paper_setting="Adam 10⁻⁴ × 10 000 epochs (main-fig_5-3.py)", runs="3 seeds"),
+    ),
+    "06_gpt2": (
+        Ladder("fig9.offline.above_chance", "offline.rho0.2.acc_test_S", "depth, width, sentences and classes "
+               "(× the preset's)", _gpt2_size_rungs, paper=0.213, unit="pct",
+               blamed="the offline model is small and not pretrained: 2 layers × 64 with random weights, 1 000 "
+                      "sentences, against pretrained GPT-2 small (12 × 768) on 6 000",
+               paper_setting="pretrained GPT-2 small, 12 layers × 768, 6 000 sentences, 1 000 classes "
+                             "(its acc_test_S at ρ = 0.2: 21.3 %)", runs="3 seeds"),
     ),
     "07_workshop": (
         Ladder("a3.tail_sharp_drop", "a3.tail.kept", "definition", _workshop_tau_rungs, paper=0.5, side="below",
