@@ -143,6 +143,44 @@ def test_bad_ladders_fail_before_any_compute(tmp_path, monkeypatch):
         ladders.declared("05_nope")
 
 
+def test_the_mlp_teacher_comparison_runs_the_books_teachers_and_the_authors_schedule_at_two_sizes():
+    from softleak import presets
+    from softleak.experiments.modular.common import LOW
+    from softleak.experiments.modular.config import PAPER_FRAC, PAPER_MLP_STOPS, PRESETS
+
+    (lad,) = [lad for lad in ladders.declared("02_modular_addition") if lad.claim == "fig11a.memorize"]
+    assert (lad.kind, lad.paper, lad.side) == ("both ways", LOW, "below")  # the rule's own edge for ②
+    cpu = presets.resolve("02_modular_addition", "cpu")
+    book, code, paper_p = (c for _, _, c in ladders.rung_configs("02_modular_addition", lad))
+    assert all(c.archs == ("mlp",) for c in (book, code, paper_p))
+    keep = ("P", "frac", "stops", "teacher_epochs", "width", "separate_runs")
+    assert [getattr(book.mlp, k) for k in keep] == [getattr(cpu.mlp, k) for k in keep]
+    assert (code.mlp.P, code.mlp.frac, code.mlp.stops, code.mlp.separate_runs) == (
+        cpu.mlp.P, PAPER_FRAC, PAPER_MLP_STOPS, True)
+    assert paper_p.mlp.P == PRESETS["paper"].mlp.P and paper_p.mlp.stops == PAPER_MLP_STOPS
+    assert code.mlp.teacher_epochs == 20_000 and code.mlp.width == cpu.mlp.width
+
+
+def test_the_offline_gpt2_ladder_grows_model_and_data_together_and_is_read_from_its_claim(tmp_path, monkeypatch):
+    from softleak.experiments.gpt2 import PAPER_ACC_TEST
+
+    (lad,) = ladders.declared("06_gpt2")
+    low = min(PAPER_ACC_TEST)
+    assert (lad.claim, lad.quantity, lad.paper) == ("fig9.offline.above_chance", f"offline.rho{low:g}.acc_test_S",
+                                                    PAPER_ACC_TEST[low])
+    cfgs = [c for _, _, c in ladders.rung_configs("06_gpt2", lad)]
+    assert [(c.n_layer, c.n_embd, c.n, c.c) for c in cfgs] == [(2, 64, 1000, 200), (3, 96, 1500, 300),
+                                                               (4, 128, 2000, 400)]
+    assert {c.n / c.c for c in cfgs} == {5.0} and low in cfgs[0].rhos
+    from softleak.plotting.ladders import _tick
+    assert [_tick(label) for _, label, _ in ladders.rung_configs("06_gpt2", lad)] == ["×1", "×1.5", "×2"]
+    assert _tick("d = 200") == "200" and _tick("budget ×2") == "×2"  # the other chapters' labels
+    monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
+    entry = ladders.build("06_gpt2", root=tmp_path, base_preset="smoke", progress=False, workers=1)["ladders"][0]
+    assert len(entry["rungs"]) == 3 and all(r["n"] == 1 and r["value"] is not None for r in entry["rungs"])
+    assert all(r["verdict"] == "inconclusive" for r in entry["rungs"])  # one smoke seed decides nothing
+
+
 @pytest.mark.parametrize("stem", sorted(ladders.LADDERS))
 def test_the_committed_ladders_match_their_declarations_and_the_trend_rule(stem):
     path = ladders.ladder_path(stem)

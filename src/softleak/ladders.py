@@ -275,7 +275,7 @@ def _gpt2_size_rungs(cfg):
     out = []
     for k in (1, 1.5, 2):
         layers, width, n, c = (int(round(k * v)) for v in (cfg.n_layer, cfg.n_embd, cfg.n, cfg.c))
-        out.append((float(k), f"{layers} × {width}, n = {n}, c = {c}", dict(n_layer=layers, n_embd=width, n=n, c=c)))
+        out.append((float(k), f"×{k:g}: {layers} layers × {width}, {n} sentences, {c} classes", dict(n_layer=layers, n_embd=width, n=n, c=c)))
     return out
 
 
@@ -326,7 +326,7 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
     ),
     "06_gpt2": (
         Ladder("fig9.offline.above_chance", "offline.rho0.2.acc_test_S", "depth, width, sentences and classes "
-               "(× the preset's)", _gpt2_size_rungs, paper=0.213, unit="pct",
+               "(× the preset's)", _gpt2_size_rungs, paper=0.213, side="above", unit="pct",
                blamed="the offline model is small and not pretrained: 2 layers × 64 with random weights, 1 000 "
                       "sentences, against pretrained GPT-2 small (12 × 768) on 6 000",
                paper_setting="pretrained GPT-2 small, 12 layers × 768, 6 000 sentences, 1 000 classes "

@@ -18,7 +18,10 @@ def _num(v) -> float:
 
 
 def _tick(label: str) -> str:
-    """A rung's tick: what follows its knob's name ("d = 200" -> "200", "budget ×2" -> "×2")."""
+    """A rung's tick: a label's part before its colon ("×2: 4 layers × 128" -> "×2"), else what follows its knob's
+    name ("d = 200" -> "200", "budget ×2" -> "×2")."""
+    if ": " in label:
+        return label.split(": ", 1)[0]
     for sep in (" = ", " ≤ "):
         if sep in label:
             return label.split(sep, 1)[1]
