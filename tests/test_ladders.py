@@ -58,7 +58,7 @@ SMALL = Ladder("c2.shuffle_direction", "c2.shuffle_move", "d (input dimension)",
 BOTH = Ladder("c2.shuffle_direction", "c2.shuffle_move", "definition",
               lambda cfg: [(0.0, "book", ladders._multinomial_narrow(cfg, c2_taus=ladders._c2_taus(cfg))),
                            (1.0, "other τ", ladders._multinomial_narrow(cfg, c2_taus=tuple(cfg.c2_taus[:2])))],
-              paper=0.0, side="above", kind="both ways")
+              paper=0.0, side="above", kind="both ways", also=("c2.shuffle_move",))
 
 
 def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, monkeypatch):
@@ -127,6 +127,16 @@ def test_both_ways_records_each_definitions_value_and_verdict(tmp_path, monkeypa
     assert line.startswith("both ways: book: ") and "other τ: " in line
     assert ladders.summary(m, "c2.other") == ""
     assert len(m["both_ways.c2.shuffle_direction.verdicts"]) == 2 and "ladder.c2.shuffle_direction.trend" not in m
+    # another part of the claim, recorded at each rung: in the metrics, the report's line, the note and the sentence
+    assert m["both_ways.c2.shuffle_direction.also.c2.shuffle_move.y"] == m["both_ways.c2.shuffle_direction.y"]
+    assert line.count(", c2.shuffle_move ") == 2
+    built = ladders.load(STEM, root=tmp_path)
+    assert built.note("c2.shuffle_direction").count(", c2.shuffle_move ") == 2
+    assert "c2.shuffle_move at each: book: " in built.markdown()
+    bad = dataclasses.replace(BOTH, also=("no.such",))
+    monkeypatch.setitem(ladders.LADDERS, STEM, (bad,))
+    with pytest.raises(ValueError, match="quantity='no.such' is not evidence of claim 'c2.shuffle_direction'"):
+        ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)
 
 
 def test_bad_ladders_fail_before_any_compute(tmp_path, monkeypatch):
@@ -193,6 +203,7 @@ def test_the_committed_ladders_match_their_declarations_and_the_trend_rule(stem)
         lad = declared[ladders.entry_key(e)]
         assert (e["kind"], e["paper"], e["side"], e["quantity"]) == (lad.kind, lad.paper, lad.side, lad.quantity)
         assert len(e["rungs"]) == len(ladders.rung_configs(stem, lad)) >= 2
+        assert all(set(r.get("also") or ()) == set(lad.also) for r in e["rungs"])
         if e["kind"] == "ladder":  # the page reads it by the rule as declared now
             read = next(r for r in ladders.load(stem).entries if ladders.entry_key(r) == ladders.entry_key(e))
             assert read["trend"] == trend(e["rungs"], e["paper"], e["side"])

@@ -63,6 +63,8 @@ class Ladder:
         paper_setting: the paper's value of the knob (for the text), e.g. ``"d = 1000"``.
         kind: ``"ladder"`` or ``"both ways"``.
         runs: how many independent runs each rung rests on (for the text; the evidence's ``n`` is recorded too).
+        also: other evidence records of the claim to record at each rung (value, interval, runs), for a claim of
+            several parts whose verdict another part can decide, e.g. ``("mlp.teacher3_minus_2.acc_val_T",)``.
     """
 
     claim: str
@@ -76,6 +78,7 @@ class Ladder:
     paper_setting: str = ""
     kind: str = "ladder"
     runs: str = ""
+    also: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -296,7 +299,7 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                  runs="3 seeds")
           for fig, arch in (("fig3b", "tf"), ("fig11b", "mlp")) for k in (1, 2)),
         Ladder("fig11a.memorize", "mlp.teacher2.acc_val_T", "definition", _mlp_teacher_rungs, paper=LOW_VAL,
-               side="below", unit="pct", kind="both ways",
+               side="below", unit="pct", kind="both ways", also=("mlp.teacher3_minus_2.acc_val_T",),
                blamed="teacher ② already generalizes: the book's ② is a checkpoint of one run at 20× its fit epoch, "
                       "on 50 % of the pairs; the authors' ② is a separate run of 10 000 epochs on 30 %",
                paper_setting="P = 113, 30 % of the pairs, separate runs of 5 000, 10 000, 20 000 epochs",
@@ -389,17 +392,21 @@ def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
     if claim is None:
         raise ValueError(f"claim={ladder.claim!r} is not among the claims this rung's config makes "
                          f"({', '.join(c.id for c in claims)})")
-    rec = next((e for e in claim.evidence if e["name"] == ladder.quantity), None)
-    if rec is None:
-        raise ValueError(f"quantity={ladder.quantity!r} is not evidence of claim {ladder.claim!r} "
-                         f"(its evidence: {', '.join(e['name'] for e in claim.evidence)})")
+    def record(name: str) -> dict:
+        rec = next((e for e in claim.evidence if e["name"] == name), None)
+        if rec is None:
+            raise ValueError(f"quantity={name!r} is not evidence of claim {ladder.claim!r} "
+                             f"(its evidence: {', '.join(e['name'] for e in claim.evidence)})")
+        return {"value": num(rec["value"]), "low": num(rec.get("low")), "high": num(rec.get("high")),
+                "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0)}
 
     def num(v):
         return None if v is None or not math.isfinite(float(v)) else float(v)
 
-    return {"value": num(rec["value"]), "low": num(rec.get("low")), "high": num(rec.get("high")),
-            "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0), "verdict": claim.verdict,
-            "note": claim.note}
+    out = {**record(ladder.quantity), "verdict": claim.verdict, "note": claim.note}
+    if ladder.also:
+        out["also"] = {name: record(name) for name in ladder.also}
+    return out
 
 
 def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | None = None, workers: int | None = None,
@@ -485,6 +492,12 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
 # Reading (the pages)
 
 
+def _also(e: Mapping) -> list[str]:
+    """The other parts of a claim an entry recorded at every rung (:attr:`Ladder.also`)."""
+    return [name for name in (e["rungs"][0].get("also") or {})] if e["rungs"] and all(
+        r.get("also") for r in e["rungs"]) else []
+
+
 @dataclass
 class Built:
     """A chapter's committed ladders as its page reads them: the file's entries, its provenance and why it is stale
@@ -516,6 +529,9 @@ class Built:
             out[f"{pre}.n"] = [r["n"] for r in rungs]
             out[f"{pre}.paper"] = e["paper"]
             out[f"{pre}.unit"] = e["unit"]
+            for name in _also(e):
+                for key in ("value", "low", "high"):
+                    out[f"{pre}.also.{name}.{'y' if key == 'value' else key}"] = [r["also"][name][key] for r in rungs]
             out[f"{pre}.stale"] = entry_key(e) in self.stale_keys
         if self.entries:
             out["ladders.stale"] = bool(self.stale)
@@ -529,6 +545,9 @@ class Built:
         edge = {"above": "above", "below": "below"}.get(e["side"])
         paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
         if e["kind"] == "both ways":
+            steps += "".join(f". {name} at each: " + "; ".join(
+                f"{r['label']}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
+                f"{fmt(r['also'][name]['high'], unit)}]" for r in e["rungs"]) for name in _also(e))
             verdicts = ", ".join(f"{r['label']}: {r['verdict']}" + (" (not converged)" if str(r.get("note", ""))
                                  .startswith("not converged") else "") for r in e["rungs"])
             return (f"**`{e['claim']}` both ways** (`{e['quantity']}`, {paper}): {steps}. The claim's rule under each: "
@@ -559,8 +578,10 @@ class Built:
         stale = " (stale: built on other code)" if entry_key(e) in self.stale_keys else ""
         runs = "/".join(str(r["n"]) for r in e["rungs"])
         if e["kind"] == "both ways":
-            return (f"both ways{stale}: " + "; ".join(f"{r['label']}: {fmt(r['value'], e['unit'])} ({r['verdict']})"
-                                                      for r in e["rungs"]) + f"; {runs} runs")
+            return (f"both ways{stale}: " + "; ".join(
+                f"{r['label']}: {fmt(r['value'], e['unit'])}"
+                + "".join(f", {name} {fmt(r['also'][name]['value'], e['unit'])}" for name in _also(e))
+                + f" ({r['verdict']})" for r in e["rungs"]) + f"; {runs} runs")
         first, last = e["rungs"][0], e["rungs"][-1]
         said = "is unresolved (it moves within the rungs' spread)" if e["trend"] == UNRESOLVED else e["trend"]
         return (f"ladder{stale} over {e['knob']}, {first['label']} → {last['label']} ({runs} runs): "
@@ -645,9 +666,13 @@ def summary(metrics: Mapping[str, object], cid: str) -> str:
                          + ("is unresolved (it moves within the rungs' spread)" if metrics.get(f"{pre}.trend") == UNRESOLVED
                             else str(metrics.get(f"{pre}.trend"))))
         else:
+            also = {key[len(pre) + 6:-2]: metrics[key] for key in metrics
+                    if key.startswith(f"{pre}.also.") and key.endswith(".y")}
             parts.append(f"both ways{stale}: " + "; ".join(
-                f"{label}: {fmt(v, unit)} ({verdict})" for label, v, verdict in
-                zip(labels, y, metrics.get(f"{pre}.verdicts") or [])))
+                f"{label}: {fmt(v, unit)}" + "".join(f", {name} {fmt(ys[i], unit)}" for name, ys in also.items()
+                                                     if i < len(ys))
+                + f" ({verdict})" for i, (label, v, verdict) in
+                enumerate(zip(labels, y, metrics.get(f"{pre}.verdicts") or []))))
     return "; ".join(parts)
 
 
