@@ -66,3 +66,10 @@ def test_smoke_book_builds_with_warnings_as_errors(tmp_path, monkeypatch):
     for section in ("Scope of reproducibility", "Methodology and compute", "What was difficult",
                     "Discrepancies between the paper and the authors", "tail-cut ablation"):
         assert section in report, section
+
+
+def test_execute_refuses_a_stem_that_is_not_a_chapter_before_running_anything():
+    from softleak.book import execute
+
+    with pytest.raises(ValueError, match=r"only='08_release' is not allowed: only must be one of .*'08_release_safely'"):
+        execute("smoke", root=ROOT, notebooks=ROOT / "notebooks", only=["01_toy_2d", "08_release"])

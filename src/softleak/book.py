@@ -82,10 +82,13 @@ def execute(preset: str, *, root: str | os.PathLike, notebooks: str | os.PathLik
     check_scheduler(scheduler)  # before any notebook runs
     load_all()
     root, notebooks = Path(root), Path(notebooks)
+    chapters = toc_chapters(root)
+    for stem in only or ():  # a misspelt stem would otherwise run nothing, silently
+        check_choice("only", stem, chapters)
     out_dir = root / CHAPTER_PREFIX
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem in toc_chapters(root):
+    for stem in chapters:
         if only and stem not in only:
             continue
         source = notebooks / f"{stem}.ipynb"
