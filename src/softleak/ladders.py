@@ -330,6 +330,7 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
     "06_gpt2": (
         Ladder("fig9.offline.above_chance", "offline.rho0.2.acc_test_S", "depth, width, sentences and classes "
                "(× the preset's)", _gpt2_size_rungs, paper=0.213, side="above", unit="pct",
+               also=("offline.rho0.2.test_minus_val",),
                blamed="the offline model is small and not pretrained: 2 layers × 64 with random weights, 1 000 "
                       "sentences, against pretrained GPT-2 small (12 × 768) on 6 000",
                paper_setting="pretrained GPT-2 small, 12 layers × 768, 6 000 sentences, 1 000 classes "
@@ -492,6 +493,11 @@ def build(stem: str, *, claims: Sequence[str] | None = None, cache_dir: Path | N
 # Reading (the pages)
 
 
+def _rung_name(label: str) -> str:
+    """A ladder rung's short name: its label's part before a colon (``"×2: 4 layers × 128"`` -> ``"×2"``)."""
+    return label.split(": ", 1)[0]
+
+
 def _also(e: Mapping) -> list[str]:
     """The other parts of a claim an entry recorded at every rung (:attr:`Ladder.also`)."""
     return [name for name in (e["rungs"][0].get("also") or {})] if e["rungs"] and all(
@@ -544,12 +550,13 @@ class Built:
                           f" ({r['n']} runs)" for r in e["rungs"])
         edge = {"above": "above", "below": "below"}.get(e["side"])
         paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
+        steps += "".join(f". {name} at each: " + "; ".join(
+            f"{r['label']}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
+            f"{fmt(r['also'][name]['high'], unit)}]" for r in e["rungs"]) for name in _also(e))
+        verdicts = ", ".join(f"{r['label'] if e['kind'] == 'both ways' else _rung_name(r['label'])}: {r['verdict']}"
+                             + (" (not converged)" if str(r.get("note", "")).startswith("not converged") else "")
+                             for r in e["rungs"])
         if e["kind"] == "both ways":
-            steps += "".join(f". {name} at each: " + "; ".join(
-                f"{r['label']}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
-                f"{fmt(r['also'][name]['high'], unit)}]" for r in e["rungs"]) for name in _also(e))
-            verdicts = ", ".join(f"{r['label']}: {r['verdict']}" + (" (not converged)" if str(r.get("note", ""))
-                                 .startswith("not converged") else "") for r in e["rungs"])
             return (f"**`{e['claim']}` both ways** (`{e['quantity']}`, {paper}): {steps}. The claim's rule under each: "
                     f"{verdicts}. What was blamed: {e['blamed']}.")
         toward = distance(e["rungs"][-1]["value"], e["paper"], e["side"]) < distance(e["rungs"][0]["value"],
@@ -559,7 +566,8 @@ class Built:
                             "than the rungs' own spread",
                 NOT_MEASURED: "is not measured at every rung"}[e["trend"]]
         text = (f"**`{e['claim']}` ladder** (`{e['quantity']}` over {e['knob']}; {paper}; the paper's setting: "
-                f"{e['paper_setting']}): {steps}. From the first rung to the last the gap {said}.")
+                f"{e['paper_setting']}): {steps}. From the first rung to the last the gap {said}. The claim's rule at "
+                f"each rung: {verdicts}.")
         if e["trend"] in (STAYS, WIDENS):
             text += (f" What was blamed ({e['blamed']}) does not close it over these rungs: the claim is reported as "
                      "not reproducing at these sizes, not as a size artefact.")
