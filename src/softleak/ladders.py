@@ -551,7 +551,8 @@ class Built:
         edge = {"above": "above", "below": "below"}.get(e["side"])
         paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
         steps += "".join(f". {name} at each: " + "; ".join(
-            f"{r['label']}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
+            f"{r['label'] if e['kind'] == 'both ways' else _rung_name(r['label'])}: "
+            f"{fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
             f"{fmt(r['also'][name]['high'], unit)}]" for r in e["rungs"]) for name in _also(e))
         verdicts = ", ".join(f"{r['label'] if e['kind'] == 'both ways' else _rung_name(r['label'])}: {r['verdict']}"
                              + (" (not converged)" if str(r.get("note", "")).startswith("not converged") else "")
