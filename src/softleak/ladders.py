@@ -253,23 +253,23 @@ def _mlp_teacher_rungs(cfg):
     of the pairs), the authors' schedule (three runs of 5 000, 10 000 and 20 000 epochs at 30 %) at the book's P, and
     the same at the paper's P = 113. The students are cut to one ρ, one τ and one epoch: the claim does not read
     them."""
-    from .experiments.modular.config import PAPER_FRAC, PAPER_MLP_STOPS, PRESETS
+    from .experiments.modular.config import PRESETS
 
-    PAPER_P = PRESETS["paper"].mlp.P
-
+    paper = PRESETS["paper"].mlp  # the authors' schedule: frac, epochs, stops and separate runs
     top = max(cfg.rhos_of("mlp"))
     stud = dict(rhos=(top,), student_epochs=(1,), mid_teachers=())
     narrow = dict(archs=("mlp",), taus=(max(cfg.taus),), rhos=(top,), small_rho=top, fig10=(), premise=())
     book = dataclasses.replace(cfg.mlp, **stud)
-    code = dataclasses.replace(book, frac=PAPER_FRAC, teacher_epochs=int(PAPER_MLP_STOPS[-1].split(">=")[1]),
-                               stops=PAPER_MLP_STOPS, separate_runs=True)
+    code = dataclasses.replace(book, frac=paper.frac, teacher_epochs=paper.teacher_epochs, stops=paper.stops,
+                               separate_runs=paper.separate_runs)
+
     def stops(a) -> str:
         return ", ".join(r.replace("fit*", "").replace("epoch>=", "") for r in a.stops) + (
             " × the fit epoch" if all(r.startswith("fit*") for r in a.stops) else " epochs")
 
     return [(0.0, f"the book: P = {book.P}, {book.frac:.0%}, checkpoints at {stops(book)}", {**narrow, "mlp": book}),
             (1.0, f"the code: P = {code.P}, {code.frac:.0%}, runs of {stops(code)}", {**narrow, "mlp": code}),
-            (2.0, f"the code at the paper's P = {PAPER_P}", {**narrow, "mlp": dataclasses.replace(code, P=PAPER_P)})]
+            (2.0, f"the code at the paper's P = {paper.P}", {**narrow, "mlp": dataclasses.replace(code, P=paper.P)})]
 
 
 def _gpt2_size_rungs(cfg):
@@ -278,7 +278,8 @@ def _gpt2_size_rungs(cfg):
     out = []
     for k in (1, 1.5, 2):
         layers, width, n, c = (int(round(k * v)) for v in (cfg.n_layer, cfg.n_embd, cfg.n, cfg.c))
-        out.append((float(k), f"×{k:g}: {layers} layers × {width}, {n} sentences, {c} classes", dict(n_layer=layers, n_embd=width, n=n, c=c)))
+        out.append((float(k), f"×{k:g}: {layers} layers × {width}, {n} sentences, {c} classes",
+                    dict(n_layer=layers, n_embd=width, n=n, c=c)))
     return out
 
 
@@ -550,11 +551,11 @@ class Built:
                           f" ({r['n']} runs)" for r in e["rungs"])
         edge = {"above": "above", "below": "below"}.get(e["side"])
         paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
+        short = (lambda r: r["label"]) if e["kind"] == "both ways" else (lambda r: _rung_name(r["label"]))
         steps += "".join(f". {name} at each: " + "; ".join(
-            f"{r['label'] if e['kind'] == 'both ways' else _rung_name(r['label'])}: "
-            f"{fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
+            f"{short(r)}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "
             f"{fmt(r['also'][name]['high'], unit)}]" for r in e["rungs"]) for name in _also(e))
-        verdicts = ", ".join(f"{r['label'] if e['kind'] == 'both ways' else _rung_name(r['label'])}: {r['verdict']}"
+        verdicts = ", ".join(f"{short(r)}: {r['verdict']}"
                              + (" (not converged)" if str(r.get("note", "")).startswith("not converged") else "")
                              for r in e["rungs"])
         if e["kind"] == "both ways":
