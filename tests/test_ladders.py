@@ -171,6 +171,21 @@ def test_the_mlp_teacher_comparison_runs_the_books_teachers_and_the_authors_sche
     assert code.mlp.teacher_epochs == 20_000 and code.mlp.width == cpu.mlp.width
 
 
+def test_the_toy_comparison_trains_the_c3_teacher_the_books_way_the_codes_way_and_at_the_papers_width():
+    from softleak import presets
+    from softleak.experiments.toy2d import PAPER
+    from softleak.experiments.toy2d.fig1_fig8 import AUTHORS_TEACHER_EPOCHS
+
+    (lad,) = ladders.declared("01_toy_2d")
+    assert (lad.claim, lad.quantity, lad.kind, lad.side) == ("c3.soft_beats_independent", "c3.gap", "both ways", "above")
+    assert lad.paper == pytest.approx(PAPER[3]["soft"] - PAPER[3]["hard"])  # the paper's gap, not its rule's edge
+    (cpu_c3,) = [case for case in presets.resolve("01_toy_2d", "cpu").cases if case.c == 3]
+    book, code, text = ([*c.cases] for _, _, c in ladders.rung_configs("01_toy_2d", lad))
+    assert book == [cpu_c3] and cpu_c3.teacher_stop == "fit"
+    assert code == [dataclasses.replace(cpu_c3, teacher_stop="fixed", teacher_max_steps=AUTHORS_TEACHER_EPOCHS)]
+    assert text == [dataclasses.replace(cpu_c3, p=ladders.PAPER_TOY_WIDTH)] and cpu_c3.p != ladders.PAPER_TOY_WIDTH
+
+
 def test_the_offline_gpt2_ladder_grows_model_and_data_together_and_is_read_from_its_claim(tmp_path, monkeypatch):
     from softleak.experiments.gpt2 import PAPER_ACC_TEST
 

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ...claims import Deviation
-from ...config import (check_fraction, check_nonnegative_int, check_positive, check_positive_int, check_seeds,
-                       replace_checked)
+from ...config import (check_choice, check_fraction, check_nonnegative_int, check_positive, check_positive_int,
+                       check_seeds, replace_checked)
 
 NAMESPACE = "01_toy_2d"
 STUDENT_KINDS = ("hard", "soft")
+#: how a teacher's training ends: "fit" stops it at its first epoch at 100 % on D*^T (at most teacher_max_steps; the
+#: book, after the paper's panel A), "fixed" trains exactly teacher_max_steps epochs (the authors' code: 4000 for c = 3)
+TEACHER_STOPS = ("fit", "fixed")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ToyCase:
     rho: float = 0.6  # 36 / 24 global split (paper and code)
     teacher_lr: float = 1e-3
     teacher_max_steps: int = 20_000  # train until 100 % on D*^T (paper panel A), with a cap
+    teacher_stop: str = "fit"  # one of TEACHER_STOPS: "fixed" runs exactly teacher_max_steps epochs (the code's c = 3)
     student_steps: int = 4000  # code: 4000 epochs for both students
 
     def __post_init__(self) -> None:
@@ -38,6 +42,7 @@ class ToyCase:
         for name in ("tau", "student_lr", "teacher_lr"):
             check_positive(name, getattr(self, name))
         check_fraction("rho", self.rho)
+        check_choice("teacher_stop", self.teacher_stop, TEACHER_STOPS)
         if not 1 <= int(self.rho * self.n) < self.n:
             raise ValueError(f"rho={self.rho} is not allowed for n={self.n}: both student sets need a point")
 

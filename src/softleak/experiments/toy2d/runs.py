@@ -48,7 +48,8 @@ def _run_batch(configs: list[dict], device: torch.device) -> list[dict[str, pd.D
 
     teacher = MLPEnsemble((2, case.p, c), role["teacher_init"], device=device)
     tfit = fit(
-        teacher, X, y, steps=case.teacher_max_steps, lr=case.teacher_lr, stop_at_acc=1.0,
+        teacher, X, y, steps=case.teacher_max_steps, lr=case.teacher_lr,
+        stop_at_acc=1.0 if case.teacher_stop == "fit" else None,  # "fixed": every epoch of the cap (the code's c = 3)
         member_names=[f"teacher(c={c}, data_seed={s})" for s in seeds],
     )
     with torch.no_grad():
