@@ -135,8 +135,25 @@ def test_both_ways_records_each_definitions_value_and_verdict(tmp_path, monkeypa
     assert "c2.shuffle_move at each: book: " in built.markdown()
     bad = dataclasses.replace(BOTH, also=("no.such",))
     monkeypatch.setitem(ladders.LADDERS, STEM, (bad,))
-    with pytest.raises(ValueError, match="quantity='no.such' is not evidence of claim 'c2.shuffle_direction'"):
+    with pytest.raises(ValueError, match="quantity='no.such' is not evidence of claim 'c2.shuffle_direction' nor of "
+                                         "another claim of its run"):
         ladders.build(STEM, root=tmp_path, base_preset="smoke", progress=False, workers=1)
+
+
+def test_a_ladder_reads_its_claims_own_quantity_and_may_add_another_claims_evidence():
+    from softleak.rules import Claim
+
+    def claim(cid, *names):
+        return Claim(cid, "paper", "s", "r", "p", "o", True, "reproduces",
+                     evidence=[{"name": n, "value": 0.5, "low": 0.4, "high": 0.6, "n": 3} for n in names])
+
+    found = [claim("premise", "teachers_at_100"), claim("c2.shuffle_direction", "c2.shuffle_move")]
+    lad = dataclasses.replace(BOTH, also=("teachers_at_100",))
+    ev = ladders._evidence(found, lad)
+    assert ev["value"] == 0.5 and ev["also"]["teachers_at_100"]["n"] == 3
+    with pytest.raises(ValueError, match="quantity='teachers_at_100' is not evidence of claim 'c2.shuffle_direction'"
+                                         " \\(its"):  # the quantity itself must be the claim's own
+        ladders._evidence(found, dataclasses.replace(BOTH, quantity="teachers_at_100"))
 
 
 def test_bad_ladders_fail_before_any_compute(tmp_path, monkeypatch):

@@ -63,8 +63,9 @@ class Ladder:
         paper_setting: the paper's value of the knob (for the text), e.g. ``"d = 1000"``.
         kind: ``"ladder"`` or ``"both ways"``.
         runs: how many independent runs each rung rests on (for the text; the evidence's ``n`` is recorded too).
-        also: other evidence records of the claim to record at each rung (value, interval, runs), for a claim of
-            several parts whose verdict another part can decide, e.g. ``("mlp.teacher3_minus_2.acc_val_T",)``.
+        also: other evidence records to record at each rung (value, interval, runs): the claim's own other parts, for a
+            claim whose verdict another part can decide (``("mlp.teacher3_minus_2.acc_val_T",)``), or another claim's
+            of the same run, such as the premise the rungs may break (``("teachers_at_100",)``).
     """
 
     claim: str
@@ -306,7 +307,7 @@ _LEAK_BLAMED = ("at the declared small ρ = 0.1 the student has too few pairs to
 LADDERS: dict[str, tuple[Ladder, ...]] = {
     "01_toy_2d": (
         Ladder("c3.soft_beats_independent", "c3.gap", "definition", _toy_teacher_rungs, paper=0.20, side="above",  # 50 − 30
-               unit="pct", kind="both ways",
+               unit="pct", kind="both ways", also=("teachers_at_100",),
                blamed="the teacher: the book trains it until it fits D*^T (the paper's panel A), the authors' code a "
                       "fixed 4 000 epochs, after which most teachers have fitted long before and sharpened their "
                       "outputs; the paper's text gives p = 100, its code 150",
@@ -420,11 +421,13 @@ def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
     if claim is None:
         raise ValueError(f"claim={ladder.claim!r} is not among the claims this rung's config makes "
                          f"({', '.join(c.id for c in claims)})")
-    def record(name: str) -> dict:
-        rec = next((e for e in claim.evidence if e["name"] == name), None)
+    def record(name: str, own: bool = True) -> dict:
+        # the claim's own evidence; an ``also`` part may be another claim's of the same run (e.g. its premise)
+        rec = next((e for c in ([claim] if own else [claim, *claims]) for e in c.evidence if e["name"] == name), None)
         if rec is None:
-            raise ValueError(f"quantity={name!r} is not evidence of claim {ladder.claim!r} "
-                             f"(its evidence: {', '.join(e['name'] for e in claim.evidence)})")
+            raise ValueError(f"quantity={name!r} is not evidence of claim {ladder.claim!r}"
+                             + ("" if own else " nor of another claim of its run")
+                             + f" (its evidence: {', '.join(e['name'] for e in claim.evidence)})")
         return {"value": num(rec["value"]), "low": num(rec.get("low")), "high": num(rec.get("high")),
                 "n": int(rec.get("n") or 0), "censored": int(rec.get("censored") or 0)}
 
@@ -433,7 +436,7 @@ def _evidence(claims: Sequence[Claim], ladder: Ladder) -> dict:
 
     out = {**record(ladder.quantity), "verdict": claim.verdict, "note": claim.note}
     if ladder.also:
-        out["also"] = {name: record(name) for name in ladder.also}
+        out["also"] = {name: record(name, own=False) for name in ladder.also}
     return out
 
 
