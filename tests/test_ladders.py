@@ -188,6 +188,20 @@ def test_the_mlp_teacher_comparison_runs_the_books_teachers_and_the_authors_sche
     assert code.mlp.teacher_epochs == 20_000 and code.mlp.width == cpu.mlp.width
 
 
+def test_the_block_ladder_trains_the_mlps_top_rho_students_longer_and_reads_the_claims_edge():
+    from softleak import presets
+    from softleak.experiments.modular.fig3b_fig11b import BLOCK_GAP
+
+    (lad,) = [lad for lad in ladders.declared("02_modular_addition") if lad.claim == "fig11b.soft_labels_block"]
+    assert (lad.quantity, lad.paper, lad.side, lad.kind) == ("mlp.block", BLOCK_GAP, "above", "ladder")
+    cpu = presets.resolve("02_modular_addition", "cpu")
+    cfgs = [c for _, _, c in ladders.rung_configs("02_modular_addition", lad)]
+    assert [c.budget_scale for c in cfgs] == [1.0, 2.0, 4.0]
+    for c in cfgs:  # the settings the claim reads (teacher ①, largest ρ, both ends of τ), the MLP alone
+        assert c.archs == ("mlp",) and c.rhos_of("mlp") == (max(cpu.rhos_of("mlp")),)
+        assert set(c.taus) == {max(cpu.taus), min(cpu.taus)} and c.mlp == dataclasses.replace(cpu.mlp, rhos=c.mlp.rhos)
+
+
 def test_the_toy_comparison_trains_the_c3_teacher_the_books_way_the_codes_way_and_at_the_papers_width():
     from softleak import presets
     from softleak.experiments.toy2d import PAPER

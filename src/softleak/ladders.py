@@ -183,7 +183,18 @@ def _modular_threshold_rungs(cfg):
     return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
 
 
+def _modular_block_rungs(cfg):
+    """The MLP's ``soft_labels_block`` students (teacher ①'s, at the largest ρ, the lowest and highest τ) at ×1, ×2, ×4
+    the declared budget: its high-τ students had not stopped moving at ×1."""
+    top = max(cfg.rhos_of("mlp"))
+    narrow = dict(archs=("mlp",), taus=(max(cfg.taus), min(cfg.taus)), rhos=(top,), mlp_rhos=(top,), small_rho=top,
+                  fig10=(), premise=())
+    return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
+
+
 LOW_VAL = 0.5  # chapter 2's "does not generalize" (softleak.experiments.modular.common.LOW), the rule's edge
+GENERALIZED_VAL = 0.95  # chapter 2's "generalizes" (softleak.experiments.modular.config.GENERALIZED)
+BLOCK_GAP = GENERALIZED_VAL - LOW_VAL  # the soft_labels_block edge, as the chapter computes it (fig3b_fig11b.BLOCK_GAP)
 LEAK_RHO_CODE = 0.3  # 417 of 1 392 pairs at cpu: the authors' ρ = 0.1 has 383 of 3 830
 
 
@@ -321,6 +332,12 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                       "the authors train a fixed 40 000 epochs",
                paper_setting="40 000 epochs at lr 10⁻³ (≈ ×2 of this budget in lr × epochs)",
                runs="3 teachers × 3 seeds"),
+        Ladder("fig11b.soft_labels_block", "mlp.block", "student budget (× the declared budget)",
+               _modular_block_rungs, paper=BLOCK_GAP, side="above", unit="pct",
+               blamed="teacher ①'s τ = 10 students at the largest ρ had not stopped moving at the end of the declared "
+                      "budget (the claim reads inconclusive, not converged); the authors train a fixed 40 000 epochs",
+               paper_setting="40 000 epochs at lr 10⁻³ (≈ ×1.6 of this budget in lr × epochs)",
+               runs="3 seeds"),
         *(Ladder(f"{fig}.tau10.teacher{k}_leaks", f"{arch}.hi.teacher{k}.small.leak", "definition",
                  _modular_leak_rungs, paper=0.05, side="above", unit="pct", blamed=_LEAK_BLAMED, kind="both ways",
                  paper_setting="ρ = 0.05 of 3 830 pairs, students from their teacher's initial weights",
