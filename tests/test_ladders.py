@@ -61,6 +61,21 @@ BOTH = Ladder("c2.shuffle_direction", "c2.shuffle_move", "definition",
               paper=0.0, side="above", kind="both ways", also=("c2.shuffle_move",))
 
 
+def test_a_ladder_on_the_papers_side_at_every_rung_reads_as_holding_not_as_a_miss():
+    rungs = [{**rung(v, v - 0.1, v + 0.1), "label": f"budget ×{k}", "n": 3, "verdict": "reproduces", "x": k}
+             for k, v in ((1, 0.8), (2, 0.81), (4, 0.79))]
+    entry = {"claim": "c", "quantity": "q", "kind": "ladder", "knob": "budget", "paper": 0.45, "side": "above",
+             "unit": "pct", "blamed": "students still moving", "paper_setting": "longer", "runs": "3", "rungs": rungs}
+    entry["trend"] = trend(rungs, 0.45, "above")
+    assert entry["trend"] == STAYS and ladders.on_paper_side(entry)
+    built = ladders.Built("s", [entry])
+    assert "**stays** at zero" in built.sentence(entry) and "not reproducing" not in built.sentence(entry)
+    assert "stays at zero" in built.note("c") and "stays at zero" in ladders.summary(built.metrics(), "c")
+    below = {**entry, "rungs": [{**r, "value": 0.3} for r in rungs]}  # a gap that stays is still a miss
+    assert not ladders.on_paper_side(below)
+    assert "not reproducing" in built.sentence({**below, "trend": trend(below["rungs"], 0.45, "above")})
+
+
 def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, monkeypatch):
     monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setitem(ladders.LADDERS, STEM, (SMALL,))

@@ -109,6 +109,13 @@ def distance(value: float, paper: float, side: str) -> float:
     return abs(value - paper)
 
 
+def on_paper_side(entry: Mapping) -> bool:
+    """Whether every rung of an entry is on the paper's side of its edge (distance 0): a ladder that "stays" there
+    shows a claim that holds at every rung, not a gap that does not close."""
+    return entry["side"] in ("above", "below") and bool(entry["rungs"]) and all(
+        distance(r.get("value"), entry["paper"], entry["side"]) == 0.0 for r in entry["rungs"])
+
+
 def _half_width(rung: Mapping) -> float:
     low, high = rung.get("low"), rung.get("high")
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
@@ -581,6 +588,7 @@ class Built:
             out[f"{pre}.high"] = [r["high"] for r in rungs]
             out[f"{pre}.n"] = [r["n"] for r in rungs]
             out[f"{pre}.paper"] = e["paper"]
+            out[f"{pre}.side"] = e["side"]
             out[f"{pre}.unit"] = e["unit"]
             for name in _also(e):
                 for key in ("value", "low", "high"):
@@ -609,21 +617,26 @@ class Built:
                     f"{verdicts}. What was blamed: {e['blamed']}.")
         toward = distance(e["rungs"][-1]["value"], e["paper"], e["side"]) < distance(e["rungs"][0]["value"],
                                                                                        e["paper"], e["side"])
-        said = {CLOSES: "**closes** toward the paper", STAYS: "**stays**", WIDENS: "**widens**",
+        held = e["trend"] == STAYS and on_paper_side(e)
+        said = {CLOSES: "**closes** toward the paper", WIDENS: "**widens**",
+                STAYS: "**stays** at zero: the quantity is on the paper's side at every rung" if held else "**stays**",
                 UNRESOLVED: f"is **unresolved**: it moves {'toward' if toward else 'away from'} the paper, but by less "
                             "than the rungs' own spread",
                 NOT_MEASURED: "is not measured at every rung"}[e["trend"]]
         text = (f"**`{e['claim']}` ladder** (`{e['quantity']}` over {e['knob']}; {paper}; the paper's setting: "
                 f"{e['paper_setting']}): {steps}. From the first rung to the last the gap {said}. The claim's rule at "
                 f"each rung: {verdicts}.")
-        if e["trend"] in (STAYS, WIDENS):
+        if held:
+            text += (f" What was blamed ({e['blamed']}) does not move the quantity off the paper's side over these "
+                     "rungs; the claim's verdict at each rung is its rule's, as listed.")
+        elif e["trend"] in (STAYS, WIDENS):
             text += (f" What was blamed ({e['blamed']}) does not close it over these rungs: the claim is reported as "
                      "not reproducing at these sizes, not as a size artefact.")
         elif e["trend"] == CLOSES:
             text += f" The miss moves toward the paper as {e['knob']} grows: what was blamed ({e['blamed']}) is borne out."
         elif e["trend"] == UNRESOLVED:
             text += (" The ladder neither shows the blamed cause closing the gap nor rules it out: more runs per rung "
-                     "would tell; the claim stays a miss at this preset.")
+                     "would tell; the claim keeps its verdict at this preset.")
         return text
 
     def note(self, cid: str) -> str:
@@ -639,7 +652,9 @@ class Built:
                 + "".join(f", {name} {fmt(r['also'][name]['value'], e['unit'])}" for name in _also(e))
                 + f" ({r['verdict']})" for r in e["rungs"]) + f"; {runs} runs")
         first, last = e["rungs"][0], e["rungs"][-1]
-        said = "is unresolved (it moves within the rungs' spread)" if e["trend"] == UNRESOLVED else e["trend"]
+        said = ("is unresolved (it moves within the rungs' spread)" if e["trend"] == UNRESOLVED
+                else "stays at zero (on the paper's side at every rung)" if e["trend"] == STAYS and on_paper_side(e)
+                else e["trend"])
         return (f"ladder{stale} over {e['knob']}, {first['label']} → {last['label']} ({runs} runs): "
                 f"{fmt(first['value'], e['unit'])} → {fmt(last['value'], e['unit'])}, the gap {said}")
 
@@ -717,10 +732,13 @@ def summary(metrics: Mapping[str, object], cid: str) -> str:
             ends = (f", {labels[0]} → {labels[-1]}: {fmt(y[0], unit)} → {fmt(y[-1], unit)}"
                     if len(y) >= 2 and len(labels) == len(y) else "")
             knob = metrics.get(f"{pre}.knob")
+            word = metrics.get(f"{pre}.trend")
+            held = word == STAYS and on_paper_side({"side": metrics.get(f"{pre}.side", "value"), "paper": metrics.get(
+                f"{pre}.paper"), "rungs": [{"value": v} for v in y]})
             parts.append(f"ladder{stale}{' over ' + knob if knob else ''}{ends} (paper "
                          f"{fmt(metrics.get(f'{pre}.paper'), unit)}): the gap "
-                         + ("is unresolved (it moves within the rungs' spread)" if metrics.get(f"{pre}.trend") == UNRESOLVED
-                            else str(metrics.get(f"{pre}.trend"))))
+                         + ("is unresolved (it moves within the rungs' spread)" if word == UNRESOLVED
+                            else "stays at zero (on the paper's side at every rung)" if held else str(word)))
         else:
             also = {key[len(pre) + 6:-2]: metrics[key] for key in metrics
                     if key.startswith(f"{pre}.also.") and key.endswith(".y")}
