@@ -191,7 +191,7 @@ DISCREPANCIES = (
                 "U[0, 1)^d, standardised with the training statistics: off the training inputs' N(0, 1)",
                 "N(0, 1), standardised the same way", "05_relu_mlp_jumps", ("fig6.val_chance",)),
     Discrepancy("the toy teacher (Fig. 1)", "the teacher classifies every point of D*^T (panel A); hidden width 100",
-                "a fixed 4 000 epochs for c = 3 (long past the fit on most datasets, short of it on some); hidden "
+                "a fixed 4 000 epochs for c = 3 (short of the fit on most datasets, past it on the rest); hidden "
                 "width 150", "until 100 % (at most 20 000 epochs), width 150 as the code's figure; the both-ways runs "
                 "train the c = 3 teacher the code's way and at width 100 too (`ladders/01_toy_2d.json`)", "01_toy_2d",
                 ("c3.soft_beats_independent",)),
