@@ -71,9 +71,13 @@ def test_a_ladder_on_the_papers_side_at_every_rung_reads_as_holding_not_as_a_mis
     built = ladders.Built("s", [entry])
     assert "**stays** at zero" in built.sentence(entry) and "not reproducing" not in built.sentence(entry)
     assert "stays at zero" in built.note("c") and "stays at zero" in ladders.summary(built.metrics(), "c")
-    below = {**entry, "rungs": [{**r, "value": 0.3} for r in rungs]}  # a gap that stays is still a miss
+    below = {**entry, "rungs": [{**r, **rung(0.3, 0.2, 0.4)} for r in rungs]}  # a gap that stays is still a miss
     assert not ladders.on_paper_side(below)
-    assert "not reproducing" in built.sentence({**below, "trend": trend(below["rungs"], 0.45, "above")})
+    below["trend"] = trend(below["rungs"], 0.45, "above")
+    assert "not reproducing" in built.sentence(below)
+    # the figure's panel title reads it as the sentence does
+    titles = [ax.get_title() for ax in plotting.ladders([entry, below]).axes if ax.get_visible()]
+    assert "holds: on the paper's side at every rung" in titles[0] and titles[1].endswith("the gap stays")
 
 
 def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, monkeypatch):
@@ -215,6 +219,33 @@ def test_the_block_ladder_trains_the_mlps_top_rho_students_longer_and_reads_the_
     for c in cfgs:  # the settings the claim reads (teacher ①, largest ρ, both ends of τ), the MLP alone
         assert c.archs == ("mlp",) and c.rhos_of("mlp") == (max(cpu.rhos_of("mlp")),)
         assert set(c.taus) == {max(cpu.taus), min(cpu.taus)} and c.mlp == dataclasses.replace(cpu.mlp, rhos=c.mlp.rhos)
+
+
+def test_the_transformers_budget_ladders_share_one_config_of_the_top_rho_students_and_read_the_claims_edges():
+    from softleak import presets
+    from softleak.experiments.modular import fig3b_fig11b
+    from softleak.theory import FULL
+
+    stem = "02_modular_addition"
+    by_claim = {lad.claim: lad for lad in ladders.declared(stem)}
+    cpu = presets.resolve(stem, "cpu")
+    top = [c for _, _, c in ladders.rung_configs(stem, by_claim["fig3b.tau10.teacher2_copies"])]
+    for cid in ("fig3b.tau0.1.independent", "fig3b.train"):  # one config, so the three ladders run it once
+        assert [c for _, _, c in ladders.rung_configs(stem, by_claim[cid])] == top
+    assert [c.budget_scale for c in top] == [1.0, 2.0, 4.0]
+    for c in top:  # every teacher's students at the largest ρ and both ends of τ, the transformer alone
+        assert c.archs == ("transformer",) and c.rhos_of("transformer") == (max(cpu.rhos_of("transformer")),)
+        assert set(c.taus) == {max(cpu.taus), min(cpu.taus)} and c.transformer == cpu.transformer
+    # the MLP's train claim reads the block ladder's runs again (its only unconverged students)
+    assert ladders.rung_configs(stem, by_claim["fig11b.train"]) == ladders.rung_configs(
+        stem, by_claim["fig11b.soft_labels_block"])
+    # each edge is the chapter's own, not a typed copy that could drift
+    assert by_claim["fig3b.tau10.teacher2_copies"].paper == fig3b_fig11b.RECOVERED
+    assert by_claim["fig3b.tau0.1.independent"].paper == fig3b_fig11b.INDEPENDENT_TOLERANCE
+    assert by_claim["fig3b.train"].paper == by_claim["fig11b.train"].paper == FULL
+    assert [(lad.side, lad.kind) for lad in (by_claim[c] for c in (
+        "fig3b.tau10.teacher2_copies", "fig3b.tau0.1.independent", "fig3b.train", "fig11b.train"))] == [
+        ("above", "ladder"), ("below", "ladder"), ("above", "ladder"), ("above", "ladder")]
 
 
 def test_the_toy_comparison_trains_the_c3_teacher_the_books_way_the_codes_way_and_at_the_papers_width():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from .theory import FULL as FITTED  # the train claims' "always 100 %", at the book's level of full
+
 
 def _c2_taus(cfg) -> tuple[float, float]:
     return (cfg.c2_taus[0], cfg.c2_taus[-1])
@@ -52,9 +54,20 @@ def _modular_block_rungs(cfg):
     return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
 
 
+def _modular_top_rungs(cfg):
+    """The transformer's students at the largest ρ, the highest and lowest τ, every teacher, at ×1, ×2, ×4 the declared
+    budget: the one ρ whose τ = 0.1 students, and teacher ②'s τ = 10 student, had not stopped moving at ×1."""
+    top = max(cfg.rhos_of("transformer"))
+    narrow = dict(archs=("transformer",), taus=(max(cfg.taus), min(cfg.taus)), rhos=(top,), small_rho=top, fig10=(),
+                  premise=())
+    return [(float(k), f"budget ×{k}", {**narrow, "budget_scale": float(k)}) for k in (1, 2, 4)]
+
+
 LOW_VAL = 0.5  # chapter 2's "does not generalize" (softleak.experiments.modular.common.LOW), the rule's edge
 GENERALIZED_VAL = 0.95  # chapter 2's "generalizes" (softleak.experiments.modular.config.GENERALIZED)
 BLOCK_GAP = GENERALIZED_VAL - LOW_VAL  # the soft_labels_block edge, as the chapter computes it (fig3b_fig11b.BLOCK_GAP)
+RECOVERED_TEST = 0.95  # the copies claims' "reaches 1.0", less 5 points (fig3b_fig11b.RECOVERED)
+INDEPENDENT_SPREAD = 0.10  # the independent claims' "within 10 points" (fig3b_fig11b.INDEPENDENT_TOLERANCE)
 LEAK_RHO_CODE = 0.3  # 417 of 1 392 pairs at cpu: the authors' ρ = 0.1 has 383 of 3 830
 
 

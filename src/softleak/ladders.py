@@ -157,7 +157,7 @@ def trend(rungs: Sequence[Mapping], paper: float, side: str = "value") -> str:
 
 from .ladder_rungs import (  # noqa: F401 (the rungs, and the edges tests read as ladders.<name>)
     _c2_taus, _multinomial_narrow, _shuffle_rungs, _order_rungs, _modular_threshold_rungs, _modular_block_rungs,
-    LOW_VAL, GENERALIZED_VAL, BLOCK_GAP, LEAK_RHO_CODE, _modular_leak_rungs, _class_range_rungs,
+    _modular_top_rungs, LOW_VAL, GENERALIZED_VAL, BLOCK_GAP, RECOVERED_TEST, INDEPENDENT_SPREAD, FITTED, LEAK_RHO_CODE, _modular_leak_rungs, _class_range_rungs,
     _relu_width_narrow, _relu_width_rungs, _workshop_a3_narrow, _workshop_tau_rungs, _workshop_size_rungs,
     _mlp_teacher_rungs, _gpt2_size_rungs, _toy_teacher_rungs, PAPER_TOY_WIDTH
 )
@@ -165,6 +165,9 @@ from .ladder_rungs import (  # noqa: F401 (the rungs, and the edges tests read a
 
 _LEAK_BLAMED = ("at the declared small ρ = 0.1 the student has too few pairs to leak; the authors' smallest ρ has "
                 "191–383 pairs and their students start from their teacher's initial weights")
+
+_TF_BUDGET_SETTING = "40 000 epochs at lr 10⁻³ (≈ ×2 of this budget in lr × epochs)"
+_MLP_BUDGET_SETTING = "40 000 epochs at lr 10⁻³ (≈ ×1.6 of this budget in lr × epochs)"
 
 LADDERS: dict[str, tuple[Ladder, ...]] = {
     "01_toy_2d": (
@@ -181,14 +184,35 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
                _modular_threshold_rungs, paper=0.95, side="above", unit="pct",
                blamed="the ρ = 0.675 students stop by the convergence rule on the plateau before they generalize; "
                       "the authors train a fixed 40 000 epochs",
-               paper_setting="40 000 epochs at lr 10⁻³ (≈ ×2 of this budget in lr × epochs)",
+               paper_setting=_TF_BUDGET_SETTING,
                runs="3 teachers × 3 seeds"),
         Ladder("fig11b.soft_labels_block", "mlp.block", "student budget (× the declared budget)",
                _modular_block_rungs, paper=BLOCK_GAP, side="above", unit="pct",
                blamed="teacher ①'s τ = 10 students at the largest ρ had not stopped moving at the end of the declared "
                       "budget (the claim reads inconclusive, not converged); the authors train a fixed 40 000 epochs",
-               paper_setting="40 000 epochs at lr 10⁻³ (≈ ×1.6 of this budget in lr × epochs)",
+               paper_setting=_MLP_BUDGET_SETTING, runs="3 seeds"),
+        Ladder("fig11b.train", "mlp.train_fitted", "student budget (× the declared budget)", _modular_block_rungs,
+               paper=FITTED, side="above", unit="pct",
+               blamed="its only students that had not stopped moving are teacher ①'s τ = 10 ones at the largest ρ: the "
+                      "block ladder's runs, read again (the ladder reads those settings, not the whole grid)",
+               paper_setting=_MLP_BUDGET_SETTING, runs="3 seeds"),
+        Ladder("fig3b.tau10.teacher2_copies", "tf.hi.teacher2.top.acc_test_S", "student budget (× the declared budget)",
+               _modular_top_rungs, paper=RECOVERED_TEST, side="above", unit="pct",
+               also=("tf.hi.teacher2.top.val_minus_T",),
+               blamed="teacher ②'s τ = 10 student at the largest ρ (one seed) had not stopped moving at the end of the "
+                      "declared budget; the authors train a fixed 40 000 epochs", paper_setting=_TF_BUDGET_SETTING,
                runs="3 seeds"),
+        Ladder("fig3b.tau0.1.independent", "tf.lo.teacher_spread", "student budget (× the declared budget)",
+               _modular_top_rungs, paper=INDEPENDENT_SPREAD, side="below", unit="pct",
+               blamed="the τ = 0.1 students of every teacher at the largest ρ (one seed) had not stopped moving; the "
+                      "ladder runs that ρ alone (the spread at the smaller ρ was read from converged students)",
+               paper_setting=_TF_BUDGET_SETTING, runs="3 seeds"),
+        Ladder("fig3b.train", "tf.train_fitted", "student budget (× the declared budget)", _modular_top_rungs,
+               paper=FITTED, side="above", unit="pct",
+               blamed="22 of the students it reads had not stopped moving; the ladder reads the 6 of them at the largest "
+                      "ρ (the other 16, teacher ① and ②'s and ③'s τ = 10 students at ρ ≤ 0.675, would take the "
+                      "transformer's τ = 10 grid at ×1, ×2, ×4: about 7× its share of the chapter)",
+               paper_setting=_TF_BUDGET_SETTING, runs="3 seeds"),
         *(Ladder(f"{fig}.tau10.teacher{k}_leaks", f"{arch}.hi.teacher{k}.small.leak", "definition",
                  _modular_leak_rungs, paper=0.05, side="above", unit="pct", blamed=_LEAK_BLAMED, kind="both ways",
                  paper_setting="ρ = 0.05 of 3 830 pairs, students from their teacher's initial weights",
@@ -448,7 +472,8 @@ class Built:
         steps = "; ".join(f"{r['label']}: {fmt(r['value'], unit)} [{fmt(r['low'], unit)}, {fmt(r['high'], unit)}]"
                           f" ({r['n']} runs)" for r in e["rungs"])
         edge = {"above": "above", "below": "below"}.get(e["side"])
-        paper = f"the paper: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
+        # an edge is the side of it the claim's statement asks for (the paper's, or the rule's reading of it)
+        paper = f"the paper's side: {edge} {fmt(e['paper'], unit)}" if edge else f"the paper: {fmt(e['paper'], unit)}"
         short = (lambda r: r["label"]) if e["kind"] == "both ways" else (lambda r: _rung_name(r["label"]))
         steps += "".join(f". {name} at each: " + "; ".join(
             f"{short(r)}: {fmt(r['also'][name]['value'], unit)} [{fmt(r['also'][name]['low'], unit)}, "

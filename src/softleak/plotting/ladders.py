@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 
+from ..ladders import STAYS, on_paper_side
 from .core import plt
 
 _BOOK, _PAPER = "#1f77b4", "#d62728"
@@ -55,7 +56,8 @@ def ladders(entries: list[dict]):
                 ax.minorticks_off()
             ax.set_xticks(x, [_tick(r["label"]) for r in rungs])
             ax.set_xlabel(textwrap.fill(e["knob"], 34))
-            title = f"{e['claim']}\nthe gap {e['trend']}"
+            held = e["trend"] == STAYS and on_paper_side(e)  # read as the page's sentence reads it
+            title = f"{e['claim']}\n" + ("holds: on the paper's side at every rung" if held else f"the gap {e['trend']}")
         else:
             x = np.arange(len(rungs))
             ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
