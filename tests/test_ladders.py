@@ -114,7 +114,7 @@ def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, mon
     other = Claim("c2.other", "paper", "s", "r", "p", "o", None, "inconclusive", note="n")
     assert built.annotate([other]) == [other]
 
-    fig = built.figure()
+    (fig,) = built.figures()
     (ax,) = [a for a in fig.axes if a.get_visible()]
     dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert dashed and list(dashed[0].get_ydata()) == [0.0, 0.0]

@@ -558,9 +558,11 @@ class Built:
         if not self.entries:
             return (f"This chapter's ladders have not been built: `make ladders ONLY={self.stem}` builds them."
                     if self.stale else "No ladder is declared for this chapter.")
-        parts = [f"*Figure: each failing claim's quantity per rung (dot: mean; bar: its 95 % interval over the rung's "
-                 "runs), the paper's value or the edge its statement sets as a dashed red line (shaded: the paper's "
-                 f"side).* {self.provenance_text()}"]
+        two = len(self.figures_kinds()) > 1
+        parts = [f"*Figure{'s' if two else ''}: each claim's quantity per rung ("
+                 + ("the ladders, then the both-ways comparisons; " if two else "")
+                 + "dot: mean; bar: its 95 % interval over the rung's runs), the paper's value or the edge its "
+                 f"statement sets as a dashed red line (shaded: the paper's side).* {self.provenance_text()}"]
         if self.stale:
             parts.append(":::{warning}\nThese ladders are stale: " + "; ".join(self.stale)
                          + f". Rebuild them with `make ladders ONLY={self.stem}`.\n:::")
@@ -573,17 +575,22 @@ class Built:
 
         from .plotting import plt
 
-        fig = self.figure()
-        if fig is not None:
+        for fig in self.figures():
             display(fig)
             plt.close(fig)
         display(Markdown(self.markdown()))
 
-    def figure(self):
-        """One small panel per entry: the quantity per rung with its interval, the paper's value (or edge) as a line."""
+    def figures_kinds(self) -> list[str]:
+        """The kinds of entry this chapter has, in figure order (a figure each)."""
+        return [kind for kind in KINDS if any(e["kind"] == kind for e in self.entries)]
+
+    def figures(self) -> list:
+        """One small panel per entry (the quantity per rung with its interval, the paper's value or edge as a line):
+        the ladders' figure (two panels to a row), then the both-ways comparisons' (one to a row, for the definitions'
+        labels); none without entries."""
         from . import plotting
 
-        return plotting.ladders(self.entries) if self.entries else None
+        return [plotting.ladders([e for e in self.entries if e["kind"] == kind]) for kind in self.figures_kinds()]
 
 
 def summary(metrics: Mapping[str, object], cid: str) -> str:
