@@ -157,7 +157,8 @@ def trend(rungs: Sequence[Mapping], paper: float, side: str = "value") -> str:
 
 from .ladder_rungs import (  # noqa: F401 (the rungs, and the edges tests read as ladders.<name>)
     _c2_taus, _multinomial_narrow, _shuffle_rungs, _order_rungs, _modular_threshold_rungs, _modular_block_rungs,
-    _modular_top_rungs, LOW_VAL, GENERALIZED_VAL, BLOCK_GAP, RECOVERED_TEST, INDEPENDENT_SPREAD, FITTED, LEAK_RHO_CODE, _modular_leak_rungs, _class_range_rungs,
+    _modular_top_rungs, LOW_VAL, GENERALIZED_VAL, BLOCK_GAP, RECOVERED_TEST, INDEPENDENT_SPREAD, FITTED, LEAK_RHO_CODE,
+    _modular_leak_rungs, _class_range_rungs,
     _relu_width_narrow, _relu_width_rungs, _workshop_a3_narrow, _workshop_tau_rungs, _workshop_size_rungs,
     _mlp_teacher_rungs, _gpt2_size_rungs, _toy_teacher_rungs, PAPER_TOY_WIDTH
 )
@@ -210,8 +211,8 @@ LADDERS: dict[str, tuple[Ladder, ...]] = {
         Ladder("fig3b.train", "tf.train_fitted", "student budget (× the declared budget)", _modular_top_rungs,
                paper=FITTED, side="above", unit="pct",
                blamed="22 of the students it reads had not stopped moving; the ladder reads the 6 of them at the largest "
-                      "ρ (the other 16, teacher ① and ②'s and ③'s τ = 10 students at ρ ≤ 0.675, would take the "
-                      "transformer's τ = 10 grid at ×1, ×2, ×4: about 7× its share of the chapter)",
+                      "ρ (the other 16, 14 at τ = 10 and ρ ≤ 0.675 and two of teacher ②'s at τ = 1, would take the "
+                      "transformer's τ = 10 and τ = 1 grids at ×1, ×2 and ×4: seven times their cost in the chapter)",
                paper_setting=_TF_BUDGET_SETTING, runs="3 seeds"),
         *(Ladder(f"{fig}.tau10.teacher{k}_leaks", f"{arch}.hi.teacher{k}.small.leak", "definition",
                  _modular_leak_rungs, paper=0.05, side="above", unit="pct", blamed=_LEAK_BLAMED, kind="both ways",
@@ -626,6 +627,12 @@ def summary(metrics: Mapping[str, object], cid: str) -> str:
     return "; ".join(parts)
 
 
+def _words(lad: Ladder | None) -> dict:
+    """A declaration's text, which the page reads from the code (a corrected sentence needs no rebuild)."""
+    return {} if lad is None else {"knob": lad.knob, "blamed": lad.blamed, "paper_setting": lad.paper_setting,
+                                   "runs": lad.runs}
+
+
 def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET) -> Built:
     """``ladders/<stem>.json`` as the page reads it, checked against this code: stale when the chapter's source
     fingerprint, or a rung's config (from the current ``cpu`` preset and declaration), differs from the file's."""
@@ -664,8 +671,10 @@ def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET)
     missing = sorted(set(by) - {entry_key(e) for e in payload.get("ladders", [])})
     if missing:
         stale.append(f"not built yet: {', '.join(missing)}")
+    # the rule and the words as declared now, not as they were at build time (the rungs' numbers are the file's)
+    entries = [{**e, **_words(by.get(entry_key(e)))} for e in payload.get("ladders", [])]
     entries = [{**e, "trend": trend(e["rungs"], e["paper"], e["side"])} if e["kind"] == "ladder" else e
-               for e in payload.get("ladders", [])]  # the rule as declared now, not as it was at build time
+               for e in entries]
     return Built(stem, entries, prov, stale, keys)
 
 

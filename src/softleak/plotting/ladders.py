@@ -57,7 +57,7 @@ def ladders(entries: list[dict]):
             ax.set_xticks(x, [_tick(r["label"]) for r in rungs])
             ax.set_xlabel(textwrap.fill(e["knob"], 34))
             held = e["trend"] == STAYS and on_paper_side(e)  # read as the page's sentence reads it
-            title = f"{e['claim']}\n" + ("holds: on the paper's side at every rung" if held else f"the gap {e['trend']}")
+            title = f"{e['claim']}\n" + ("holds at every rung" if held else f"the gap {e['trend']}")
         else:
             x = np.arange(len(rungs))
             ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
