@@ -219,9 +219,10 @@ DISCREPANCIES = (
     Discrepancy("modular addition's student epochs", "students train 40 000 epochs",
                 "a fixed 40 000 epochs at lr 10⁻³, every student, no stopping rule",
                 "the declared budget max(5·E②, E③) in lr × epochs (6 667 epochs at lr 3·10⁻³ at cpu) with a "
-                "convergence stop; the budget ladders train the threshold students, and the MLP's `soft_labels_block` students "
-                "(not converged at ×1), ×2 and ×4 as long",
-                "02_modular_addition", ("fig3b.tau0.1.threshold", "fig11b.soft_labels_block")),
+                "convergence stop; the budget ladders train the threshold students, and the students of the claims "
+                "left not converged at ×1 (at the largest ρ), ×2 and ×4 as long",
+                "02_modular_addition", ("fig3b.tau0.1.threshold", "fig11b.soft_labels_block", "fig11b.train",
+                                        "fig3b.tau10.teacher2_copies", "fig3b.tau0.1.independent", "fig3b.train")),
     Discrepancy("modular addition's MLP teacher ②", "② is 'very weak' on unseen pairs",
                 "a separate run of 10 000 epochs at a 30 % training fraction (twice the transformer's epochs), read "
                 "at its last logged epoch",
