@@ -76,8 +76,13 @@ def test_a_ladder_on_the_papers_side_at_every_rung_reads_as_holding_not_as_a_mis
     below["trend"] = trend(below["rungs"], 0.45, "above")
     assert "not reproducing" in built.sentence(below)
     # the figure's panel title reads it as the sentence does
-    titles = [ax.get_title() for ax in plotting.ladders([entry, below]).axes if ax.get_visible()]
+    valued = {**entry, "side": "value", "paper": 0.8}
+    axes = [ax for ax in plotting.ladders([entry, below, valued]).axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in axes]
     assert titles[0].endswith("holds at every rung") and titles[1].endswith("the gap stays")
+    # an edge is the claim's (the paper's number or the rule's reading of it), a reported value the paper's
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in axes]
+    assert "edge of the claim" in legends[0] and "paper" not in legends[0] and "paper" in legends[2]
 
 
 def test_a_ladder_built_at_a_small_preset_is_read_back_by_its_page(tmp_path, monkeypatch):

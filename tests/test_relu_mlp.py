@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from softleak import presets, theory
-from softleak.claims import Claim
 from softleak.experiments import relu_mlp
 
 
@@ -60,7 +59,7 @@ def _curve(test, train=None, step=50):
     train = np.asarray(train if train is not None else test, dtype=float)
     kl = np.where(test >= 0.9, 1e-4, 1e-1)
     return pd.DataFrame({"step": np.arange(len(test)) * step, "acc_test_S": test, "acc_train_S": train,
-                         "kl_train_S": kl, "kl_test_S": kl})
+                         "acc_val_S": 0.05, "kl_train_S": kl, "kl_test_S": kl})
 
 
 def test_jump_stats_finds_a_sudden_jump_after_a_plateau():
@@ -82,7 +81,13 @@ def test_jump_stats_slow_rise_is_not_sudden_and_no_jump_is_nan():
 
 
 def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
-    """A run that jumps at epoch 1600 of a 4× budget: no jump when cut at ×1 (1000), one at ×2 and ×4."""
+    """A run that jumps at epoch 1600 of a 4× budget: no jump when cut at ×1 (1000), one at ×2 and ×4. Each rung's
+    share carries scipy's exact Clopper–Pearson interval and the claim's own rule; the page's ladders read it with the
+    one trend rule, on the claim's edge."""
+    from scipy import stats
+
+    from softleak import ladders
+
     cfg = relu_mlp.apply_overrides(presets.resolve("05_relu_mlp_jumps", "smoke"), student_steps=1000,
                                    curve_alphas=(0.5, 1.0, 2.0), jump_ladder=(1, 2, 4))
     jumps = _curve([0.05] + [0.15] * 30 + [0.5] + [1.0] * 48)  # 80 records, 50 epochs apart: up to 3950
@@ -91,15 +96,32 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
     table = relu_mlp.jump_ladder_table(curves, cfg)
     assert table["epochs"].tolist() == [1000, 2000, 4000]
     assert table["share"].tolist() == [0.0, 0.5, 0.5] and (table["num_runs"] == 2).all()
-    m = relu_mlp.ladder_metrics(table)
-    assert m["ladder.fig7c.jump.x"] == [1000, 2000, 4000] and m["ladder.fig7c.jump.paper"] == 1.0
-    assert m["ladder.fig7c.jump.trend"] == "closes toward the paper"
-    flat = relu_mlp.ladder_metrics(relu_mlp.jump_ladder_table(never.assign(seed=0), cfg))
-    assert flat["ladder.fig7c.jump.trend"] == "stays"
-    miss = [Claim(id="fig7c.jump", kind="paper", statement="", rule="", paper="", ours="", holds=False,
-                  verdict="fails", note="", post_hoc="")]
-    assert "budget effect" in relu_mlp.ladder_reading(miss, m, cfg)
-    assert "the budget is not why it misses" in relu_mlp.ladder_reading(miss, flat, cfg)
+    assert table["jumped"].tolist() == [0, 1, 1]
+    ci = stats.binomtest(1, 2).proportion_ci(confidence_level=0.95, method="exact")
+    assert table["low"].iloc[1] == pytest.approx(ci.low) and table["high"].iloc[1] == pytest.approx(ci.high)
+    # the claim's rule on each rung's runs: 0 of 2 and 1 of 2 both straddle the edge
+    assert set(table["verdict"]) <= {"inconclusive", "fails"}
+    [entry] = relu_mlp.jump_ladder_entry(table, cfg)
+    assert entry["paper"] == relu_mlp.EVERY_RUN_LEVEL and entry["side"] == "above" and entry["unit"] == "pct"
+    built = ladders.load("05_relu_mlp_jumps", in_chapter=[entry])
+    own = next(e for e in built.entries if e["claim"] == "fig7c.jump")
+    assert own["trend"] == ladders.trend(own["rungs"], relu_mlp.EVERY_RUN_LEVEL, "above")
+    m = built.metrics()
+    assert m["ladder.fig7c.jump.x"] == [1000, 2000, 4000] and m["ladder.fig7c.jump.paper"] == relu_mlp.EVERY_RUN_LEVEL
+    assert m["ladder.fig7c.jump.low"][1] == pytest.approx(ci.low) and m["ladder.fig7c.jump.stale"] is False
+    assert "trained by this page's own run" in built.provenance_text()
+    assert built.note("fig7c.jump").startswith("ladder over student epochs, ×1: 1000 epochs → ×4: 4000 epochs (2/2/2 runs)")
+    assert relu_mlp.jump_ladder_entry(relu_mlp.jump_ladder_table(None, cfg), cfg) == []
+    # ×1 against the claim's own runs (the same seeds trained in padded ensembles): the reading says whether the
+    # rounding changed which runs jump
+    claim_runs = pd.DataFrame({"alpha": 2.0, "variant": "standard", "seed": [0, 1],
+                               **{k: [v, np.nan] for k, v in relu_mlp.jump_stats(jumps, 0.9).items()
+                                  if k in ("epoch", "sudden")}, "final_train": [1.0, 0.2], "final_test": [1.0, 0.15]})
+    claim_runs["sudden"] = claim_runs["sudden"].fillna(False).astype(bool)
+    assert "1 of 2" in relu_mlp.ladder_reading(table, claim_runs, cfg)
+    assert "knife edge" in relu_mlp.ladder_reading(table, claim_runs, cfg)
+    same = claim_runs.assign(epoch=np.nan, sudden=False)
+    assert "does not change which runs jump" in relu_mlp.ladder_reading(table, same, cfg)
 
 
 def test_the_ladder_trains_the_jump_panel_for_its_longest_rung():

@@ -539,7 +539,10 @@ class Built:
     def provenance_text(self) -> str:
         """Where each entry was built: commit, date and wall time (entries built together share one line)."""
         groups: dict[tuple, list[dict]] = {}
+        own = [e for e in self.entries if (e.get("provenance") or {}).get("in_chapter")]
         for e in self.entries:
+            if e in own:
+                continue
             p = e.get("provenance") or self.provenance
             groups.setdefault((p.get("commit"), p.get("dirty"), p.get("source_fingerprint")), []).append(e)
         lines = []
@@ -552,6 +555,9 @@ class Built:
                          f"at commit {str(commit or 'no git')[:10]}{' (dirty tree)' if dirty else ''}, "
                          f"{' to '.join(dates[::max(1, len(dates) - 1)])} UTC, {minutes:.1f} min of wall time with "
                          f"{p.get('workers') or 'default'} workers (source {source})")
+        if own:
+            lines.insert(0, ", ".join("`" + e["claim"] + "`" for e in own) + ": trained by this page's own run "
+                         "(the chapter's ladder), so always its code")
         return "Provenance: " + "; ".join(lines) + "." if lines else ""
 
     def markdown(self) -> str:
@@ -633,15 +639,22 @@ def _words(lad: Ladder | None) -> dict:
                                    "runs": lad.runs}
 
 
-def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET) -> Built:
+def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET,
+         in_chapter: Sequence[Mapping] = ()) -> Built:
     """``ladders/<stem>.json`` as the page reads it, checked against this code: stale when the chapter's source
-    fingerprint, or a rung's config (from the current ``cpu`` preset and declaration), differs from the file's."""
+    fingerprint, or a rung's config (from the current ``cpu`` preset and declaration), differs from the file's.
+
+    ``in_chapter``: ladders the chapter's own run trains (entries in the file's format, rungs without configs, e.g.
+    chapter 5's ``fig7c.jump``): read by the same trend rule, shown in the same figure and recorded in claims.json
+    the same way, with the page's run as their provenance (never stale: they are this run's)."""
     from .experiments import load_all
     from .provenance import chapter_fingerprint, plain_config
 
+    own = [{**e, "provenance": {"in_chapter": True}, "trend": trend(e["rungs"], e["paper"], e["side"])}
+           for e in in_chapter]
     path = ladder_path(stem, root)
     if not path.exists():
-        return Built(stem, stale=[] if not declared(stem) else [f"{path.name} has not been built"])
+        return Built(stem, own, stale=[] if not declared(stem) else [f"{path.name} has not been built"])
     payload = json.loads(path.read_text())
     load_all()
     stale, keys = [], set()
@@ -675,7 +688,7 @@ def load(stem: str, *, root: Path | None = None, base_preset: str = BASE_PRESET)
     entries = [{**e, **_words(by.get(entry_key(e)))} for e in payload.get("ladders", [])]
     entries = [{**e, "trend": trend(e["rungs"], e["paper"], e["side"])} if e["kind"] == "ladder" else e
                for e in entries]
-    return Built(stem, entries, prov, stale, keys)
+    return Built(stem, own + entries, prov, stale, keys)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ helpers) and one module per chapter; every figure function is re-exported here, 
 calls ``plotting.toy_figure(...)`` and a reader finds its code in ``plotting/<chapter>.py``.
 """
 
-from .core import METRICS, REGION_COLOURS, STUDENTS, class_colours, heatmap, ladder, plt, set_theme
+from .core import METRICS, REGION_COLOURS, STUDENTS, class_colours, heatmap, plt, set_theme
 from .gpt2 import gpt2_curves
 from .ladders import ladders
 from .mlp import (ALPHA_MLP, MLP_REGIONS, VARIANT_STYLE, grouped_curves, loss_curves, mlp_maps, mlp_phase_diagram,
@@ -22,7 +22,7 @@ __all__ = [
     "ALPHA_MLP", "FAMILY_STYLE", "METRICS", "audit_view", "best_view", "example_view", "pareto_view", "release_pareto", "capacity", "class_accuracy", "composition_maps", "overlap", "removal_panels",
     "similarity_panels", "structured", "tau_lr_heatmap", "MLP_REGIONS", "REGIONS", "REGION_COLOURS", "STUDENTS", "TEACHER_MARKS",
     "THRESHOLD_CURVES", "VARIANT_STYLE", "accuracies_vs_alpha", "across_datasets", "class_colours", "gpt2_curves",
-    "grouped_curves", "heatmap", "ladder", "ladders", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
+    "grouped_curves", "heatmap", "ladders", "loss_curves", "metric_maps", "mlp_maps", "mlp_phase_diagram", "phase_diagram",
     "plt", "premise_ladder", "rho_alpha_maps", "rho_sweeps", "scaling_panels", "set_theme", "student_curves", "tau_heatmaps",
     "teacher_curves", "teacher_tau_grid", "threshold_curves", "toy_figure", "training_curves", "treatment_panels",
 ]

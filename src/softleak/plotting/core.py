@@ -268,20 +268,3 @@ def errorbars(ax, df, x, metric, colour, label, **kw) -> None:
     err = s[f"{metric}_sem"] if f"{metric}_sem" in s else None
     style = {"marker": "o", "ms": 3.5, "lw": 1.4, "capsize": 2, **kw}
     ax.errorbar(s[x], s[metric], yerr=err, color=colour, label=label, **style)
-
-
-def ladder(table, *, x: str, y: str, paper: float, xlabel: str, ylabel: str, title: str, log_x: bool = True,
-           ylim=None):
-    """A claim's quantity over a scale ladder (sizes or budgets), with the paper's value as a line."""
-    fig, ax = plt.subplots(figsize=(4.8, 3.2), layout="constrained")
-    ax.plot(table[x], table[y], "o-", color="#1f77b4", lw=1.6, ms=7, label="this book")
-    ax.axhline(paper, color="#d62728", ls="--", lw=1.2, label="paper")
-    if log_x:
-        ax.set_xscale("log")
-        ax.set_xticks(list(table[x]), [f"{v:g}" for v in table[x]])
-        ax.minorticks_off()
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.legend(fontsize="small", loc="best")
-    return fig

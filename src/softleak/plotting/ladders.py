@@ -32,7 +32,8 @@ def _tick(label: str) -> str:
 def ladders(entries: list[dict]):
     """One panel per entry of a chapter's ``ladders/<stem>.json``: a ladder on its knob (log axis when the rungs
     double), a both-ways comparison on its definitions (each with its verdict); the paper's value as a dashed red
-    line (an edge: the side the paper's statement asks for is shaded). Panels sit two to a row, one when a
+    line, or the edge the claim's statement sets (the paper's number or its rule's reading of it: "edge of the claim"
+    in the legend, the side it asks for shaded). Panels sit two to a row, one when a
     both-ways comparison needs the width for its definitions."""
     n = len(entries)
     cols = 1 if n == 1 or any(e["kind"] != "ladder" for e in entries) else 2
@@ -68,7 +69,7 @@ def ladders(entries: list[dict]):
             ax.plot(x[censored], y[censored], ls="none", marker="v", ms=10, mfc="white", mec=_BOOK,
                     label="censored (beyond the grid)")
         paper = e["paper"] * scale
-        ax.axhline(paper, color=_PAPER, ls="--", lw=1.2, label="paper" if e["side"] == "value" else "paper's edge")
+        ax.axhline(paper, color=_PAPER, ls="--", lw=1.2, label="paper" if e["side"] == "value" else "edge of the claim")
         if e["side"] in ("above", "below"):
             top = max(np.nanmax(np.r_[hi, y, paper]), paper) if np.isfinite(np.r_[hi, y]).any() else paper + 1
             bottom = min(np.nanmin(np.r_[lo, y, paper]), paper) if np.isfinite(np.r_[lo, y]).any() else paper - 1

@@ -53,7 +53,7 @@ from .fig19 import COLLAPSE_EXPONENT, COLLAPSE_TOLERANCE, PAPER_CAPACITY_ALPHAS,
 from .fig20 import fig20_claims
 from .fig21 import NONLINEAR_RHO, NONLINEAR_WIDTHS, fig21_claims
 from .fig22 import CLASS_SPREAD, fig22_claims
-from .ladder import (JUMP_PAPER_SHARE, LADDER_EPOCHS, LADDER_SEEDS, jump_ladder_table, ladder_costs, ladder_metrics,
+from .ladder import (LADDER_EPOCHS, LADDER_SEEDS, jump_ladder_entry, jump_ladder_table, ladder_costs,
                      ladder_reading)
 from .runs import (PLAN_NOTES, STEP_OVERHEAD_FLOP, cell_flop, chunks, ladder_cells, plan, run, run_chapter, run_config,
                    run_ladder, student_targets)
@@ -72,7 +72,7 @@ summarize, reading = CHAPTER.summarize, CHAPTER.reading
 
 __all__ = [
     "CHAPTER", "CLASS_HIGH", "CLASS_KILLED_TIMES_CHANCE", "CLASS_SPREAD", "COLLAPSE_EXPONENT", "COLLAPSE_TOLERANCE",
-    "CRITICAL_DROP", "CURVE_METRICS", "DEVIATIONS", "EVERY_RUN_LEVEL", "FIGURES", "GROUP", "JUMP_PAPER_SHARE",
+    "CRITICAL_DROP", "CURVE_METRICS", "DEVIATIONS", "EVERY_RUN_LEVEL", "FIGURES", "GROUP",
     "LADDER_EPOCHS", "LADDER_SEEDS", "LITTLE", "LOSS_DROP_FACTOR", "METRIC_COLUMNS", "NAMESPACE", "NONLINEAR_RHO",
     "NONLINEAR_WIDTHS", "ORANGE_TIMES_CHANCE", "PAPER_CAPACITY_ALPHAS", "PAPER_CURVE_ALPHAS", "PAPER_SIZE",
     "PAPER_STUDENT_LR", "PAPER_TAIL_ALPHAS", "PLAN_NOTES", "PRESETS", "REGION_NAMES", "REGION_RULES", "ROLES", "SAME",
@@ -80,8 +80,8 @@ __all__ = [
     "Curves", "Fig6", "ReluConfig", "Tail", "Width", "alpha_roles", "apply_overrides", "capacity_post_hoc", "cell_flop",
     "chunks", "config_table", "curve_post_hoc", "curve_runs", "curves_of", "deepest_cell", "experiment_cells",
     "fig16_claims", "fig17_claims", "fig18_claims", "fig19_claims", "fig20_claims", "fig21_claims", "fig22_claims",
-    "fig6_claims", "fig7_claims", "fig7c_claims", "figure_means", "jump_ladder_table", "jump_stats", "jumped_fully",
-    "ladder_cells", "ladder_costs", "ladder_metrics", "ladder_reading", "orange_cut", "phase_regions", "plan",
+    "fig6_claims", "fig7_claims", "fig7c_claims", "figure_means", "jump_ladder_entry", "jump_ladder_table", "jump_stats", "jumped_fully",
+    "ladder_cells", "ladder_costs", "ladder_reading", "orange_cut", "phase_regions", "plan",
     "prepare", "reading", "recovery_alpha", "region", "role_runs", "run", "run_chapter", "run_config", "run_ladder",
     "samples_per_class", "settings", "still_moving", "student_targets", "summarize", "tail_alpha", "tail_post_hoc",
     "thresholds_by_rho", "weakest",

@@ -61,6 +61,21 @@ def jumped_fully(jumps: pd.DataFrame) -> np.ndarray:
     return ok
 
 
+def jump_evidence(runs: pd.DataFrame) -> dict[str, Evidence]:
+    """What ``fig7c.jump``'s rule reads from the jump panel's runs (one row per seed, :func:`jump_stats` and
+    acc_val_S): the share that jump fully (Clopper–Pearson) and the plateau's lead over acc_val_S over the runs that
+    jump. The claim reads its runs with it, and its ladder each rung's (:mod:`.ladder`)."""
+    jumped = runs[np.isfinite(runs["epoch"].to_numpy(dtype=float))]
+    return {"fig7c.jump.share": Evidence.share_of(jumped_fully(runs), of="runs"),
+            "fig7c.jump.plateau": (paired(jumped["plateau"], jumped["acc_val_S"]) if len(jumped)
+                                   else Evidence.none("no run jumps", unit="pct"))}
+
+
+def jump_spec(cfg: ReluConfig) -> ClaimSpec:
+    """``fig7c.jump``'s declaration (its rule), for the ladder that reads the same rule at each rung."""
+    return next(spec for spec in _fig7c_specs(cfg) if spec.id == "fig7c.jump")
+
+
 def fig7c_claims(jr: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[str, Evidence]]:
     """Fig. 7C: the four behaviours at ρ = ``curve.rho``, one per α of ``curve.alphas`` (``jr``:
     :func:`curve_runs`). "Every run jumps" is the Clopper–Pearson share of runs that jump against
@@ -79,14 +94,10 @@ def fig7c_claims(jr: pd.DataFrame, cfg: ReluConfig) -> tuple[list[Claim], dict[s
         ev[f"fig7c.{role}.train"] = samples(r["final_train"])
         ev[f"fig7c.{role}.test"] = samples(r["final_test"])
         ev[f"fig7c.{role}.leak"] = paired(r["final_test"], r["acc_val_S"])
-    r = R["jump"]
     if "jump" not in roles:
         ev["fig7c.jump.share"] = ev["fig7c.jump.plateau"] = none("jump")
     else:
-        ev["fig7c.jump.share"] = Evidence.share_of(jumped_fully(r), of="runs")
-        jumped = r[np.isfinite(r["epoch"].to_numpy(dtype=float))]
-        ev["fig7c.jump.plateau"] = (paired(jumped["plateau"], jumped["acc_val_S"]) if len(jumped)
-                                    else Evidence.none("no run jumps", unit="pct"))
+        ev.update(jump_evidence(R["jump"]))
     r = R["fail"]
     if "fail" not in roles:
         ev["fig7c.fail.teacher"] = ev["fig7c.fail.gap"] = none("fail")

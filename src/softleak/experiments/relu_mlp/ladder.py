@@ -9,30 +9,56 @@ import pandas as pd
 from ...chapters import Figure, Part
 from ...claims import Claim
 from ...config import replace_checked
-from ...rules import fmt, ladder_trend
+from ...rules import fmt
 from .analysis import jump_stats
-from .config import ReluConfig, alpha_roles, experiment_cells
-from .fig7c import jumped_fully
+from .common import EVERY_RUN_LEVEL, role_runs
+from .config import PRESETS, ReluConfig, alpha_roles, experiment_cells
+from .fig7c import jump_evidence, jump_spec, jumped_fully
 from .runs import cell_flop
-
-JUMP_PAPER_SHARE = 1.0  # paper Fig. 7C.3: the run jumps (every run, as fig7c.jump reads it)
-
 
 def jump_ladder_table(curves: pd.DataFrame, cfg: ReluConfig) -> pd.DataFrame:
     """fig7c.jump's quantity at each rung of the epochs ladder: the share of runs that jump (as the claim
     reads it: a sudden rise to acc_test_S ≥ jump_level, ending with train and test at 100 %) when training
-    stops at ``factor × student_steps``; each rung is a prefix of the ladder's one long run per seed."""
-    cols = ["factor", "epochs", "share", "num_runs", "jump_epochs"]
+    stops at ``factor × student_steps``, with its Clopper–Pearson interval and the claim's whole rule on the rung's
+    runs (:func:`~.fig7c.jump_evidence`, the claim's own reading); each rung is a prefix of the ladder's one long run
+    per seed, whose acc_val_S is read where the prefix ends."""
+    cols = ["factor", "epochs", "share", "low", "high", "num_runs", "jumped", "verdict", "jump_epochs"]
     if curves is None or curves.empty or not cfg.jump_ladder:
         return pd.DataFrame(columns=cols)
+    rule = jump_spec(cfg).rule
     rows = []
     for m in sorted(cfg.jump_ladder):
         t = m * cfg.student_steps
-        js = pd.DataFrame([jump_stats(c, cfg.jump_level) for _, c in curves[curves["step"] <= t].groupby("seed")])
-        ok = jumped_fully(js)
-        rows.append({"factor": m, "epochs": t, "share": float(np.mean(ok)) if len(ok) else np.nan, "num_runs": len(ok),
-                     "jump_epochs": ", ".join(fmt(e) for e in js["epoch"])})
+        runs = pd.DataFrame([{"seed": seed, "acc_val_S": float(c.sort_values("step")["acc_val_S"].iloc[-1]),
+                              **jump_stats(c, cfg.jump_level)}
+                             for seed, c in curves[curves["step"] <= t].groupby("seed")]).set_index("seed")
+        ev = jump_evidence(runs)
+        share = ev["fig7c.jump.share"]
+        rows.append({"factor": m, "epochs": t, "share": share.value, "low": share.low, "high": share.high,
+                     "num_runs": len(runs), "jumped": int(np.nansum(jumped_fully(runs))),
+                     "verdict": rule.decide(ev).verdict, "jump_epochs": ", ".join(fmt(e) for e in runs["epoch"])})
     return pd.DataFrame(rows, columns=cols)
+
+
+def jump_ladder_entry(table: pd.DataFrame, cfg: ReluConfig) -> list[dict]:
+    """The ladder as one entry of the book's ladders (:func:`softleak.ladders.load`'s ``in_chapter``): its rungs
+    with their intervals and the claim's verdict at each, the claim's edge (``EVERY_RUN_LEVEL``, the side its rule
+    asks for), so that the one trend rule reads it and the page shows it beside the chapter's other ladders; none
+    without a ladder."""
+    if table.empty:
+        return []
+    paper = PRESETS["paper"]
+    ratio = cfg.student_lr * cfg.student_steps / (paper.student_lr * paper.student_steps)
+    rungs = [{"x": int(r.epochs), "label": f"×{int(r.factor)}: {int(r.epochs)} epochs", "value": float(r.share),
+              "low": float(r.low), "high": float(r.high), "n": int(r.num_runs), "verdict": r.verdict}
+             for r in table.itertuples(index=False)]
+    return [{"claim": "fig7c.jump", "kind": "ladder", "quantity": "share of runs that jump fully",
+             "knob": "student epochs", "paper": EVERY_RUN_LEVEL, "side": "above", "unit": "pct",
+             "blamed": "the student budget: runs that had not jumped yet when training stopped",
+             "paper_setting": f"every run of panel C.3 jumps, at lr {fmt(paper.student_lr)} × {paper.student_steps} "
+                              f"epochs (the ×1 rung is already {ratio:.0f}× that in lr × epochs)",
+             "runs": f"one run per seed ({', '.join(str(s) for s in cfg.seeds)}); the rungs are prefixes of it",
+             "rungs": rungs, "in_chapter": True}]
 
 
 LADDER_SEEDS = 12  # seed ladders: 3 → 6 → 12 runs (the paper: 5 to 10)
@@ -76,42 +102,34 @@ def ladder_costs(cfg: ReluConfig) -> pd.DataFrame:
                          for c, what, f in rows])
 
 
-def ladder_metrics(table: pd.DataFrame) -> dict[str, object]:
-    """claims.json's record of the ladder: x (epochs), y (share of runs that jump), the paper's value, the trend."""
+def ladder_reading(table: pd.DataFrame, jumps: pd.DataFrame, cfg: ReluConfig) -> str:
+    """How the ladder's ×1 rung compares with the claim's own runs (Markdown, from the numbers): the same seeds,
+    splits, inits and epochs, trained alone rather than in the main run's padded ensembles, so their rounding
+    differs; where the outcome differs, the jump is that fragile at this α."""
     if table.empty:
-        return {}
-    y = [float(v) for v in table["share"]]
-    return {"ladder.fig7c.jump.x": [int(v) for v in table["epochs"]], "ladder.fig7c.jump.y": y,
-            "ladder.fig7c.jump.paper": JUMP_PAPER_SHARE, "ladder.fig7c.jump.trend": ladder_trend(y, JUMP_PAPER_SHARE),
-            "ladder.fig7c.jump.num_runs": int(table["num_runs"].max())}
-
-
-def ladder_reading(claims: list[Claim], metrics: dict[str, object], cfg: ReluConfig) -> str:
-    """What the fig7c.jump ladder says about the claim's miss (Markdown, generated from the ladder's trend)."""
-    by = {c.id: c for c in claims}
-    if "ladder.fig7c.jump.y" not in metrics:
         return "The `fig7c.jump` ladder does not run at this preset."
-    y, x = metrics["ladder.fig7c.jump.y"], metrics["ladder.fig7c.jump.x"]
-    trend = metrics["ladder.fig7c.jump.trend"]
-    verdict = by["fig7c.jump"].verdict if "fig7c.jump" in by else "untested"
-    steps = ", ".join(f"{fmt(v, 'pct')} at {e} epochs" for e, v in zip(x, y))
-    said = {"stays": "stays where it is", "not measured": "is not measured at every rung"}.get(trend, trend)
-    text = (f"**Ladder.** The share of runs that jump at α = {alpha_roles(cfg)['jump']:g}, ρ = {cfg.curve.rho:g} is {steps} "
-            f"(paper: every run jumps; {metrics['ladder.fig7c.jump.num_runs']} runs per rung). With more epochs the "
-            f"gap {said}.")
-    if verdict != "reproduces" and trend == "widens":
-        text += " The claim is therefore reported as not reproducing at this size, not as a budget artefact."
-    elif verdict != "reproduces" and trend in ("reaches the paper", "closes toward the paper"):
-        text += " The miss at this budget is a budget effect: longer training moves the students toward the paper."
-    elif verdict != "reproduces" and trend == "stays":
-        text += " Longer training alone does not move it: the budget is not why it misses."
+    first = table[table["factor"] == 1]
+    own = role_runs(jumps, alpha_roles(cfg).get("jump"))
+    if first.empty or own.empty:
+        return ""
+    k, n = int(first["jumped"].iloc[0]), int(first["num_runs"].iloc[0])
+    ok = jumped_fully(own)
+    m, n_own = int(np.nansum(ok)), int(np.isfinite(ok).sum())
+    text = (f"At ×1 the ladder's runs jump fully {k} of {n}; the claim's own runs, {m} of {n_own}. They are the same "
+            "seeds, splits, initial weights and epochs, but the ladder trains each student alone and the main run in "
+            "padded ensembles, whose float rounding differs.")
+    if (k, n) != (m, n_own):
+        text += (" That rounding alone changes which runs jump: at this α the jump sits on a knife edge, and the "
+                 "share over three runs moves with it. The ladder's trend is read on its own runs, rung against rung.")
+    else:
+        text += " Here it does not change which runs jump."
     return text
 
 
 def derive_ladder(tables: dict, cfg: ReluConfig) -> Part:
-    """The ladder's table (empty without a ladder) and its record in claims.json."""
-    ladder = jump_ladder_table(tables.get("ladder_curves"), cfg)
-    return Part(metrics=ladder_metrics(ladder), tables={"ladder": ladder})
+    """The ladder's table (empty without a ladder); the page hands it to the book's ladders
+    (:func:`jump_ladder_entry`), which record it in claims.json as every ladder is."""
+    return Part(tables={"ladder": jump_ladder_table(tables.get("ladder_curves"), cfg)})
 
 
 FIGURE = Figure("ladder", "A ladder in training time for fig7c.jump", derive=derive_ladder)
