@@ -96,7 +96,7 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
     table = relu_mlp.jump_ladder_table(curves, cfg)
     assert table["epochs"].tolist() == [1000, 2000, 4000]
     assert table["share"].tolist() == [0.0, 0.5, 0.5] and (table["num_runs"] == 2).all()
-    assert table["jumped"].tolist() == [0, 1, 1]
+    assert table["jumped"].tolist() == [0, 1, 1] and table["jumped_seeds"].tolist() == [[], [0], [0]]
     ci = stats.binomtest(1, 2).proportion_ci(confidence_level=0.95, method="exact")
     assert table["low"].iloc[1] == pytest.approx(ci.low) and table["high"].iloc[1] == pytest.approx(ci.high)
     # the claim's rule on each rung's runs: 0 of 2 and 1 of 2 both straddle the edge
@@ -118,7 +118,7 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
                                **{k: [v, np.nan] for k, v in relu_mlp.jump_stats(jumps, 0.9).items()
                                   if k in ("epoch", "sudden")}, "final_train": [1.0, 0.2], "final_test": [1.0, 0.15]})
     claim_runs["sudden"] = claim_runs["sudden"].fillna(False).astype(bool)
-    assert "1 of 2" in relu_mlp.ladder_reading(table, claim_runs, cfg)
+    assert "the claim's own runs, 1 of 2 (seed 0)" in relu_mlp.ladder_reading(table, claim_runs, cfg)
     assert "knife edge" in relu_mlp.ladder_reading(table, claim_runs, cfg)
     same = claim_runs.assign(epoch=np.nan, sudden=False)
     assert "does not change which runs jump" in relu_mlp.ladder_reading(table, same, cfg)

@@ -1,13 +1,12 @@
 """The ladder of fig7c.jump: the jump panel's students trained for multiples of the student epochs, and the share
-of runs that jump when training stops at each (its rungs are prefixes of one long run per seed); what the ladder
-says about the claim's miss; and the cost of the ladders the chapter's other misses would need."""
+of runs that jump when training stops at each (its rungs are prefixes of one long run per seed); how its ×1 rung
+compares with the claim's own runs; and the cost of the ladders the chapter's other misses would need."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from ...chapters import Figure, Part
-from ...claims import Claim
 from ...config import replace_checked
 from ...rules import fmt
 from .analysis import jump_stats
@@ -16,13 +15,14 @@ from .config import PRESETS, ReluConfig, alpha_roles, experiment_cells
 from .fig7c import jump_evidence, jump_spec, jumped_fully
 from .runs import cell_flop
 
+
 def jump_ladder_table(curves: pd.DataFrame, cfg: ReluConfig) -> pd.DataFrame:
     """fig7c.jump's quantity at each rung of the epochs ladder: the share of runs that jump (as the claim
     reads it: a sudden rise to acc_test_S ≥ jump_level, ending with train and test at 100 %) when training
     stops at ``factor × student_steps``, with its Clopper–Pearson interval and the claim's whole rule on the rung's
     runs (:func:`~.fig7c.jump_evidence`, the claim's own reading); each rung is a prefix of the ladder's one long run
     per seed, whose acc_val_S is read where the prefix ends."""
-    cols = ["factor", "epochs", "share", "low", "high", "num_runs", "jumped", "verdict", "jump_epochs"]
+    cols = ["factor", "epochs", "share", "low", "high", "num_runs", "jumped", "jumped_seeds", "verdict", "jump_epochs"]
     if curves is None or curves.empty or not cfg.jump_ladder:
         return pd.DataFrame(columns=cols)
     rule = jump_spec(cfg).rule
@@ -33,9 +33,9 @@ def jump_ladder_table(curves: pd.DataFrame, cfg: ReluConfig) -> pd.DataFrame:
                               **jump_stats(c, cfg.jump_level)}
                              for seed, c in curves[curves["step"] <= t].groupby("seed")]).set_index("seed")
         ev = jump_evidence(runs)
-        share = ev["fig7c.jump.share"]
+        share, ok = ev["fig7c.jump.share"], jumped_fully(runs) == 1
         rows.append({"factor": m, "epochs": t, "share": share.value, "low": share.low, "high": share.high,
-                     "num_runs": len(runs), "jumped": int(np.nansum(jumped_fully(runs))),
+                     "num_runs": len(runs), "jumped": int(ok.sum()), "jumped_seeds": [int(x) for x in runs.index[ok]],
                      "verdict": rule.decide(ev).verdict, "jump_epochs": ", ".join(fmt(e) for e in runs["epoch"])})
     return pd.DataFrame(rows, columns=cols)
 
@@ -112,15 +112,17 @@ def ladder_reading(table: pd.DataFrame, jumps: pd.DataFrame, cfg: ReluConfig) ->
     own = role_runs(jumps, alpha_roles(cfg).get("jump"))
     if first.empty or own.empty:
         return ""
-    k, n = int(first["jumped"].iloc[0]), int(first["num_runs"].iloc[0])
+    k, n, ladder_seeds = int(first["jumped"].iloc[0]), int(first["num_runs"].iloc[0]), first["jumped_seeds"].iloc[0]
     ok = jumped_fully(own)
-    m, n_own = int(np.nansum(ok)), int(np.isfinite(ok).sum())
-    text = (f"At ×1 the ladder's runs jump fully {k} of {n}; the claim's own runs, {m} of {n_own}. They are the same "
-            "seeds, splits, initial weights and epochs, but the ladder trains each student alone and the main run in "
-            "padded ensembles, whose float rounding differs.")
-    if (k, n) != (m, n_own):
-        text += (" That rounding alone changes which runs jump: at this α the jump sits on a knife edge, and the "
-                 "share over three runs moves with it. The ladder's trend is read on its own runs, rung against rung.")
+    own_seeds = [int(seed) for seed, v in zip(own.index, ok) if v == 1]
+    seeds = lambda s: f" (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})" if s else ""  # noqa: E731
+    text = (f"At ×1 the ladder's runs jump fully {k} of {n}{seeds(ladder_seeds)}; the claim's own runs, "
+            f"{len(own_seeds)} of {int(np.isfinite(ok).sum())}{seeds(own_seeds)}. They are the same seeds, splits, "
+            "initial weights and epochs, but the ladder trains each student alone and the main run in padded "
+            "ensembles, whose float rounding differs.")
+    if sorted(ladder_seeds) != sorted(own_seeds):
+        text += (" That rounding alone changes which runs jump fully: at this α the jump sits on a knife edge, and a share "
+                 f"over {n} runs moves with it. The ladder's trend is read on its own runs, rung against rung.")
     else:
         text += " Here it does not change which runs jump."
     return text
