@@ -288,6 +288,8 @@ def test_the_offline_gpt2_ladder_grows_model_and_data_together_and_is_read_from_
     from softleak.plotting.ladders import _tick
     assert [_tick(label) for _, label, _ in ladders.rung_configs("06_gpt2", lad)] == ["×1", "×1.5", "×2"]
     assert _tick("d = 200") == "200" and _tick("budget ×2") == "×2"  # the other chapters' labels
+    from softleak.plotting.ladders import _wrap  # a both-ways label never splits "10 000" across lines
+    assert _wrap("the code: Adam 10⁻⁴ × 10 000 epochs", 24).splitlines()[-1].startswith("10\u00a0000")
     monkeypatch.setenv("SOFTLEAK_RESULTS_DIR", str(tmp_path / "results"))
     entry = ladders.build("06_gpt2", root=tmp_path, base_preset="smoke", progress=False, workers=1)["ladders"][0]
     assert len(entry["rungs"]) == 3 and all(r["n"] == 1 and r["value"] is not None for r in entry["rungs"])

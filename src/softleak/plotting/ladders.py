@@ -4,6 +4,7 @@ the interval it was decided on, and the paper's value (or the edge its statement
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 
 import numpy as np
@@ -16,6 +17,11 @@ _BOOK, _PAPER = "#1f77b4", "#d62728"
 
 def _num(v) -> float:
     return float("nan") if v is None else float(v)
+
+
+def _wrap(text: str, width: int) -> str:
+    """``textwrap.fill`` that never breaks a number's thin groups ("10 000") across lines."""
+    return textwrap.fill(re.sub(r"(?<=\d) (?=\d{3}\b)", "\u00a0", text), width)
 
 
 def _tick(label: str) -> str:
@@ -62,7 +68,7 @@ def ladders(entries: list[dict]):
         else:
             x = np.arange(len(rungs))
             ax.errorbar(x, y, yerr=err, fmt="o", color=_BOOK, capsize=3, label="this book (95 % interval)")
-            ax.set_xticks(x, [textwrap.fill(r["label"], 24) + f"\n→ {r['verdict']}" for r in rungs], fontsize="small")
+            ax.set_xticks(x, [_wrap(r["label"], 24) + f"\n→ {r['verdict']}" for r in rungs], fontsize="small")
             ax.set_xlim(-0.5, len(rungs) - 0.5)
             title = f"{e['claim']}: both ways"
         if censored.any():  # a threshold beyond the grid's end: the value is a bound, the interval open on one side
