@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from softleak import pages
+from softleak import ladders, pages
 from softleak.claims import repo_root
 
 STEM = "03_logistic_thresholds"
@@ -106,6 +106,9 @@ def test_the_report_says_beside_each_miss_what_its_ladder_or_the_authors_code_sh
     row = next(line for line in page.splitlines() if "`fig3b.tau0.1.threshold`" in line and line.startswith("| "))
     assert "ladder over student budget, budget ×1 → budget ×4: 6.0 % → 50.0 % (paper 95.0 %): the gap closes" in row
     assert "code differs: modular addition's student epochs (below)" in row
+    # an edge reads as the side the claim asks for, not as a number the paper reports
+    assert "(the paper's side: above 95.0 %)" in ladders.summary({**metrics, "ladder.fig3b.tau0.1.threshold.side":
+                                                                  "above"}, "fig3b.tau0.1.threshold")
     memo = next(line for line in page.splitlines() if "`fig11a.memorize`" in line and line.startswith("| "))
     assert "ladder" not in memo and "code differs: modular addition's MLP teacher ②" in memo
     premise = next(line for line in page.splitlines() if "`fig3a.premise`" in line and line.startswith("| "))

@@ -616,10 +616,13 @@ def summary(metrics: Mapping[str, object], cid: str) -> str:
                     if len(y) >= 2 and len(labels) == len(y) else "")
             knob = metrics.get(f"{pre}.knob")
             word = metrics.get(f"{pre}.trend")
-            held = word == STAYS and on_paper_side({"side": metrics.get(f"{pre}.side", "value"), "paper": metrics.get(
-                f"{pre}.paper"), "rungs": [{"value": v} for v in y]})
-            parts.append(f"ladder{stale}{' over ' + knob if knob else ''}{ends} (paper "
-                         f"{fmt(metrics.get(f'{pre}.paper'), unit)}): the gap "
+            side = metrics.get(f"{pre}.side", "value")
+            held = word == STAYS and on_paper_side({"side": side, "paper": metrics.get(f"{pre}.paper"),
+                                                    "rungs": [{"value": v} for v in y]})
+            # an edge is the side the claim's statement asks for, as the page's sentence says it
+            paper = fmt(metrics.get(f"{pre}.paper"), unit)
+            paper = f"the paper's side: {side} {paper}" if side in ("above", "below") else f"paper {paper}"
+            parts.append(f"ladder{stale}{' over ' + knob if knob else ''}{ends} ({paper}): the gap "
                          + ("is unresolved (it moves within the rungs' spread)" if word == UNRESOLVED
                             else "stays at zero (on the paper's side at every rung)" if held else str(word)))
         else:
