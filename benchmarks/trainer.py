@@ -11,6 +11,8 @@
    student step, milliseconds on the fused Adam kernel (after the contiguous-gradient fix) and on the
    multi-tensor path, and the GFLOP/s of the step's matmuls against the float32 matmul ceiling of the
    same run; then the fast forward path against the general token-table path.
+4b. Chapter 2's MLP student at its ``cpu`` shapes: the first layer as a one-hot matmul (as trained) against a gather of
+   the two weight columns the one-hots pick, forward and backward.
 5. Finished members leave the batch: an ensemble of 20 small MLPs (100→50→10, n = 2000) whose first half stops
    after a tenth of the steps (50 % of the members stopped), compacted (the default) against carrying the stopped
    members along (``compact=False``), as a speed-up, with the largest parameter difference between the two.
@@ -202,6 +204,41 @@ def transformer_steps(device):
               f"{ceiling / 1e9:.1f} GFLOP/s: {achieved / ceiling:.0%}")
 
 
+def mlp_first_layer(device):
+    """Chapter 2's MLP student at its ``cpu`` preset (every seed and teacher at the largest ρ): its first layer as the
+    book runs it, a matmul with one-hot(a) ⊕ one-hot(b), against reading the two weight columns those one-hots pick
+    (a gather: a quarter fewer multiply-adds per step), forward and backward, with the largest logit difference. The
+    README cites it: the gather is not faster here, so chapter 2 keeps the matmul."""
+    from softleak.data import one_hot_pairs
+    from softleak.experiments import modular
+    from softleak.models import MLPEnsemble
+
+    cfg = modular.PRESETS["cpu"]
+    a = cfg.mlp
+    P, width, E = a.P, a.width, len(cfg.seeds) * 3
+    n = int(max(cfg.rhos_of("mlp")) * int(a.frac * a.P**2))
+    gen = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, P, (E, n, 3), generator=gen)
+    X = one_hot_pairs(tokens.reshape(-1, 3), P).reshape(E, n, 2 * P).to(device)
+    model = MLPEnsemble((2 * P, width, width, P), range(E), device=device, logits_dtype=torch.float64)
+    (W1, W2, W3), (b1, b2, b3) = model.weights, model.biases
+    flat = (torch.arange(E)[:, None] * 2 * P + tokens[..., 0]).reshape(-1).to(device), \
+        (torch.arange(E)[:, None] * 2 * P + P + tokens[..., 1]).reshape(-1).to(device)
+
+    def gathered():
+        T = W1.transpose(1, 2).reshape(E * 2 * P, width)  # row k of member e: its weights from input k
+        h = torch.relu_((T[flat[0]] + T[flat[1]]).view(E, n, width).transpose(1, 2) + b1)
+        h = torch.relu_(torch.baddbmm(b2, W2, h))
+        return torch.baddbmm(b3, W3, h).double()
+
+    with torch.no_grad():
+        diff = float((model(X) - gathered()).abs().max())
+    t_matmul = timed(lambda: model(X).sum().backward(), 10, device)
+    t_gather = timed(lambda: gathered().sum().backward(), 10, device)
+    print(f"{f'MLP student (ch. 2 cpu, E={E}, n={n})':<38} first layer as a one-hot matmul {t_matmul * 1e3:6.1f} ms "
+          f"| as a gather {t_gather * 1e3:6.1f} ms (forward + backward); largest logit difference {diff:.1e}")
+
+
 def compaction(device, num_models=20, steps=400):
     gen = torch.Generator().manual_seed(0)
     X = torch.randn(num_models, 2000, 100, generator=gen, dtype=torch.float64).to(device)
@@ -349,6 +386,7 @@ def main() -> None:
     tau_sweep(device)
     transformer_steps(device)
     transformer_paths(device)
+    mlp_first_layer(device)
     compaction(device)
     closed_form(device)
     plan_vs_build()
