@@ -99,13 +99,19 @@ def test_the_jump_ladder_reads_each_rung_as_a_prefix_of_one_long_run():
     assert table["jumped"].tolist() == [0, 1, 1] and table["jumped_seeds"].tolist() == [[], [0], [0]]
     ci = stats.binomtest(1, 2).proportion_ci(confidence_level=0.95, method="exact")
     assert table["low"].iloc[1] == pytest.approx(ci.low) and table["high"].iloc[1] == pytest.approx(ci.high)
-    # the claim's rule on each rung's runs: 0 of 2 and 1 of 2 both straddle the edge
-    assert set(table["verdict"]) <= {"inconclusive", "fails"}
+    # the claim's rule on each rung's runs: two runs decide nothing
+    assert table["verdict"].tolist() == ["inconclusive"] * 3
+    # six runs decide it: the rule reproduces once all six have jumped, and fails at every rung when none does
+    six = relu_mlp.jump_ladder_table(pd.concat([jumps.assign(seed=s) for s in range(6)]), cfg)
+    assert six["verdict"].tolist() == ["fails", "reproduces", "reproduces"]
+    flat = relu_mlp.jump_ladder_table(pd.concat([never.assign(seed=s) for s in range(6)]), cfg)
+    assert flat["verdict"].tolist() == ["fails"] * 3 and (flat["share"] == 0).all()
+    assert ladders.trend(relu_mlp.jump_ladder_entry(flat, cfg)[0]["rungs"], relu_mlp.EVERY_RUN_LEVEL, "above") == "stays"
     [entry] = relu_mlp.jump_ladder_entry(table, cfg)
     assert entry["paper"] == relu_mlp.EVERY_RUN_LEVEL and entry["side"] == "above" and entry["unit"] == "pct"
     built = ladders.load("05_relu_mlp_jumps", in_chapter=[entry])
     own = next(e for e in built.entries if e["claim"] == "fig7c.jump")
-    assert own["trend"] == ladders.trend(own["rungs"], relu_mlp.EVERY_RUN_LEVEL, "above")
+    assert own["trend"] == "closes"  # 0 of 2 → 1 of 2: the shortfall to the 50 % edge moves past both intervals
     m = built.metrics()
     assert m["ladder.fig7c.jump.x"] == [1000, 2000, 4000] and m["ladder.fig7c.jump.paper"] == relu_mlp.EVERY_RUN_LEVEL
     assert m["ladder.fig7c.jump.low"][1] == pytest.approx(ci.low) and m["ladder.fig7c.jump.stale"] is False
