@@ -201,10 +201,12 @@ def test_separate_runs_train_each_teacher_from_its_own_init_and_stop_it_at_its_e
 
 
 def test_the_student_budget_is_declared_from_the_teachers():
-    cfg = modular.PRESETS["cpu"]
-    # max(5 · E②, E③) in lr × epochs, at the student's lr
+    cfg = modular.apply_overrides(modular.PRESETS["cpu"], student_lr=3e-3)
+    # max(5 · E②, E③) in lr × epochs, at the student's lr (the teacher's is 10⁻³), rounded up
     assert modular.student_budget(cfg, 4000, 8000) == round(5 * 4000 * 1e-3 / 3e-3)
     assert modular.student_budget(cfg, 1000, 9000) == 3000
+    assert modular.student_budget(modular.apply_overrides(cfg, student_lr=6e-3), 4000, 8000) == 3334  # ⌈3333.3⌉
+    assert modular.PRESETS["cpu"].student_lr == pytest.approx(6e-3)  # the deviations table's value
     capped = modular.apply_overrides(cfg, student_cap=500)
     assert modular.student_budget(capped, 4000, 8000) == 500
     ck = pd.DataFrame({"arch": "transformer", "teacher": [1, 2, 3, 1, 2, 3], "epoch": [2000, 4000, 8000, 2500, 5000, 10_000]})

@@ -201,7 +201,8 @@ def test_post_hoc_settings_are_flagged_at_cpu_only():
     cpu = modular.PRESETS["cpu"]
     flags = modular.post_hoc_flags(cpu, "transformer")
     # the checkpoints are fixed multiples of the fit epoch declared from the paper's ratio: not post hoc
-    assert set(flags) == {"frac", "lr", "conv"} and "40.0 %" in flags["frac"] and "0.003" in flags["lr"]
+    assert set(flags) == {"frac", "lr", "conv"} and "40.0 %" in flags["frac"] and "0.006" in flags["lr"]
+    assert "0.003 chosen after planning runs" in flags["lr"] and "raised for the time budget" in flags["lr"]
     # the convergence rule's loss floor came after a cpu run; it decides at every preset
     assert set(modular.post_hoc_flags(modular.PRESETS["paper"], "transformer")) == {"conv"}
     state = modular.apply_overrides(cpu, transformer=dataclasses.replace(
@@ -223,7 +224,7 @@ def test_the_budget_is_stated_on_the_claims_it_can_decide():
 def test_deviations_table_reads_both_presets():
     table = deviations_table(modular.DEVIATIONS, modular.PRESETS["cpu"], modular.PRESETS, "cpu")
     assert len(table) == len(modular.DEVIATIONS)
-    assert table.loc["student learning rate", "`cpu` preset"] == "0.003"
+    assert table.loc["student learning rate", "`cpu` preset"] == "0.006"
     assert table.loc["student learning rate", "`paper` preset"] == "0.001"
     assert "⚑" in table.loc["training fraction |D*^T| / P², transformer", "why"]
     every = "τ = 10: teachers ① ② ③; τ = 1: teachers ① ② ③; τ = 0.1: teachers ① ② ③"

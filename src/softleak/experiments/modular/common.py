@@ -12,7 +12,7 @@ import pandas as pd
 from ...claims import Claim
 from ...metrics import sem, seed_means
 from ...rules import Evidence, fmt
-from .config import ARCHS, CONV_LOSS_FLOOR, PAPER_FRAC, ROMAN, ModularConfig, parse_stop
+from .config import ARCHS, CONV_LOSS_FLOOR, PAPER_FRAC, PLANNED_STUDENT_LR, ROMAN, ModularConfig, parse_stop
 
 # Every threshold is declared in the module of the figure that reads it, with where it comes from; these two are
 # read by several.
@@ -66,8 +66,12 @@ def post_hoc_flags(cfg: ModularConfig, arch: str) -> dict[str, str]:
     flags["conv"] = (f"the convergence rule's absolute loss floor ({CONV_LOSS_FLOOR:g} nats), added after the first "
                      "cpu run")
     if (cfg.student_lr or cfg.lr) != cfg.lr:
-        flags["lr"] = (f"student lr {cfg.student_lr:g} (paper {cfg.lr:g}), chosen after planning runs so that the "
-                       f"low-τ student at the largest ρ generalizes within its budget")
+        raised = cfg.student_lr > PLANNED_STUDENT_LR
+        flags["lr"] = (f"student lr {cfg.student_lr:g} (paper {cfg.lr:g})"
+                       + (f": {PLANNED_STUDENT_LR:g}" if raised else "")
+                       + " chosen after planning runs so that the low-τ student at the largest ρ generalizes within its "
+                       "budget" + (", then raised for the time budget after running both on this preset's teachers"
+                                   if raised else ""))
     return flags
 
 
