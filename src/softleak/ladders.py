@@ -570,9 +570,9 @@ class Built:
                  + ("the ladders, then the both-ways comparisons; " if two else "")
                  + "dot: mean; bar: its 95 % interval over the rung's runs), the paper's value or the edge its "
                  f"statement sets as a dashed red line (shaded: the paper's side).* {self.provenance_text()}"]
-        if self.stale:
-            parts.append(":::{warning}\nThese ladders are stale: " + "; ".join(self.stale)
-                         + f". Rebuild them with `make ladders ONLY={self.stem}`.\n:::")
+        if self.stale:  # a notebook output is CommonMark (no MyST directive): the warning is a quote block
+            parts.append("> **Warning: these ladders are stale.** " + "; ".join(self.stale)
+                         + f". Rebuild them with `make ladders ONLY={self.stem}`.")
         parts += [self.sentence(e) for e in self.entries]
         return "\n\n".join(parts)
 
